@@ -1,0 +1,83 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SimHandler, SimRequest } from './types.ts';
+
+export interface ListenOptions {
+  /** Defaults to 127.0.0.1: the emulator serves loopback only. */
+  host?: string;
+  /** 0 (the default) picks an ephemeral port. */
+  port?: number;
+  /** Listen on a unix socket path instead of TCP. */
+  path?: string;
+}
+
+export interface RunningServer {
+  /** http://host:port, or http+unix://<path> for a unix socket. */
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1 << 20;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toSimRequest(req: IncomingMessage, body: Buffer): SimRequest {
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+  const type = String(req.headers['content-type'] ?? '');
+  const form = type.startsWith('application/x-www-form-urlencoded')
+    ? new URLSearchParams(body.toString('utf8'))
+    : new URLSearchParams();
+  return { method: req.method ?? 'GET', path, query, headers: req.headers, body, form, rawUrl };
+}
+
+/** Serves one handler over HTTP/1.1; a handler that throws answers 500 so a bug is never silent. */
+export async function listen(handler: SimHandler, opts: ListenOptions = {}): Promise<RunningServer> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    readBody(req)
+      .then((body) => handler(toSimRequest(req, body)))
+      .then((out) => {
+        const headers: Record<string, string | number> = { ...(out.headers ?? {}) };
+        headers['content-length'] = Buffer.byteLength(out.body);
+        res.writeHead(out.status, headers);
+        res.end(out.body);
+      })
+      .catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`internal emulator error: ${err instanceof Error ? err.stack : String(err)}`);
+      });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (opts.path) server.listen(opts.path, resolve);
+    else server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve);
+  });
+  let url: string;
+  if (opts.path) url = `http+unix://${opts.path}`;
+  else {
+    const a = server.address() as AddressInfo;
+    url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+  return {
+    url,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
