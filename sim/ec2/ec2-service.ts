@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsError, isAwsError } from '../errors.ts';
+import type { FaultInjector } from '../faults/fault-injector.ts';
+import type { RequestLog } from '../faults/request-log.ts';
+import type { SimHandler, SimRequest, SimResponse } from '../http/types.ts';
+import { requestId as newRequestId } from '../model/ids.ts';
+import type { VpcState } from '../model/vpc-state.ts';
+import { bucketName, type TokenBuckets } from '../throttle/token-buckets.ts';
+import { ACTIONS } from './actions/index.ts';
+import { QueryParams } from './query-params.ts';
+import { renderError, renderResult } from './xml.ts';
+
+export interface Caller {
+  accessKeyId: string;
+  accountId: string;
+}
+
+/** Checks a request's SigV4 signature; throws AwsError (AuthFailure...) when it is not valid. */
+export type Authenticator = (req: SimRequest) => Promise<Caller>;
+
+export interface Ec2ServiceDeps {
+  state: VpcState;
+  authenticate: Authenticator;
+  throttle: TokenBuckets;
+  faults: FaultInjector;
+  log: RequestLog;
+}
+
+const XML = { 'content-type': 'text/xml;charset=UTF-8' };
+
+/**
+ * The EC2 Query endpoint. Order per request, as on EC2: authenticate, recognise the action,
+ * throttle, then act. Injected faults sit around the action (pause, latency, errors before or
+ * after it takes effect) and every request lands in the log with what was done to it.
+ */
+export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
+  return async (req: SimRequest): Promise<SimResponse> => {
+    const started = Date.now();
+    const requestId = newRequestId();
+    const form = req.method === 'GET' ? req.query : req.form;
+    const action = form.get('Action') ?? '';
+    const labels: string[] = [];
+    let caller: Caller | undefined;
+    let status = 200;
+    let errorCode: string | undefined;
+    let body: string;
+    try {
+      if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
+      caller = await deps.authenticate(req);
+      const handler = ACTIONS.get(action);
+      if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      if (!form.get('Version')) throw new AwsError('MissingParameter', 'The request must contain the parameter Version');
+      if (await deps.faults.waitIfPaused(action)) labels.push('paused');
+      const decision = deps.faults.decide(action);
+      labels.push(...decision.labels);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (!deps.throttle.take(caller.accountId, bucketName(action, form))) {
+        labels.push('throttled');
+        throw new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      }
+      if (decision.before) throw decision.before;
+      const q = new QueryParams(form);
+      if (q.bool('DryRun')) {
+        throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+      }
+      const result = handler({ state: deps.state, q });
+      if (decision.after) throw decision.after;
+      body = renderResult(action, requestId, result);
+    } catch (err) {
+      if (!isAwsError(err)) throw err;
+      status = err.status;
+      errorCode = err.code;
+      body = renderError(err, requestId);
+    }
+    const params: Record<string, string> = {};
+    for (const [k, v] of form) if (k !== 'Action' && k !== 'Version') params[k] = v;
+    deps.log.record({
+      at: started,
+      service: 'ec2',
+      action: action || '(none)',
+      status,
+      ...(errorCode ? { errorCode } : {}),
+      faults: labels,
+      durationMs: Date.now() - started,
+      ...(caller ? { caller: caller.accessKeyId } : {}),
+      params,
+      requestId,
+    });
+    return { status, headers: { ...XML, 'x-amzn-requestid': requestId }, body };
+  };
+}

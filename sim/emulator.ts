@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { createAdminService } from './admin/admin-service.ts';
+import type { DataPlane } from './dataplane/types.ts';
+import { bridgeDataPlane } from './dataplane-bridge.ts';
+import { createEc2Service } from './ec2/ec2-service.ts';
+import { FaultInjector } from './faults/fault-injector.ts';
+import { RequestLog } from './faults/request-log.ts';
+import { listen, type RunningServer } from './http/server.ts';
+import { createImdsService } from './imds/imds-service.ts';
+import { LaggedMetadata } from './imds/lagged-view.ts';
+import { type Clock, systemClock } from './model/clock.ts';
+import type { Instance, SecurityGroup, Subnet, Vpc } from './model/types.ts';
+import { type Timings, VpcState } from './model/vpc-state.ts';
+import { PROFILES } from './profiles.ts';
+import { CredentialStore } from './sts/credential-store.ts';
+import { OidcIssuer } from './sts/oidc-issuer.ts';
+import { verifySigV4 } from './sts/sigv4-verify.ts';
+import { createStsService } from './sts/sts-service.ts';
+import { type BucketSpec, TokenBuckets } from './throttle/token-buckets.ts';
+import { loadTopology, type Topology, validateTopology } from './topology.ts';
+
+export interface EmulatorOptions {
+  /** A topology object or a path to a topology file; the default topology otherwise. */
+  topology?: Topology | string;
+  /** `fast` (default), `instant` or `realistic`: transition delays, IMDS lag and latency. */
+  profile?: keyof typeof PROFILES;
+  timings?: Partial<Timings>;
+  imdsLagMs?: number;
+  /** false disables throttling; an object overrides bucket sizes by bucket name. */
+  throttling?: boolean | Record<string, Partial<BucketSpec>>;
+  /** Static credentials the EC2 endpoint accepts; one pair is generated when omitted. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Create the kernel data plane (root only): a netns per instance behind a VPC router netns. */
+  dataPlane?: boolean;
+  /** Loopback address to serve on (127.0.0.1). */
+  host?: string;
+  ports?: { ec2?: number; sts?: number; admin?: number };
+  clock?: Clock;
+  /** Seed for the fault injector's random draws. */
+  seed?: number;
+}
+
+export interface Emulator {
+  readonly region: string;
+  readonly accountId: string;
+  readonly endpoints: { readonly ec2: string; readonly sts: string; readonly admin: string };
+  /** The static credentials that sign EC2 requests. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly state: VpcState;
+  readonly faults: FaultInjector;
+  readonly throttle: TokenBuckets;
+  readonly log: RequestLog;
+  readonly metadata: LaggedMetadata;
+  readonly credentialStore: CredentialStore;
+  readonly oidc: OidcIssuer;
+  readonly dataPlane: DataPlane | undefined;
+  /** The IMDS endpoint of an instance (each instance has its own, as each EC2 host does). */
+  imdsEndpoint(instanceId: string): string;
+  /** Topology objects by name. */
+  instance(name: string): Instance;
+  subnet(name: string): Subnet;
+  securityGroup(name: string): SecurityGroup;
+  readonly vpc: Vpc;
+  launchInstance(spec: { type: string; subnet: string; securityGroups?: string[]; name?: string }): Promise<Instance>;
+  terminateInstance(instanceId: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function generatedCredentials() {
+  return {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+  };
+}
+
+/** Starts a whole emulated VPC in-process on ephemeral loopback ports. */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const topology =
+    typeof opts.topology === 'string'
+      ? loadTopology(opts.topology)
+      : opts.topology
+        ? validateTopology(opts.topology)
+        : loadTopology();
+  const profile = PROFILES[opts.profile ?? 'fast'];
+  if (!profile) throw new Error(`unknown profile '${String(opts.profile)}' (known: ${Object.keys(PROFILES).join(', ')})`);
+  const clock = opts.clock ?? systemClock;
+  const state = new VpcState({
+    accountId: topology.accountId,
+    region: topology.region,
+    clock,
+    timings: { ...profile.timings, ...opts.timings },
+  });
+  const faults = new FaultInjector(opts.seed ?? 1);
+  for (const [action, spec] of Object.entries(profile.latency)) faults.setLatency(action, spec);
+  const throttle = new TokenBuckets(clock, undefined, opts.throttling !== false);
+  if (typeof opts.throttling === 'object') throttle.configure({ buckets: opts.throttling });
+  const log = new RequestLog();
+  const now = () => clock.now();
+  const credentials = opts.credentials ?? generatedCredentials();
+  const credentialStore = new CredentialStore({
+    now,
+    static: [{ ...credentials, arn: `arn:aws:iam::${state.accountId}:user/vpcwire-admin` }],
+  });
+  const oidc = new OidcIssuer({ now });
+
+  // Topology: VPC, subnets, security groups, instances.
+  const vpc = state.addVpc(topology.vpc.cidrs, topology.vpc.tags);
+  state.addSecurityGroup(vpc.id, 'default', 'default VPC security group');
+  const subnets = new Map<string, Subnet>();
+  for (const s of topology.vpc.subnets) subnets.set(s.name, state.addSubnet(vpc.id, s.cidr, s.az, s.tags));
+  const groups = new Map<string, SecurityGroup>();
+  for (const sg of state.securityGroups.values()) groups.set(sg.name, sg);
+  for (const g of topology.vpc.securityGroups ?? []) {
+    groups.set(g.name, state.addSecurityGroup(vpc.id, g.name, g.description));
+  }
+  const named = new Map<string, Instance>();
+  const launch = (spec: { type: string; subnet: string; securityGroups?: string[]; name?: string }) => {
+    const subnet = subnets.get(spec.subnet) ?? state.subnet(spec.subnet);
+    const sgIds = (spec.securityGroups ?? ['default']).map((g) => groups.get(g)?.id ?? state.securityGroup(g).id);
+    const inst = state.launchInstance({
+      instanceType: spec.type,
+      subnetId: subnet.id,
+      securityGroupIds: sgIds,
+      tags: spec.name ? { Name: spec.name } : {},
+    });
+    if (spec.name) named.set(spec.name, inst);
+    return inst;
+  };
+  for (const i of topology.instances ?? []) launch({ ...i, name: i.name });
+
+  const metadata = new LaggedMetadata(state, opts.imdsLagMs ?? profile.imdsLagMs);
+  const host = opts.host ?? '127.0.0.1';
+  const servers: RunningServer[] = [];
+  const imds = new Map<string, RunningServer>();
+  const startImds = async (instanceId: string) => {
+    const srv = await listen(createImdsService({ instanceId, metadata, clock, log }), { host });
+    servers.push(srv);
+    imds.set(instanceId, srv);
+  };
+
+  let dataPlane: DataPlane | undefined;
+  let unbridge: (() => void) | undefined;
+  try {
+    const ec2 = await listen(
+      createEc2Service({
+        state,
+        throttle,
+        faults,
+        log,
+        authenticate: async (req) => {
+          const p = await verifySigV4(req, credentialStore, { service: 'ec2', now });
+          return { accessKeyId: p.accessKeyId, accountId: p.accountId };
+        },
+      }),
+      { host, port: opts.ports?.ec2 ?? 0 },
+    );
+    servers.push(ec2);
+    const sts = await listen(
+      createStsService({ store: credentialStore, oidc, roles: topology.roles ?? [], now, region: state.region }),
+      { host, port: opts.ports?.sts ?? 0 },
+    );
+    servers.push(sts);
+    for (const id of state.instances.keys()) await startImds(id);
+    if (opts.dataPlane) {
+      const { createKernelDataPlane } = await import('./dataplane/kernel-dataplane.ts');
+      dataPlane = await createKernelDataPlane({ id: randomBytes(3).toString('hex') });
+      unbridge = bridgeDataPlane(state, dataPlane);
+      await dataPlane.settled();
+    }
+    const emulator: Emulator = {
+      region: state.region,
+      accountId: state.accountId,
+      endpoints: { ec2: ec2.url, sts: sts.url, admin: '' },
+      credentials,
+      state,
+      faults,
+      throttle,
+      log,
+      metadata,
+      credentialStore,
+      oidc,
+      dataPlane,
+      vpc,
+      imdsEndpoint(instanceId) {
+        const srv = imds.get(instanceId);
+        if (!srv) throw new Error(`no IMDS for instance '${instanceId}'`);
+        return srv.url;
+      },
+      instance(name) {
+        const i = named.get(name);
+        if (!i) throw new Error(`no instance named '${name}' (known: ${[...named.keys()].join(', ')})`);
+        return i;
+      },
+      subnet(name) {
+        const s = subnets.get(name);
+        if (!s) throw new Error(`no subnet named '${name}' (known: ${[...subnets.keys()].join(', ')})`);
+        return s;
+      },
+      securityGroup(name) {
+        const g = groups.get(name);
+        if (!g) throw new Error(`no security group named '${name}'`);
+        return g;
+      },
+      async launchInstance(spec) {
+        const inst = launch(spec);
+        await startImds(inst.id);
+        return inst;
+      },
+      async terminateInstance(instanceId) {
+        state.terminateInstance(instanceId);
+        const srv = imds.get(instanceId);
+        imds.delete(instanceId);
+        await srv?.close();
+      },
+      async stop() {
+        unbridge?.();
+        metadata.close();
+        state.close();
+        faults.clear();
+        await Promise.all(servers.map((s) => s.close()));
+        await dataPlane?.close();
+      },
+    };
+    const admin = await listen(createAdminService(emulator), { host, port: opts.ports?.admin ?? 0 });
+    servers.push(admin);
+    (emulator.endpoints as { admin: string }).admin = admin.url;
+    return emulator;
+  } catch (e) {
+    unbridge?.();
+    metadata.close();
+    state.close();
+    await Promise.all(servers.map((s) => s.close()));
+    await dataPlane?.close().catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,195 @@
+import { AwsError } from '../errors.ts';
+
+/** Latency to add to an action: fixed, or drawn from a distribution. */
+export type LatencySpec =
+  | { fixedMs: number }
+  | { uniformMs: readonly [min: number, max: number] }
+  | { normalMs: { mean: number; stddev: number } }
+  | { lognormalMs: { median: number; sigma: number } };
+
+export interface ErrorFaultSpec {
+  /** The AWS error code to answer, e.g. `InternalError`, `Unavailable`, `RequestLimitExceeded`. */
+  code: string;
+  /** HTTP status; defaults to 500 for InternalError/Unavailable-like codes, else 400. */
+  status?: number;
+  message?: string;
+  /** Fail only the next N matching calls. */
+  count?: number;
+  /** Fail each matching call with this probability (0..1). */
+  rate?: number;
+  /**
+   * `before` (default): the call fails and changes nothing. `after`: the call takes effect and
+   * the answer is lost, as when EC2 applies a change and then returns 5xx: clients must reconcile.
+   */
+  when?: 'before' | 'after';
+}
+
+interface ErrorRule extends ErrorFaultSpec {
+  id: number;
+  action: string;
+}
+
+export interface FaultDecision {
+  latencyMs: number;
+  before?: AwsError;
+  after?: AwsError;
+  labels: string[];
+}
+
+const SERVER_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
+
+/** Small seeded PRNG so a fault schedule at a rate can be replayed exactly. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Faults on demand, per action (or `*` for every action): added latency, errors for the next N
+ * calls or at a rate, and paused actions that hold requests until resumed.
+ */
+export class FaultInjector {
+  readonly #latency = new Map<string, LatencySpec>();
+  #rules: ErrorRule[] = [];
+  readonly #paused = new Map<string, { promise: Promise<void>; release: () => void }>();
+  #nextId = 1;
+  #random: () => number;
+
+  constructor(seed = 1) {
+    this.#random = mulberry32(seed);
+  }
+
+  reseed(seed: number): void {
+    this.#random = mulberry32(seed);
+  }
+
+  setLatency(action: string, spec: LatencySpec): void {
+    validateLatency(spec);
+    this.#latency.set(action, spec);
+  }
+
+  clearLatency(action?: string): void {
+    if (action === undefined) this.#latency.clear();
+    else this.#latency.delete(action);
+  }
+
+  /** Adds an error rule; returns its id for `removeError`. */
+  addError(action: string, spec: ErrorFaultSpec): number {
+    if (!spec.code) throw new Error('fault: code is required');
+    if (spec.count === undefined && spec.rate === undefined) throw new Error('fault: give count or rate');
+    if (spec.count !== undefined && (!Number.isInteger(spec.count) || spec.count < 1)) {
+      throw new Error(`fault: count must be a positive integer, got ${spec.count}`);
+    }
+    if (spec.rate !== undefined && !(spec.rate >= 0 && spec.rate <= 1)) {
+      throw new Error(`fault: rate must be within 0..1, got ${spec.rate}`);
+    }
+    const id = this.#nextId++;
+    this.#rules.push({ ...spec, id, action });
+    return id;
+  }
+
+  failNext(action: string, count: number, spec: Omit<ErrorFaultSpec, 'count' | 'rate'>): number {
+    return this.addError(action, { ...spec, count });
+  }
+
+  failRate(action: string, rate: number, spec: Omit<ErrorFaultSpec, 'count' | 'rate'>): number {
+    return this.addError(action, { ...spec, rate });
+  }
+
+  removeError(id: number): void {
+    this.#rules = this.#rules.filter((r) => r.id !== id);
+  }
+
+  pause(action: string): void {
+    if (this.#paused.has(action)) return;
+    let release!: () => void;
+    const promise = new Promise<void>((r) => {
+      release = r;
+    });
+    this.#paused.set(action, { promise, release });
+  }
+
+  resume(action: string): void {
+    this.#paused.get(action)?.release();
+    this.#paused.delete(action);
+  }
+
+  isPaused(action: string): boolean {
+    return this.#paused.has(action) || this.#paused.has('*');
+  }
+
+  /** Waits while the action (or every action) is paused. */
+  async waitIfPaused(action: string): Promise<boolean> {
+    let waited = false;
+    for (;;) {
+      const p = this.#paused.get(action) ?? this.#paused.get('*');
+      if (!p) return waited;
+      waited = true;
+      await p.promise;
+    }
+  }
+
+  clear(): void {
+    this.#latency.clear();
+    this.#rules = [];
+    for (const action of [...this.#paused.keys()]) this.resume(action);
+  }
+
+  /** Decides what happens to one call; consumes `count` rules that fire. */
+  decide(action: string): FaultDecision {
+    const d: FaultDecision = { latencyMs: 0, labels: [] };
+    const lat = this.#latency.get(action) ?? this.#latency.get('*');
+    if (lat) {
+      d.latencyMs = Math.max(0, this.#draw(lat));
+      d.labels.push(`latency:${Math.round(d.latencyMs)}ms`);
+    }
+    for (const rule of this.#rules) {
+      if (rule.action !== action && rule.action !== '*') continue;
+      const fires = rule.count !== undefined ? rule.count > 0 : this.#random() < (rule.rate ?? 0);
+      if (!fires) continue;
+      if (rule.count !== undefined) rule.count -= 1;
+      const err = new AwsError(
+        rule.code,
+        rule.message ?? `Injected fault: ${rule.code}`,
+        rule.status ?? (SERVER_CODES.has(rule.code) ? 500 : rule.code === 'RequestLimitExceeded' ? 503 : 400),
+      );
+      const when = rule.when ?? 'before';
+      if (when === 'before' && !d.before) d.before = err;
+      if (when === 'after' && !d.after) d.after = err;
+      d.labels.push(`error:${rule.code}:${when}`);
+    }
+    this.#rules = this.#rules.filter((r) => r.count === undefined || r.count > 0);
+    return d;
+  }
+
+  #draw(spec: LatencySpec): number {
+    if ('fixedMs' in spec) return spec.fixedMs;
+    if ('uniformMs' in spec) return spec.uniformMs[0] + this.#random() * (spec.uniformMs[1] - spec.uniformMs[0]);
+    // Box-Muller from the seeded source.
+    const z = Math.sqrt(-2 * Math.log(1 - this.#random())) * Math.cos(2 * Math.PI * this.#random());
+    if ('normalMs' in spec) return spec.normalMs.mean + z * spec.normalMs.stddev;
+    return spec.lognormalMs.median * Math.exp(spec.lognormalMs.sigma * z);
+  }
+}
+
+function validateLatency(spec: LatencySpec): void {
+  const nums =
+    'fixedMs' in spec
+      ? [spec.fixedMs]
+      : 'uniformMs' in spec
+        ? [...spec.uniformMs]
+        : 'normalMs' in spec
+          ? [spec.normalMs.mean, spec.normalMs.stddev]
+          : 'lognormalMs' in spec
+            ? [spec.lognormalMs.median, spec.lognormalMs.sigma]
+            : [Number.NaN];
+  if (nums.some((n) => typeof n !== 'number' || !Number.isFinite(n) || n < 0)) {
+    throw new Error(`latency: invalid spec ${JSON.stringify(spec)} (non-negative numbers required)`);
+  }
+}
