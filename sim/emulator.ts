@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createAdminService } from './admin/admin-service.ts';
+import { AwsError } from './errors.ts';
 import type { DataPlane } from './dataplane/types.ts';
 import { bridgeDataPlane } from './dataplane-bridge.ts';
 import { createEc2Service } from './ec2/ec2-service.ts';
@@ -14,7 +15,7 @@ import { type Timings, VpcState } from './model/vpc-state.ts';
 import { PROFILES } from './profiles.ts';
 import { CredentialStore } from './sts/credential-store.ts';
 import { OidcIssuer } from './sts/oidc-issuer.ts';
-import { verifySigV4 } from './sts/sigv4-verify.ts';
+import { SigV4Error, verifySigV4 } from './sts/sigv4-verify.ts';
 import { createStsService } from './sts/sts-service.ts';
 import { type BucketSpec, TokenBuckets } from './throttle/token-buckets.ts';
 import { loadTopology, type Topology, validateTopology } from './topology.ts';
@@ -148,8 +149,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         faults,
         log,
         authenticate: async (req) => {
-          const p = await verifySigV4(req, credentialStore, { service: 'ec2', now });
-          return { accessKeyId: p.accessKeyId, accountId: p.accountId };
+          try {
+            const p = await verifySigV4(req, credentialStore, { service: 'ec2', now });
+            return { accessKeyId: p.accessKeyId, accountId: p.accountId };
+          } catch (e) {
+            // EC2 answers expired session credentials with RequestExpired, not AuthFailure.
+            if (e instanceof SigV4Error && e.reason === 'expired-token') {
+              throw new AwsError('RequestExpired', 'Request has expired.', 400);
+            }
+            throw e;
+          }
         },
       }),
       { host, port: opts.ports?.ec2 ?? 0 },

@@ -86,6 +86,8 @@ export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
       params,
       requestId,
     });
-    return { status, headers: { ...XML, 'x-amzn-requestid': requestId }, body };
+    // The SDK corrects its clock skew from `Date`, so it must come from the emulator's clock.
+    const date = new Date(deps.state.clock.now()).toUTCString();
+    return { status, headers: { ...XML, 'x-amzn-requestid': requestId, date }, body };
   };
 }

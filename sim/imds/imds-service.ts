@@ -36,7 +36,10 @@ export function createImdsService(opts: {
     return res;
 
     function answer(): SimResponse {
-      if (req.path === '/latest/api/token') {
+      // IMDS collapses repeated slashes; the SDK's MetadataService sends `//latest/...` for an
+      // endpoint without a path.
+      const path = req.path.replace(/\/{2,}/g, '/');
+      if (path === '/latest/api/token') {
         if (req.method !== 'PUT') return { status: 405, headers: TEXT, body: 'Method Not Allowed' };
         if (req.headers['x-forwarded-for'] !== undefined) return { status: 403, headers: TEXT, body: 'Forbidden' };
         const ttlText = String(req.headers['x-aws-ec2-metadata-token-ttl-seconds'] ?? '');
@@ -60,10 +63,10 @@ export function createImdsService(opts: {
         return { status: 401, headers: TEXT, body: 'Unauthorized' };
       }
       const prefix = '/latest/meta-data';
-      if (req.path !== prefix && !req.path.startsWith(`${prefix}/`)) {
+      if (path !== prefix && !path.startsWith(`${prefix}/`)) {
         return { status: 404, headers: TEXT, body: 'Not Found' };
       }
-      const value = lookup(opts.metadata.tree(opts.instanceId), req.path.slice(prefix.length));
+      const value = lookup(opts.metadata.tree(opts.instanceId), path.slice(prefix.length));
       if (value === undefined) return { status: 404, headers: TEXT, body: 'Not Found' };
       return { status: 200, headers: TEXT, body: value };
     }
