@@ -1,0 +1,64 @@
+/**
+ * Validates what the EC2 model hands the data plane before any of it reaches an `ip` batch line
+ * (which is also what keeps batch input free of injected lines).
+ */
+import { DataPlaneError } from './errors.ts';
+import { type Cidr, cidrContains, parseCidr, parseIpv4, subnetGateway } from './ipv4.ts';
+import { routerLinkName } from './names.ts';
+import type { DataPlaneEni } from './types.ts';
+
+/** EC2's default ENI MTU (jumbo frames inside a VPC). */
+export const DEFAULT_MTU = 9001;
+
+export interface EniSpec {
+  eniId: string;
+  mac: string;
+  deviceIndex: number;
+  primaryIp: string;
+  subnet: Cidr;
+  gateway: string;
+  mtu: number;
+}
+
+const invalid = (message: string): DataPlaneError => new DataPlaneError('INVALID_ARGUMENT', message);
+
+export function checkEni(eni: DataPlaneEni): EniSpec {
+  const what = `ENI ${eni.eniId}`;
+  const mac = String(eni.mac).toLowerCase();
+  // Unicast (I/G bit clear): the kernel refuses a multicast address on an interface.
+  if (!/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/.test(mac)) {
+    throw invalid(`${what}: mac is not a unicast MAC: ${eni.mac}`);
+  }
+  if (!Number.isInteger(eni.deviceIndex) || eni.deviceIndex < 0 || eni.deviceIndex > 99) {
+    throw invalid(`${what}: deviceIndex must be an integer 0-99, got ${eni.deviceIndex}`);
+  }
+  const mtu = eni.mtu ?? DEFAULT_MTU;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+    throw invalid(`${what}: mtu must be 68-65535, got ${mtu}`);
+  }
+  const subnet = parseCidr(eni.subnetCidr, `${what} subnetCidr`);
+  if (subnet.length > 28) {
+    throw invalid(`${what}: subnetCidr ${subnet.text} is smaller than a VPC subnet (/28)`);
+  }
+  const primaryIp = parseIpv4(eni.primaryIp, `${what} primaryIp`);
+  if (!cidrContains(subnet, primaryIp)) {
+    throw invalid(`${what}: primaryIp ${primaryIp} is outside ${subnet.text}`);
+  }
+  routerLinkName(eni.eniId); // validates the id
+  return {
+    eniId: eni.eniId,
+    mac,
+    deviceIndex: eni.deviceIndex,
+    primaryIp,
+    subnet,
+    gateway: subnetGateway(subnet),
+    mtu,
+  };
+}
+
+/** EC2 delegates IPv4 prefixes as /28s; anything else is a bug in the caller. */
+export function checkPrefix(eniId: string, prefix: string): string {
+  const cidr = parseCidr(prefix, `${eniId} prefix`);
+  if (cidr.length !== 28) throw invalid(`${eniId} prefix ${prefix}: EC2 IPv4 prefixes are /28`);
+  return cidr.text;
+}
