@@ -41,6 +41,8 @@ export function bridgeDataPlane(state: VpcState, dp: DataPlane): () => void {
         syncAddresses(ev.eniId);
         return;
       case 'eni-deleted':
+        // Forget the ENI's address set (the data plane keeps it across detach for a re-attach).
+        void dp.setAddresses(ev.eniId, [], []).catch(() => undefined);
         return;
     }
   };
