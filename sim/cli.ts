@@ -16,7 +16,8 @@ export const SIM_USAGE = `vpcwire sim options:
 function portOpt(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, got '${v}'`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--${name} must be a port number, got '${v}'`);
   return n;
 }
 
@@ -85,7 +86,9 @@ export async function runSimCommand(args: string[]): Promise<number> {
   }
   const profile = values.profile ?? 'fast';
   if (!PROFILES[profile]) {
-    process.stderr.write(`vpcwire sim: --profile must be one of ${Object.keys(PROFILES).join(', ')}, got '${profile}'\n`);
+    process.stderr.write(
+      `vpcwire sim: --profile must be one of ${Object.keys(PROFILES).join(', ')}, got '${profile}'\n`,
+    );
     return 2;
   }
   const sim = await startEmulator({

@@ -62,7 +62,8 @@ export function bridgeDataPlane(state: VpcState, dp: DataPlane): () => void {
     if (inst.state !== 'running') continue;
     onEvent({ type: 'instance-launched', instanceId: inst.id });
     for (const eni of state.enisOf(inst.id)) {
-      if (eni.attachment?.status === 'attached') onEvent({ type: 'eni-attached', instanceId: inst.id, eniId: eni.id });
+      if (eni.attachment?.status === 'attached')
+        onEvent({ type: 'eni-attached', instanceId: inst.id, eniId: eni.id });
     }
   }
   return state.on(onEvent);

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createAdminService } from './admin/admin-service.ts';
-import { AwsError } from './errors.ts';
 import type { DataPlane } from './dataplane/types.ts';
 import { bridgeDataPlane } from './dataplane-bridge.ts';
 import { createEc2Service } from './ec2/ec2-service.ts';
+import { AwsError } from './errors.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
 import { RequestLog } from './faults/request-log.ts';
 import { listen, type RunningServer } from './http/server.ts';
@@ -62,7 +62,12 @@ export interface Emulator {
   subnet(name: string): Subnet;
   securityGroup(name: string): SecurityGroup;
   readonly vpc: Vpc;
-  launchInstance(spec: { type: string; subnet: string; securityGroups?: string[]; name?: string }): Promise<Instance>;
+  launchInstance(spec: {
+    type: string;
+    subnet: string;
+    securityGroups?: string[];
+    name?: string;
+  }): Promise<Instance>;
   terminateInstance(instanceId: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -83,7 +88,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         ? validateTopology(opts.topology)
         : loadTopology();
   const profile = PROFILES[opts.profile ?? 'fast'];
-  if (!profile) throw new Error(`unknown profile '${String(opts.profile)}' (known: ${Object.keys(PROFILES).join(', ')})`);
+  if (!profile)
+    throw new Error(`unknown profile '${String(opts.profile)}' (known: ${Object.keys(PROFILES).join(', ')})`);
   const clock = opts.clock ?? systemClock;
   const state = new VpcState({
     accountId: topology.accountId,
@@ -117,7 +123,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const named = new Map<string, Instance>();
   const launch = (spec: { type: string; subnet: string; securityGroups?: string[]; name?: string }) => {
     const subnet = subnets.get(spec.subnet) ?? state.subnet(spec.subnet);
-    const sgIds = (spec.securityGroups ?? ['default']).map((g) => groups.get(g)?.id ?? state.securityGroup(g).id);
+    const sgIds = (spec.securityGroups ?? ['default']).map(
+      (g) => groups.get(g)?.id ?? state.securityGroup(g).id,
+    );
     const inst = state.launchInstance({
       instanceType: spec.type,
       subnetId: subnet.id,
@@ -165,7 +173,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     );
     servers.push(ec2);
     const sts = await listen(
-      createStsService({ store: credentialStore, oidc, roles: topology.roles ?? [], now, region: state.region }),
+      createStsService({
+        store: credentialStore,
+        oidc,
+        roles: topology.roles ?? [],
+        now,
+        region: state.region,
+      }),
       { host, port: opts.ports?.sts ?? 0 },
     );
     servers.push(sts);

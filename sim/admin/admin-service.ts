@@ -19,7 +19,8 @@ function bodyOf(raw: Buffer): Record<string, unknown> {
   } catch (e) {
     throw new BadRequest(`body is not JSON: ${(e as Error).message}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BadRequest('body must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new BadRequest('body must be a JSON object');
   return v as Record<string, unknown>;
 }
 
@@ -85,7 +86,8 @@ export function createAdminService(sim: Emulator): SimHandler {
           return json(200, { enabled: sim.throttle.enabled });
         case 'POST /imds/lag': {
           const lag = b.lagMs;
-          if (typeof lag !== 'number' || lag < 0) throw new BadRequest("'lagMs' must be a non-negative number");
+          if (typeof lag !== 'number' || lag < 0)
+            throw new BadRequest("'lagMs' must be a non-negative number");
           if (b.instanceId !== undefined) sim.metadata.setInstanceLag(str(b, 'instanceId'), lag);
           else sim.metadata.lagMs = lag;
           return json(200, { ok: true });
@@ -122,10 +124,18 @@ export function createAdminService(sim: Emulator): SimHandler {
     } catch (e) {
       const err = e as Error & { code?: string };
       // Option errors from the fault injector and AwsErrors from the model are the caller's fault.
-      return json(e instanceof BadRequest || err.code || err.message.startsWith('fault:') || err.message.startsWith('latency:') ? 400 : 500, {
-        error: err.message,
-        ...(err.code ? { code: err.code } : {}),
-      });
+      return json(
+        e instanceof BadRequest ||
+          err.code ||
+          err.message.startsWith('fault:') ||
+          err.message.startsWith('latency:')
+          ? 400
+          : 500,
+        {
+          error: err.message,
+          ...(err.code ? { code: err.code } : {}),
+        },
+      );
     }
   };
 }

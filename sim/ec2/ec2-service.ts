@@ -48,8 +48,10 @@ export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
       if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
       caller = await deps.authenticate(req);
       const handler = ACTIONS.get(action);
-      if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
-      if (!form.get('Version')) throw new AwsError('MissingParameter', 'The request must contain the parameter Version');
+      if (!handler)
+        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      if (!form.get('Version'))
+        throw new AwsError('MissingParameter', 'The request must contain the parameter Version');
       if (await deps.faults.waitIfPaused(action)) labels.push('paused');
       const decision = deps.faults.decide(action);
       labels.push(...decision.labels);

@@ -39,11 +39,16 @@ export function tagFields(tags: Tags | undefined, name: string): readonly string
   return undefined;
 }
 
-export function applyFilters<T>(items: readonly T[], filters: readonly Filter[], fields: FilterFields<T>): T[] {
+export function applyFilters<T>(
+  items: readonly T[],
+  filters: readonly Filter[],
+  fields: FilterFields<T>,
+): T[] {
   if (filters.length === 0) return [...items];
   const probe = items[0];
   for (const f of filters) {
-    if (f.values.length === 0) throw new AwsError('InvalidParameterValue', `The filter '${f.name}' has no values.`);
+    if (f.values.length === 0)
+      throw new AwsError('InvalidParameterValue', `The filter '${f.name}' has no values.`);
     if (probe !== undefined && fields(probe, f.name) === undefined) {
       throw new AwsError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
     }
@@ -51,7 +56,8 @@ export function applyFilters<T>(items: readonly T[], filters: readonly Filter[],
   return items.filter((item) =>
     filters.every((f) => {
       const have = fields(item, f.name);
-      if (have === undefined) throw new AwsError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
+      if (have === undefined)
+        throw new AwsError('InvalidParameterValue', `The filter '${f.name}' is invalid`);
       return f.values.some((pattern) => {
         const re = glob(pattern);
         return have.some((v) => re.test(v));

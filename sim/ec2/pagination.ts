@@ -20,7 +20,10 @@ export function paginate<T>(
   const max = q.int('MaxResults');
   const token = q.str('NextToken');
   if (max !== undefined && opts.idsGiven) {
-    throw new AwsError('InvalidParameterCombination', `The parameter MaxResults cannot be used with the parameter ${idParam(action)}`);
+    throw new AwsError(
+      'InvalidParameterCombination',
+      `The parameter MaxResults cannot be used with the parameter ${idParam(action)}`,
+    );
   }
   if (max !== undefined && (max < opts.min || max > opts.max)) {
     throw new AwsError(
@@ -42,12 +45,17 @@ export function paginate<T>(
   const end = Math.min(items.length, offset + size);
   return {
     items: items.slice(offset, end),
-    nextToken: end < items.length ? Buffer.from(JSON.stringify({ key, offset: end })).toString('base64url') : undefined,
+    nextToken:
+      end < items.length
+        ? Buffer.from(JSON.stringify({ key, offset: end })).toString('base64url')
+        : undefined,
   };
 }
 
 function idParam(action: string): string {
-  return action === 'DescribeInstances' ? 'InstanceIds' : `${action.replace(/^Describe/, '').replace(/s$/, '')}Ids`;
+  return action === 'DescribeInstances'
+    ? 'InstanceIds'
+    : `${action.replace(/^Describe/, '').replace(/s$/, '')}Ids`;
 }
 
 function fingerprint(action: string, q: QueryParams): string {
@@ -57,8 +65,12 @@ function fingerprint(action: string, q: QueryParams): string {
 
 function decode(token: string): { key: string; offset: number } | undefined {
   try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { key?: unknown; offset?: unknown };
-    if (typeof v.key === 'string' && Number.isInteger(v.offset)) return { key: v.key, offset: v.offset as number };
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      key?: unknown;
+      offset?: unknown;
+    };
+    if (typeof v.key === 'string' && Number.isInteger(v.offset))
+      return { key: v.key, offset: v.offset as number };
   } catch {
     // fall through: any undecodable token is invalid
   }

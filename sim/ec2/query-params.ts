@@ -31,8 +31,15 @@ export class QueryParams {
     const v = this.form.get(name);
     if (v === null) return undefined;
     const n = Number(v);
-    if (!/^-?\d+$/.test(v) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-      const range = opts.min !== undefined || opts.max !== undefined ? ` (expected ${opts.min ?? '-'}..${opts.max ?? '-'})` : '';
+    if (
+      !/^-?\d+$/.test(v) ||
+      (opts.min !== undefined && n < opts.min) ||
+      (opts.max !== undefined && n > opts.max)
+    ) {
+      const range =
+        opts.min !== undefined || opts.max !== undefined
+          ? ` (expected ${opts.min ?? '-'}..${opts.max ?? '-'})`
+          : '';
       throw new AwsError('InvalidParameterValue', `Value (${v}) for parameter ${name} is invalid${range}.`);
     }
     return n;
@@ -42,7 +49,10 @@ export class QueryParams {
     const v = this.form.get(name);
     if (v === null) return undefined;
     if (v !== 'true' && v !== 'false') {
-      throw new AwsError('InvalidParameterValue', `Value (${v}) for parameter ${name} is invalid. Expected 'true' or 'false'.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${v}) for parameter ${name} is invalid. Expected 'true' or 'false'.`,
+      );
     }
     return v === 'true';
   }
@@ -64,7 +74,10 @@ export class QueryParams {
       const idx = Number(rest.slice(0, dot));
       if (!Number.isInteger(idx) || idx < 1) continue;
       let rec = byIndex.get(idx);
-      if (!rec) byIndex.set(idx, (rec = new Map()));
+      if (!rec) {
+        rec = new Map();
+        byIndex.set(idx, rec);
+      }
       rec.set(rest.slice(dot + 1), value);
     }
     return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, rec]) => rec);
@@ -86,7 +99,8 @@ export class QueryParams {
   tags(prefix = 'Tag'): { key: string; value?: string }[] {
     return this.records(prefix).map((rec) => {
       const key = rec.get('Key');
-      if (key === undefined) throw new AwsError('InvalidParameterValue', `${prefix} entries must have a Key.`);
+      if (key === undefined)
+        throw new AwsError('InvalidParameterValue', `${prefix} entries must have a Key.`);
       const value = rec.get('Value');
       return value === undefined ? { key } : { key, value };
     });

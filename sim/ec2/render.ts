@@ -1,5 +1,12 @@
 import { formatIpv4 } from '../model/ipv4.ts';
-import type { Instance, InstanceTypeLimits, NetworkInterface, SecurityGroup, Subnet, Tags } from '../model/types.ts';
+import type {
+  Instance,
+  InstanceTypeLimits,
+  NetworkInterface,
+  SecurityGroup,
+  Subnet,
+  Tags,
+} from '../model/types.ts';
 import type { VpcState } from '../model/vpc-state.ts';
 import type { XmlValue } from './xml.ts';
 

@@ -4,7 +4,15 @@ import type { AwsError } from '../errors.ts';
 export const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
 /** A value as EC2 serialises it: arrays become `<item>` lists, dates ISO 8601, booleans lower case. */
-export type XmlValue = string | number | boolean | Date | undefined | null | XmlValue[] | { [k: string]: XmlValue };
+export type XmlValue =
+  | string
+  | number
+  | boolean
+  | Date
+  | undefined
+  | null
+  | XmlValue[]
+  | { [k: string]: XmlValue };
 
 const builder = new XMLBuilder({
   ignoreAttributes: false,
@@ -37,6 +45,8 @@ export function renderResult(action: string, requestId: string, body: Record<str
 
 /** EC2's error envelope (note `RequestID`, unlike the result's `requestId`). */
 export function renderError(err: AwsError, requestId: string): string {
-  const doc = { Response: { Errors: { Error: { Code: err.code, Message: err.message } }, RequestID: requestId } };
+  const doc = {
+    Response: { Errors: { Error: { Code: err.code, Message: err.message } }, RequestID: requestId },
+  };
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(doc)}`;
 }

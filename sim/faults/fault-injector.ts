@@ -170,7 +170,8 @@ export class FaultInjector {
 
   #draw(spec: LatencySpec): number {
     if ('fixedMs' in spec) return spec.fixedMs;
-    if ('uniformMs' in spec) return spec.uniformMs[0] + this.#random() * (spec.uniformMs[1] - spec.uniformMs[0]);
+    if ('uniformMs' in spec)
+      return spec.uniformMs[0] + this.#random() * (spec.uniformMs[1] - spec.uniformMs[0]);
     // Box-Muller from the seeded source.
     const z = Math.sqrt(-2 * Math.log(1 - this.#random())) * Math.cos(2 * Math.PI * this.#random());
     if ('normalMs' in spec) return spec.normalMs.mean + z * spec.normalMs.stddev;

@@ -41,7 +41,8 @@ export function createImdsService(opts: {
       const path = req.path.replace(/\/{2,}/g, '/');
       if (path === '/latest/api/token') {
         if (req.method !== 'PUT') return { status: 405, headers: TEXT, body: 'Method Not Allowed' };
-        if (req.headers['x-forwarded-for'] !== undefined) return { status: 403, headers: TEXT, body: 'Forbidden' };
+        if (req.headers['x-forwarded-for'] !== undefined)
+          return { status: 403, headers: TEXT, body: 'Forbidden' };
         const ttlText = String(req.headers['x-aws-ec2-metadata-token-ttl-seconds'] ?? '');
         const ttl = Number(ttlText);
         if (!/^\d+$/.test(ttlText) || ttl < 1 || ttl > MAX_TTL) {
@@ -55,7 +56,8 @@ export function createImdsService(opts: {
           body: token,
         };
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: TEXT, body: 'Method Not Allowed' };
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return { status: 405, headers: TEXT, body: 'Method Not Allowed' };
       const token = String(req.headers['x-aws-ec2-metadata-token'] ?? '');
       const expiry = tokens.get(token);
       if (expiry === undefined || expiry <= opts.clock.now()) {

@@ -16,7 +16,9 @@ export function buildMetadataTree(state: VpcState, instanceId: string): Metadata
   const primary = state.enis.get(inst.primaryEniId);
   const vpc = state.vpcs.get(inst.vpcId);
   const subnetOf = (id: string) => state.subnets.get(id)!;
-  const hostname = primary ? `ip-${formatIpv4(primary.primaryIp).replaceAll('.', '-')}.${state.region}.compute.internal` : '';
+  const hostname = primary
+    ? `ip-${formatIpv4(primary.primaryIp).replaceAll('.', '-')}.${state.region}.compute.internal`
+    : '';
   t.set('ami-id', inst.imageId);
   t.set('instance-id', inst.id);
   t.set('instance-type', inst.limits.instanceType);
@@ -42,10 +44,16 @@ export function buildMetadataTree(state: VpcState, instanceId: string): Metadata
     t.set(`${base}interface-id`, eni.id);
     t.set(`${base}mac`, eni.macAddress);
     t.set(`${base}owner-id`, state.accountId);
-    t.set(`${base}local-hostname`, `ip-${formatIpv4(eni.primaryIp).replaceAll('.', '-')}.${state.region}.compute.internal`);
+    t.set(
+      `${base}local-hostname`,
+      `ip-${formatIpv4(eni.primaryIp).replaceAll('.', '-')}.${state.region}.compute.internal`,
+    );
     t.set(`${base}local-ipv4s`, [eni.primaryIp, ...eni.secondaryIps].map(formatIpv4).join('\n'));
     t.set(`${base}security-group-ids`, eni.groupIds.join('\n'));
-    t.set(`${base}security-groups`, eni.groupIds.map((g) => state.securityGroups.get(g)?.name ?? g).join('\n'));
+    t.set(
+      `${base}security-groups`,
+      eni.groupIds.map((g) => state.securityGroups.get(g)?.name ?? g).join('\n'),
+    );
     t.set(`${base}subnet-id`, eni.subnetId);
     t.set(`${base}subnet-ipv4-cidr-block`, subnet.cidr.text);
     t.set(`${base}vpc-id`, eni.vpcId);

@@ -21,7 +21,12 @@ export interface Claimed {
 
 /** How many slots a request takes: each address and each /28 prefix uses one of the ENI's IPv4 slots. */
 export function requestedSlots(req: AddressRequest): number {
-  return (req.addresses?.length ?? 0) + (req.secondaryCount ?? 0) + (req.prefixes?.length ?? 0) + (req.prefixCount ?? 0);
+  return (
+    (req.addresses?.length ?? 0) +
+    (req.secondaryCount ?? 0) +
+    (req.prefixes?.length ?? 0) +
+    (req.prefixCount ?? 0)
+  );
 }
 
 /** EC2 refuses a count next to explicit values, and prefixes next to addresses in one call. */
@@ -43,14 +48,20 @@ export function validateAddressRequest(req: AddressRequest): void {
     );
   }
   if (hasIps && hasPrefixes) {
-    throw new AwsError('InvalidParameterCombination', 'PrivateIpAddress cannot be specified with Ipv4Prefix.');
+    throw new AwsError(
+      'InvalidParameterCombination',
+      'PrivateIpAddress cannot be specified with Ipv4Prefix.',
+    );
   }
   for (const [name, v] of [
     ['SecondaryPrivateIpAddressCount', count],
     ['Ipv4PrefixCount', pcount],
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-      throw new AwsError('InvalidParameterValue', `Value (${v}) for parameter ${name} is invalid. Expected a positive integer.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${v}) for parameter ${name} is invalid. Expected a positive integer.`,
+      );
     }
   }
 }
@@ -76,14 +87,20 @@ export function claimAddresses(
       moves.push({ from: owner, ip });
       continue;
     }
-    throw new AwsError('InvalidIPAddress.InUse', `The specified address ${formatIpv4(ip)} is already in use.`);
+    throw new AwsError(
+      'InvalidIPAddress.InUse',
+      `The specified address ${formatIpv4(ip)} is already in use.`,
+    );
   }
   if (new Set(explicit).size !== explicit.length) {
     throw new AwsError('InvalidParameterValue', 'The same address was specified more than once.');
   }
   for (const p of explicitPrefixes) {
     if (!pool.prefixFree(p)) {
-      throw new AwsError('InvalidParameterValue', `The prefix ${p.text} is already in use or contains reserved addresses.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `The prefix ${p.text} is already in use or contains reserved addresses.`,
+      );
     }
   }
   const claimed: Claimed = { ips: [], prefixes: [] };
@@ -99,7 +116,11 @@ export function claimAddresses(
     if (req.secondaryCount) claimed.ips.push(...pool.allocateAddresses(req.secondaryCount));
     if (req.prefixCount) claimed.prefixes.push(...pool.allocatePrefixes(req.prefixCount));
   } catch (e) {
-    releaseClaimed(pool, claimed.ips.filter((ip) => !moves.some((m) => m.ip === ip)), claimed.prefixes);
+    releaseClaimed(
+      pool,
+      claimed.ips.filter((ip) => !moves.some((m) => m.ip === ip)),
+      claimed.prefixes,
+    );
     throw e;
   }
   // Reassignment happens only once everything else succeeded, so a failure moves nothing.
@@ -132,11 +153,14 @@ function explicitAddress(pool: SubnetPool, subnet: Subnet, text: string): number
 
 function explicitPrefix(pool: SubnetPool, text: string): Cidr {
   const p = parseCidr(text);
-  if (!p || p.prefixLength !== 28) {
+  if (p?.prefixLength !== 28) {
     throw new AwsError('InvalidParameterValue', `Invalid IPv4 prefix '${text}': expected an aligned /28.`);
   }
   if (!cidrContains(pool.cidr, p.base)) {
-    throw new AwsError('InvalidParameterValue', `Prefix ${text} does not fall within the subnet's address range.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Prefix ${text} does not fall within the subnet's address range.`,
+    );
   }
   return p;
 }
@@ -184,7 +208,10 @@ export function assignPrivateIpAddresses(
   if ((req.prefixes?.length || req.prefixCount) && instanceType) {
     const inst = state.instances.get(eni.attachment!.instanceId)!;
     if (inst.limits.hypervisor !== 'nitro' && !inst.limits.bareMetal) {
-      throw new AwsError('InvalidParameterValue', `Prefix delegation is not supported for instance type ${instanceType}.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Prefix delegation is not supported for instance type ${instanceType}.`,
+      );
     }
   }
   const subnet = state.subnets.get(eni.subnetId)!;
@@ -213,7 +240,10 @@ export function unassignPrivateIpAddresses(
     const ip = parseIpv4(a);
     if (ip === undefined) throw new AwsError('InvalidParameterValue', `Invalid IPv4 address: ${a}`);
     if (ip === eni.primaryIp) {
-      throw new AwsError('InvalidParameterValue', `The primary address ${a} of ${eni.id} cannot be unassigned.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `The primary address ${a} of ${eni.id} cannot be unassigned.`,
+      );
     }
     if (!eni.secondaryIps.includes(ip)) {
       throw new AwsError(

@@ -26,7 +26,10 @@ export function attachNetworkInterface(
     );
   }
   if (!Number.isInteger(input.deviceIndex) || input.deviceIndex < 0) {
-    throw new AwsError('InvalidParameterValue', `Value (${input.deviceIndex}) for parameter deviceIndex is invalid.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.deviceIndex}) for parameter deviceIndex is invalid.`,
+    );
   }
   const cardIndex = input.networkCardIndex ?? inst.limits.defaultNetworkCardIndex;
   const card = inst.limits.networkCards.find((c) => c.networkCardIndex === cardIndex);
@@ -81,7 +84,10 @@ export function attachNetworkInterface(
 export function detachNetworkInterface(state: VpcState, attachmentId: string, _force = false): void {
   const { eni, attachment } = state.attachment(attachmentId);
   if (attachment.deviceIndex === 0) {
-    throw new AwsError('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
+    throw new AwsError(
+      'OperationNotPermitted',
+      'The network interface at device index 0 cannot be detached.',
+    );
   }
   if (attachment.status === 'detaching') {
     throw new AwsError('IncorrectState', `Attachment ${attachment.id} is already detaching.`);

@@ -1,5 +1,10 @@
 import { AwsError } from '../errors.ts';
-import { type AddressRequest, claimAddresses, requestedSlots, validateAddressRequest } from './address-ops.ts';
+import {
+  type AddressRequest,
+  claimAddresses,
+  requestedSlots,
+  validateAddressRequest,
+} from './address-ops.ts';
 import { eniMac, resourceId } from './ids.ts';
 import { parseIpv4 } from './ipv4.ts';
 import { maxIpv4PerEniAnyType } from './limits.ts';
@@ -23,7 +28,10 @@ export function createNetworkInterface(state: VpcState, input: CreateEniInput): 
     if (existing) {
       const eni = state.enis.get(existing);
       if (eni && eni.subnetId !== input.subnetId) {
-        throw new AwsError('IdempotentParameterMismatch', 'The client token was already used with other parameters.');
+        throw new AwsError(
+          'IdempotentParameterMismatch',
+          'The client token was already used with other parameters.',
+        );
       }
       if (eni) return eni;
     }
@@ -32,11 +40,16 @@ export function createNetworkInterface(state: VpcState, input: CreateEniInput): 
   const groupIds = [...(input.groupIds ?? [])];
   for (const g of groupIds) {
     if (state.securityGroup(g).vpcId !== subnet.vpcId) {
-      throw new AwsError('InvalidParameterValue', `Security group ${g} and subnet ${subnet.id} belong to different networks.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Security group ${g} and subnet ${subnet.id} belong to different networks.`,
+      );
     }
   }
   if (groupIds.length === 0) {
-    const def = [...state.securityGroups.values()].find((g) => g.vpcId === subnet.vpcId && g.name === 'default');
+    const def = [...state.securityGroups.values()].find(
+      (g) => g.vpcId === subnet.vpcId && g.name === 'default',
+    );
     if (def) groupIds.push(def.id);
   }
   validateAddressRequest(input);
@@ -48,7 +61,8 @@ export function createNetworkInterface(state: VpcState, input: CreateEniInput): 
   let primary: number;
   if (input.primaryIp !== undefined) {
     const ip = parseIpv4(input.primaryIp);
-    if (ip === undefined) throw new AwsError('InvalidParameterValue', `Invalid IPv4 address: ${input.primaryIp}`);
+    if (ip === undefined)
+      throw new AwsError('InvalidParameterValue', `Invalid IPv4 address: ${input.primaryIp}`);
     claimAddresses(state, subnet, { addresses: [input.primaryIp] });
     primary = ip;
   } else {
@@ -113,7 +127,10 @@ export function modifyNetworkInterfaceAttribute(state: VpcState, eniId: string, 
     throw new AwsError('MissingParameter', 'The request must contain exactly one attribute to modify.');
   }
   if (given.length > 1) {
-    throw new AwsError('InvalidParameterCombination', `Only one attribute can be modified at a time: got ${given.join(', ')}.`);
+    throw new AwsError(
+      'InvalidParameterCombination',
+      `Only one attribute can be modified at a time: got ${given.join(', ')}.`,
+    );
   }
   if (input.attachment) {
     if (!eni.attachment || eni.attachment.id !== input.attachment.attachmentId) {
@@ -127,10 +144,14 @@ export function modifyNetworkInterfaceAttribute(state: VpcState, eniId: string, 
     }
   }
   if (input.groupIds) {
-    if (input.groupIds.length === 0) throw new AwsError('InvalidParameterValue', 'At least one security group is required.');
+    if (input.groupIds.length === 0)
+      throw new AwsError('InvalidParameterValue', 'At least one security group is required.');
     for (const g of input.groupIds) {
       if (state.securityGroup(g).vpcId !== eni.vpcId) {
-        throw new AwsError('InvalidParameterValue', `Security group ${g} belongs to a different VPC than ${eni.id}.`);
+        throw new AwsError(
+          'InvalidParameterValue',
+          `Security group ${g} belongs to a different VPC than ${eni.id}.`,
+        );
       }
     }
     eni.groupIds = [...input.groupIds];

@@ -22,7 +22,10 @@ export class SubnetPool {
 
   constructor(cidr: Cidr) {
     if (cidr.prefixLength < 16 || cidr.prefixLength > 28) {
-      throw new AwsError('InvalidSubnet.Range', `The CIDR '${cidr.text}' is invalid: a subnet must be /16 to /28.`);
+      throw new AwsError(
+        'InvalidSubnet.Range',
+        `The CIDR '${cidr.text}' is invalid: a subnet must be /16 to /28.`,
+      );
     }
     this.cidr = cidr;
     this.#used = new Uint8Array(cidr.size);

@@ -4,7 +4,11 @@ import type { VpcState } from './vpc-state.ts';
 const MAX_TAGS = 50;
 
 /** EC2 resource types by ID prefix, with the NotFound code EC2 uses for each. */
-const RESOURCE_TYPES: readonly [prefix: string, type: string, resolve: (s: VpcState, id: string) => unknown][] = [
+const RESOURCE_TYPES: readonly [
+  prefix: string,
+  type: string,
+  resolve: (s: VpcState, id: string) => unknown,
+][] = [
   ['eni-attach-', 'network-interface-attachment', (s, id) => s.attachment(id)],
   ['eni-', 'network-interface', (s, id) => s.eni(id)],
   ['i-', 'instance', (s, id) => s.instance(id)],
@@ -31,23 +35,36 @@ function mustExist(state: VpcState, id: string): void {
 
 export function validateTags(tags: Record<string, string>): void {
   for (const [k, v] of Object.entries(tags)) {
-    if (k.length === 0 || k.length > 128) throw new AwsError('InvalidParameterValue', `Tag key '${k}' must be 1-128 characters.`);
+    if (k.length === 0 || k.length > 128)
+      throw new AwsError('InvalidParameterValue', `Tag key '${k}' must be 1-128 characters.`);
     if (k.toLowerCase().startsWith('aws:')) {
-      throw new AwsError('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use: ${k}`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Tag keys starting with 'aws:' are reserved for internal use: ${k}`,
+      );
     }
-    if (v.length > 256) throw new AwsError('InvalidParameterValue', `Tag value for '${k}' exceeds 256 characters.`);
+    if (v.length > 256)
+      throw new AwsError('InvalidParameterValue', `Tag value for '${k}' exceeds 256 characters.`);
   }
 }
 
-export function createTags(state: VpcState, resourceIds: readonly string[], tags: Record<string, string>): void {
-  if (resourceIds.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter ResourceId');
+export function createTags(
+  state: VpcState,
+  resourceIds: readonly string[],
+  tags: Record<string, string>,
+): void {
+  if (resourceIds.length === 0)
+    throw new AwsError('MissingParameter', 'The request must contain the parameter ResourceId');
   validateTags(tags);
   for (const id of resourceIds) mustExist(state, id);
   for (const id of resourceIds) {
     const t = state.tagsOf(id);
     const after = new Set([...t.keys(), ...Object.keys(tags)]);
     if (after.size > MAX_TAGS) {
-      throw new AwsError('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS}) for resource ${id} has been exceeded.`);
+      throw new AwsError(
+        'TagLimitExceeded',
+        `The maximum number of tags (${MAX_TAGS}) for resource ${id} has been exceeded.`,
+      );
     }
   }
   for (const id of resourceIds) {
@@ -62,7 +79,8 @@ export function deleteTags(
   resourceIds: readonly string[],
   tags: readonly { key: string; value?: string }[],
 ): void {
-  if (resourceIds.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter ResourceId');
+  if (resourceIds.length === 0)
+    throw new AwsError('MissingParameter', 'The request must contain the parameter ResourceId');
   for (const id of resourceIds) mustExist(state, id);
   for (const id of resourceIds) {
     const t = state.tagsOf(id);
@@ -83,7 +101,8 @@ export interface TagRow {
 export function allTagRows(state: VpcState): TagRow[] {
   const rows: TagRow[] = [];
   for (const [resourceId, t] of state.tags) {
-    for (const [key, value] of t) rows.push({ resourceId, resourceType: resourceType(resourceId), key, value });
+    for (const [key, value] of t)
+      rows.push({ resourceId, resourceType: resourceType(resourceId), key, value });
   }
   return rows.sort((a, b) => a.resourceId.localeCompare(b.resourceId) || a.key.localeCompare(b.key));
 }

@@ -78,7 +78,10 @@ export class VpcState {
 
   /** Runs fn after ms, or at once when ms is 0 so that fast test profiles stay synchronous. */
   after(ms: number, fn: () => void): void {
-    if (ms <= 0) return fn();
+    if (ms <= 0) {
+      fn();
+      return;
+    }
     const cancel = this.clock.setTimeout(() => {
       this.#timers.delete(cancel);
       fn();
@@ -107,7 +110,10 @@ export class VpcState {
     checkShape('eni', id, 'InvalidNetworkInterfaceID.Malformed', `Invalid id: "${id}" (expecting "eni-...")`);
     const eni = this.enis.get(id);
     if (!eni) {
-      throw new AwsError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+      throw new AwsError(
+        'InvalidNetworkInterfaceID.NotFound',
+        `The networkInterface ID '${id}' does not exist`,
+      );
     }
     return eni;
   }
@@ -190,7 +196,8 @@ export class VpcState {
   }
 
   addSecurityGroup(vpcId: string, name: string, description = name): SecurityGroup {
-    if (!this.vpcs.has(vpcId)) throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`);
+    if (!this.vpcs.has(vpcId))
+      throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`);
     const sg: SecurityGroup = { id: resourceId('sg'), name, description, vpcId };
     this.securityGroups.set(sg.id, sg);
     return sg;

@@ -13,7 +13,11 @@ interface Bucket {
 }
 
 /** Requests without filters or pagination draw from a smaller bucket for these actions. */
-const UNFILTERED_VARIANTS = new Set(['DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeSecurityGroups']);
+const UNFILTERED_VARIANTS = new Set([
+  'DescribeNetworkInterfaces',
+  'DescribeInstances',
+  'DescribeSecurityGroups',
+]);
 
 /** What an action falls back to when the published table has no bucket of its own. */
 const FALLBACK: BucketSpec = { capacity: 100, refillPerSecond: 20 };
@@ -22,7 +26,8 @@ export function loadPublishedBuckets(): Record<string, BucketSpec> {
   const file = new URL('../../data/ec2-api-throttling.json', import.meta.url);
   const raw = JSON.parse(readFileSync(file, 'utf8')) as { buckets: Record<string, BucketSpec> };
   const out: Record<string, BucketSpec> = {};
-  for (const [k, v] of Object.entries(raw.buckets)) out[k] = { capacity: v.capacity, refillPerSecond: v.refillPerSecond };
+  for (const [k, v] of Object.entries(raw.buckets))
+    out[k] = { capacity: v.capacity, refillPerSecond: v.refillPerSecond };
   return out;
 }
 

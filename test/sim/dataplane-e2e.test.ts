@@ -60,27 +60,63 @@ describe('kernel data plane through the EC2 API', { skip: await skipReason() }, 
 
     // Node A: one secondary address on its primary ENI (eth0).
     const a = await v.ec2.send(
-      new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: nodeA.primaryEniId, SecondaryPrivateIpAddressCount: 1 }),
+      new AssignPrivateIpAddressesCommand({
+        NetworkInterfaceId: nodeA.primaryEniId,
+        SecondaryPrivateIpAddressCount: 1,
+      }),
     );
     const podAIp = a.AssignedPrivateIpAddresses![0]!.PrivateIpAddress!;
 
     // Node B: a secondary ENI at device 1 created with two addresses, attached, set up as ipamd will.
     const eni = (
-      await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('b').id, SecondaryPrivateIpAddressCount: 2 }))
+      await v.ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: v.sim.subnet('b').id,
+          SecondaryPrivateIpAddressCount: 2,
+        }),
+      )
     ).NetworkInterface!;
     secondaryEniB = eni.NetworkInterfaceId!;
     attachmentB = (
-      await v.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: secondaryEniB, InstanceId: nodeB.id, DeviceIndex: 1 }))
+      await v.ec2.send(
+        new AttachNetworkInterfaceCommand({
+          NetworkInterfaceId: secondaryEniB,
+          InstanceId: nodeB.id,
+          DeviceIndex: 1,
+        }),
+      )
     ).AttachmentId!;
     await dp.settled();
     const [, podB1Ip, podB2Ip] = eni.PrivateIpAddresses!.map((x) => x.PrivateIpAddress!);
-    await configureSecondaryEni(nsB, { ifname: 'eth1', primaryIp: eni.PrivateIpAddress!, subnetCidr: '10.77.1.0/24', table: 2 });
+    await configureSecondaryEni(nsB, {
+      ifname: 'eth1',
+      primaryIp: eni.PrivateIpAddress!,
+      subnetCidr: '10.77.1.0/24',
+      table: 2,
+    });
 
     pods.a = await addPod({ node: nsA, netns: `${prefix}pod-a`, ip: podAIp, hostVeth: 'vwpoda' });
-    pods.b1 = await addPod({ node: nsB, netns: `${prefix}pod-b1`, ip: podB1Ip!, hostVeth: 'vwpodb1', eniTable: 2 });
-    pods.b2 = await addPod({ node: nsB, netns: `${prefix}pod-b2`, ip: podB2Ip!, hostVeth: 'vwpodb2', eniTable: 2 });
+    pods.b1 = await addPod({
+      node: nsB,
+      netns: `${prefix}pod-b1`,
+      ip: podB1Ip!,
+      hostVeth: 'vwpodb1',
+      eniTable: 2,
+    });
+    pods.b2 = await addPod({
+      node: nsB,
+      netns: `${prefix}pod-b2`,
+      ip: podB2Ip!,
+      hostVeth: 'vwpodb2',
+      eniTable: 2,
+    });
     // A pod whose address EC2 never assigned (the highest usable address of subnet a).
-    pods.rogue = await addPod({ node: nsA, netns: `${prefix}pod-rogue`, ip: '10.77.0.254', hostVeth: 'vwrogue' });
+    pods.rogue = await addPod({
+      node: nsA,
+      netns: `${prefix}pod-rogue`,
+      ip: '10.77.0.254',
+      hostVeth: 'vwrogue',
+    });
   });
 
   after(async () => {
@@ -93,7 +129,9 @@ describe('kernel data plane through the EC2 API', { skip: await skipReason() }, 
 
   test('the node interface has the ENI MAC EC2 reports', async () => {
     const nodeB = v.sim.instance('node-b');
-    const [link] = JSON.parse(await ip(['-j', 'link', 'show', 'dev', 'eth1'], v.sim.dataPlane!.nodeNetns(nodeB.id))) as {
+    const [link] = JSON.parse(
+      await ip(['-j', 'link', 'show', 'dev', 'eth1'], v.sim.dataPlane!.nodeNetns(nodeB.id)),
+    ) as {
       address: string;
     }[];
     assert.equal(link!.address, v.sim.state.enis.get(secondaryEniB)!.macAddress);
@@ -112,11 +150,19 @@ describe('kernel data plane through the EC2 API', { skip: await skipReason() }, 
 
   test('unassigning an address in EC2 stops its traffic; assigning it again restores it', async () => {
     await v.ec2.send(
-      new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: secondaryEniB, PrivateIpAddresses: [pods.b2!.ip] }),
+      new UnassignPrivateIpAddressesCommand({
+        NetworkInterfaceId: secondaryEniB,
+        PrivateIpAddresses: [pods.b2!.ip],
+      }),
     );
     await v.sim.dataPlane!.settled();
     assert.equal(await reaches(pods.a!.netns, pods.b2!.ip, 1), false);
-    await v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: secondaryEniB, PrivateIpAddresses: [pods.b2!.ip] }));
+    await v.ec2.send(
+      new AssignPrivateIpAddressesCommand({
+        NetworkInterfaceId: secondaryEniB,
+        PrivateIpAddresses: [pods.b2!.ip],
+      }),
+    );
     await v.sim.dataPlane!.settled();
     assert.equal(await reaches(pods.a!.netns, pods.b2!.ip), true);
   });
@@ -125,7 +171,9 @@ describe('kernel data plane through the EC2 API', { skip: await skipReason() }, 
     await v.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentB }));
     await v.sim.dataPlane!.settled();
     const nsB = v.sim.dataPlane!.nodeNetns(v.sim.instance('node-b').id)!;
-    const links = (JSON.parse(await ip(['-j', 'link', 'show'], nsB)) as { ifname: string }[]).map((l) => l.ifname);
+    const links = (JSON.parse(await ip(['-j', 'link', 'show'], nsB)) as { ifname: string }[]).map(
+      (l) => l.ifname,
+    );
     assert.ok(!links.includes('eth1'), `eth1 should be gone, links: ${links.join(' ')}`);
     assert.equal(await reaches(pods.a!.netns, pods.b1!.ip, 1), false);
   });

@@ -15,7 +15,10 @@ describe('the EC2 endpoint requires valid SigV4 signatures', () => {
     new EC2Client({ endpoint: v.sim.endpoints.ec2, region: v.sim.region, credentials, maxAttempts: 1 });
 
   test('a forged signature (right key, wrong secret) and an unknown key get AuthFailure 401', async () => {
-    const forged = clientWith({ accessKeyId: v.sim.credentials.accessKeyId, secretAccessKey: 'not-the-secret' });
+    const forged = clientWith({
+      accessKeyId: v.sim.credentials.accessKeyId,
+      secretAccessKey: 'not-the-secret',
+    });
     const err = await forged.send(new DescribeInstancesCommand({})).catch((e) => e);
     assert.equal(err.name, 'AuthFailure');
     assert.equal(err.$metadata.httpStatusCode, 401);
@@ -23,9 +26,14 @@ describe('the EC2 endpoint requires valid SigV4 signatures', () => {
     assert.equal(await errorCodeOf(unknown.send(new DescribeInstancesCommand({}))), 'AuthFailure');
     forged.destroy();
     unknown.destroy();
-    const refused = v.sim.log.entries({ action: 'DescribeInstances' }).filter((e) => e.errorCode === 'AuthFailure');
+    const refused = v.sim.log
+      .entries({ action: 'DescribeInstances' })
+      .filter((e) => e.errorCode === 'AuthFailure');
     assert.equal(refused.length, 2);
-    assert.ok(refused.every((e) => e.caller === undefined), 'an unauthenticated call is attributed to nobody');
+    assert.ok(
+      refused.every((e) => e.caller === undefined),
+      'an unauthenticated call is attributed to nobody',
+    );
   });
 
   test('a request with no signature at all gets AuthFailure', async () => {
@@ -39,7 +47,10 @@ describe('the EC2 endpoint requires valid SigV4 signatures', () => {
   });
 
   test('IRSA: a pod token exchanged at the emulated STS signs EC2 calls as the assumed role', async () => {
-    const token = v.sim.oidc.issueServiceAccountToken({ namespace: 'kube-system', serviceAccount: 'aws-node' });
+    const token = v.sim.oidc.issueServiceAccountToken({
+      namespace: 'kube-system',
+      serviceAccount: 'aws-node',
+    });
     const sts = new STSClient({ endpoint: v.sim.endpoints.sts, region: v.sim.region });
     const assumed = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -49,17 +60,26 @@ describe('the EC2 endpoint requires valid SigV4 signatures', () => {
       }),
     );
     const c = assumed.Credentials!;
-    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const credentials = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
     const ec2 = clientWith(credentials);
     const r = await ec2.send(new DescribeInstancesCommand({}));
     assert.equal(r.Reservations!.length, 2);
     assert.equal(v.sim.log.entries({ action: 'DescribeInstances' }).at(-1)!.caller, c.AccessKeyId);
-    const who = await new STSClient({ endpoint: v.sim.endpoints.sts, region: v.sim.region, credentials }).send(
-      new GetCallerIdentityCommand({}),
-    );
+    const who = await new STSClient({
+      endpoint: v.sim.endpoints.sts,
+      region: v.sim.region,
+      credentials,
+    }).send(new GetCallerIdentityCommand({}));
     assert.equal(who.Arn, `arn:aws:sts::${v.sim.accountId}:assumed-role/vpcwire-node/ipamd-node-1`);
     // The session token is part of the credential: without it the key is not valid.
-    const noToken = clientWith({ accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey });
+    const noToken = clientWith({
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+    });
     assert.equal(await errorCodeOf(noToken.send(new DescribeInstancesCommand({}))), 'AuthFailure');
     ec2.destroy();
     noToken.destroy();

@@ -44,23 +44,39 @@ describe('describe actions, filters, tags and pagination', () => {
   after(() => v.stop());
 
   const ids = async (Filters: Filter[]) =>
-    (await v.ec2.send(new DescribeNetworkInterfacesCommand({ Filters }))).NetworkInterfaces!.map((n) => n.NetworkInterfaceId!);
+    (await v.ec2.send(new DescribeNetworkInterfacesCommand({ Filters }))).NetworkInterfaces!.map(
+      (n) => n.NetworkInterfaceId!,
+    );
 
   test('filters: attachment.instance-id, status, vpc-id, subnet-id, tag-key, tag:<k>, network-interface-id', async () => {
     const node = v.sim.instance('node-1');
     await v.ec2.send(
-      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: created[0], InstanceId: node.id, DeviceIndex: 1 }),
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: created[0],
+        InstanceId: node.id,
+        DeviceIndex: 1,
+      }),
     );
     assert.deepEqual(
       (await ids([{ Name: 'attachment.instance-id', Values: [node.id] }])).sort(),
       [node.primaryEniId, created[0]].sort(),
     );
     assert.equal((await ids([{ Name: 'status', Values: ['available'] }])).length, 22);
-    assert.equal((await ids([{ Name: 'vpc-id', Values: [v.sim.vpc.id] }])).length, 25, '23 created + 2 primaries');
+    assert.equal(
+      (await ids([{ Name: 'vpc-id', Values: [v.sim.vpc.id] }])).length,
+      25,
+      '23 created + 2 primaries',
+    );
     assert.equal((await ids([{ Name: 'subnet-id', Values: [v.sim.subnet('nodes-b').id] }])).length, 1);
-    assert.equal((await ids([{ Name: 'tag-key', Values: ['node.k8s.amazonaws.com/instance_id'] }])).length, 5);
+    assert.equal(
+      (await ids([{ Name: 'tag-key', Values: ['node.k8s.amazonaws.com/instance_id'] }])).length,
+      5,
+    );
     assert.equal((await ids([{ Name: 'tag:cluster.k8s.amazonaws.com/name', Values: ['blue'] }])).length, 11);
-    assert.equal((await ids([{ Name: 'tag:cluster.k8s.amazonaws.com/name', Values: ['blue', 'green'] }])).length, 23);
+    assert.equal(
+      (await ids([{ Name: 'tag:cluster.k8s.amazonaws.com/name', Values: ['blue', 'green'] }])).length,
+      23,
+    );
     assert.deepEqual(await ids([{ Name: 'network-interface-id', Values: [created[3]!] }]), [created[3]]);
     // Filters AND together, values OR; wildcards as on EC2.
     assert.equal(
@@ -74,7 +90,9 @@ describe('describe actions, filters, tags and pagination', () => {
     );
     assert.equal((await ids([{ Name: 'description', Values: ['pool-?'] }])).length, 10);
     assert.equal(
-      await errorCodeOf(v.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'bogus', Values: ['x'] }] }))),
+      await errorCodeOf(
+        v.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'bogus', Values: ['x'] }] })),
+      ),
       'InvalidParameterValue',
     );
   });
@@ -92,37 +110,78 @@ describe('describe actions, filters, tags and pagination', () => {
     assert.deepEqual(pages, [10, 10, 5]);
     assert.equal(seen.size, 25);
     const code = (p: Promise<unknown>) => errorCodeOf(p);
-    assert.equal(await code(v.ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 4 }))), 'InvalidParameterValue');
     assert.equal(
-      await code(v.ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 5, NetworkInterfaceIds: [created[0]!] }))),
+      await code(v.ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 4 }))),
+      'InvalidParameterValue',
+    );
+    assert.equal(
+      await code(
+        v.ec2.send(
+          new DescribeNetworkInterfacesCommand({ MaxResults: 5, NetworkInterfaceIds: [created[0]!] }),
+        ),
+      ),
       'InvalidParameterCombination',
     );
-    assert.equal(await code(v.ec2.send(new DescribeNetworkInterfacesCommand({ NextToken: 'garbage' }))), 'InvalidPaginationToken');
+    assert.equal(
+      await code(v.ec2.send(new DescribeNetworkInterfacesCommand({ NextToken: 'garbage' }))),
+      'InvalidPaginationToken',
+    );
   });
 
   test('tags: create, describe with filters, delete by key and by key+value', async () => {
     const eni = created[7]!;
-    await v.ec2.send(new CreateTagsCommand({ Resources: [eni], Tags: [{ Key: 'owner', Value: 'ipamd' }, { Key: 'x', Value: '1' }] }));
-    const rows = (await v.ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [eni] }] }))).Tags!;
+    await v.ec2.send(
+      new CreateTagsCommand({
+        Resources: [eni],
+        Tags: [
+          { Key: 'owner', Value: 'ipamd' },
+          { Key: 'x', Value: '1' },
+        ],
+      }),
+    );
+    const rows = (
+      await v.ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [eni] }] }))
+    ).Tags!;
     assert.deepEqual(
       rows.map((t) => `${t.ResourceType}:${t.Key}=${t.Value}`),
-      ['network-interface:cluster.k8s.amazonaws.com/name=blue', 'network-interface:owner=ipamd', 'network-interface:x=1'],
+      [
+        'network-interface:cluster.k8s.amazonaws.com/name=blue',
+        'network-interface:owner=ipamd',
+        'network-interface:x=1',
+      ],
     );
-    await v.ec2.send(new DeleteTagsCommand({ Resources: [eni], Tags: [{ Key: 'owner', Value: 'someone-else' }] }));
+    await v.ec2.send(
+      new DeleteTagsCommand({ Resources: [eni], Tags: [{ Key: 'owner', Value: 'someone-else' }] }),
+    );
     await v.ec2.send(new DeleteTagsCommand({ Resources: [eni], Tags: [{ Key: 'x' }] }));
-    const left = (await v.ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [eni] }] }))).Tags!;
-    assert.deepEqual(left.map((t) => t.Key), ['cluster.k8s.amazonaws.com/name', 'owner'], 'a non-matching value deletes nothing');
+    const left = (
+      await v.ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [eni] }] }))
+    ).Tags!;
+    assert.deepEqual(
+      left.map((t) => t.Key),
+      ['cluster.k8s.amazonaws.com/name', 'owner'],
+      'a non-matching value deletes nothing',
+    );
     const code = (p: Promise<unknown>) => errorCodeOf(p);
     assert.equal(
-      await code(v.ec2.send(new CreateTagsCommand({ Resources: ['eni-0123456789abcdef0'], Tags: [{ Key: 'a', Value: 'b' }] }))),
+      await code(
+        v.ec2.send(
+          new CreateTagsCommand({ Resources: ['eni-0123456789abcdef0'], Tags: [{ Key: 'a', Value: 'b' }] }),
+        ),
+      ),
       'InvalidNetworkInterfaceID.NotFound',
     );
     assert.equal(
-      await code(v.ec2.send(new CreateTagsCommand({ Resources: [eni], Tags: [{ Key: 'aws:reserved', Value: 'b' }] }))),
+      await code(
+        v.ec2.send(new CreateTagsCommand({ Resources: [eni], Tags: [{ Key: 'aws:reserved', Value: 'b' }] })),
+      ),
       'InvalidParameterValue',
     );
     const many = Array.from({ length: 49 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
-    assert.equal(await code(v.ec2.send(new CreateTagsCommand({ Resources: [eni], Tags: many }))), 'TagLimitExceeded');
+    assert.equal(
+      await code(v.ec2.send(new CreateTagsCommand({ Resources: [eni], Tags: many }))),
+      'TagLimitExceeded',
+    );
     const paged = await v.ec2.send(new DescribeTagsCommand({ MaxResults: 5 }));
     assert.equal(paged.Tags!.length, 5);
     assert.ok(paged.NextToken);
@@ -146,28 +205,38 @@ describe('describe actions, filters, tags and pagination', () => {
       'InvalidInstanceID.NotFound',
     );
 
-    const types = await v.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['t3.medium', 'm5.large'] }));
+    const types = await v.ec2.send(
+      new DescribeInstanceTypesCommand({ InstanceTypes: ['t3.medium', 'm5.large'] }),
+    );
     const info = Object.fromEntries(types.InstanceTypes!.map((t) => [t.InstanceType, t.NetworkInfo!]));
     assert.equal(info['t3.medium']!.MaximumNetworkInterfaces, 3);
     assert.equal(info['t3.medium']!.Ipv4AddressesPerInterface, 6);
     assert.equal(info['m5.large']!.Ipv4AddressesPerInterface, 10);
     assert.equal(info['m5.large']!.NetworkCards![0]!.MaximumNetworkInterfaces, 3);
     assert.equal(
-      await errorCodeOf(v.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['t3.colossal' as 't3.medium'] }))),
+      await errorCodeOf(
+        v.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['t3.colossal' as 't3.medium'] })),
+      ),
       'InvalidInstanceType',
     );
 
-    const sgs = await v.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [v.sim.vpc.id] }] }));
+    const sgs = await v.ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [v.sim.vpc.id] }] }),
+    );
     assert.deepEqual(sgs.SecurityGroups!.map((g) => g.GroupName).sort(), ['default', 'eks-cluster-sg']);
     assert.equal(
-      await errorCodeOf(v.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] }))),
+      await errorCodeOf(
+        v.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] })),
+      ),
       'InvalidGroup.NotFound',
     );
   });
 
   test('an action the emulator does not implement answers InvalidAction, never silently', async () => {
     const { RunInstancesCommand } = await import('@aws-sdk/client-ec2');
-    const err = await v.ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-1' })).catch((e) => e);
+    const err = await v.ec2
+      .send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-1' }))
+      .catch((e) => e);
     assert.ok(err instanceof EC2ServiceException);
     assert.equal(err.name, 'InvalidAction');
     assert.equal(err.$metadata.httpStatusCode, 400);

@@ -37,7 +37,13 @@ async function createEni(ec2: EC2Client, subnetId: string, secondary?: number) {
 }
 
 async function attach(ec2: EC2Client, eni: string, instanceId: string, deviceIndex: number) {
-  return ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: instanceId, DeviceIndex: deviceIndex }));
+  return ec2.send(
+    new AttachNetworkInterfaceCommand({
+      NetworkInterfaceId: eni,
+      InstanceId: instanceId,
+      DeviceIndex: deviceIndex,
+    }),
+  );
 }
 
 /** Fills an instance up to its ENI limit with full ENIs and returns how many it took. */
@@ -57,7 +63,9 @@ async function fillInstance(v: TestVpc, name: string): Promise<{ enis: number; a
   }
   const enis = (
     await v.ec2.send(
-      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [inst.id] }] }),
+      new DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: 'attachment.instance-id', Values: [inst.id] }],
+      }),
     )
   ).NetworkInterfaces!;
   const addressesPerEni: number[] = [];
@@ -66,7 +74,10 @@ async function fillInstance(v: TestVpc, name: string): Promise<{ enis: number; a
     for (;;) {
       const code = await errorCodeOf(
         v.ec2.send(
-          new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, SecondaryPrivateIpAddressCount: 1 }),
+          new AssignPrivateIpAddressesCommand({
+            NetworkInterfaceId: eni.NetworkInterfaceId,
+            SecondaryPrivateIpAddressCount: 1,
+          }),
         ),
       );
       if (code !== 'no error') {
@@ -74,7 +85,9 @@ async function fillInstance(v: TestVpc, name: string): Promise<{ enis: number; a
         break;
       }
     }
-    const after = await v.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.NetworkInterfaceId!] }));
+    const after = await v.ec2.send(
+      new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.NetworkInterfaceId!] }),
+    );
     addressesPerEni.push(after.NetworkInterfaces![0]!.PrivateIpAddresses!.length);
   }
   return { enis: enis.length, addressesPerEni };
@@ -107,16 +120,22 @@ describe('EC2 limits per instance type', () => {
   test('prefixes count against the same per-ENI slots and need a Nitro type', async () => {
     const inst = await v.sim.launchInstance({ type: 't3.medium', subnet: 'b' });
     const eniId = v.sim.state.enisOf(inst.id)[0]!.id;
-    const r = await v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4PrefixCount: 5 }));
+    const r = await v.ec2.send(
+      new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4PrefixCount: 5 }),
+    );
     assert.equal(r.AssignedIpv4Prefixes!.length, 5);
     for (const p of r.AssignedIpv4Prefixes!) assert.match(p.Ipv4Prefix!, /^10\.20\.\d+\.\d+\/28$/);
     assert.equal(
-      await errorCodeOf(v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4PrefixCount: 1 }))),
+      await errorCodeOf(
+        v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4PrefixCount: 1 })),
+      ),
       'PrivateIpAddressLimitExceeded',
     );
     const xenEni = v.sim.state.enisOf(v.sim.instance('xen').id)[0]!.id;
     assert.equal(
-      await errorCodeOf(v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: xenEni, Ipv4PrefixCount: 1 }))),
+      await errorCodeOf(
+        v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: xenEni, Ipv4PrefixCount: 1 })),
+      ),
       'InvalidParameterValue',
     );
   });
@@ -125,7 +144,11 @@ describe('EC2 limits per instance type', () => {
 describe('ENI lifecycle and misuse', () => {
   let v: TestVpc;
   before(async () => {
-    v = await startTestVpc({ topology, throttling: false, timings: { attachDelayMs: 60, detachDelayMs: 60 } });
+    v = await startTestVpc({
+      topology,
+      throttling: false,
+      timings: { attachDelayMs: 60, detachDelayMs: 60 },
+    });
   });
   after(() => v.stop());
 
@@ -142,7 +165,10 @@ describe('ENI lifecycle and misuse', () => {
     const a = await attach(v.ec2, eni, inst.id, 1);
     assert.match(a.AttachmentId!, /^eni-attach-[0-9a-f]{17}$/);
     assert.equal(await statusOf(eni), 'in-use/attaching');
-    assert.equal(await errorCodeOf(v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))), 'IncorrectState');
+    assert.equal(
+      await errorCodeOf(v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))),
+      'IncorrectState',
+    );
     await sleep(100);
     assert.equal(await statusOf(eni), 'in-use/attached');
     await v.ec2.send(
@@ -159,7 +185,10 @@ describe('ENI lifecycle and misuse', () => {
       await errorCodeOf(v.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: a.AttachmentId }))),
       'IncorrectState',
     );
-    assert.equal(await errorCodeOf(v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))), 'IncorrectState');
+    assert.equal(
+      await errorCodeOf(v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))),
+      'IncorrectState',
+    );
     await sleep(100);
     assert.equal(await statusOf(eni), 'available/-');
     await v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }));
@@ -179,17 +208,26 @@ describe('ENI lifecycle and misuse', () => {
     const subnetA = v.sim.subnet('a').id;
     const eni = await createEni(v.ec2, subnetA);
     const code = (p: Promise<unknown>) => errorCodeOf(p);
-    assert.equal(await code(attach(v.ec2, eni, inst.id, 0)), 'InvalidParameterValue', 'device index 0 is taken');
+    assert.equal(
+      await code(attach(v.ec2, eni, inst.id, 0)),
+      'InvalidParameterValue',
+      'device index 0 is taken',
+    );
     assert.equal(await code(attach(v.ec2, primary.id, inst.id, 3)), 'InvalidNetworkInterface.InUse');
     assert.equal(
       await code(v.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: primary.attachment!.id }))),
       'OperationNotPermitted',
     );
     assert.equal(
-      await code(v.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: 'eni-attach-0123456789abcdef0' }))),
+      await code(
+        v.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: 'eni-attach-0123456789abcdef0' })),
+      ),
       'InvalidAttachmentID.NotFound',
     );
-    assert.equal(await code(attach(v.ec2, 'eni-0123456789abcdef0', inst.id, 2)), 'InvalidNetworkInterfaceID.NotFound');
+    assert.equal(
+      await code(attach(v.ec2, 'eni-0123456789abcdef0', inst.id, 2)),
+      'InvalidNetworkInterfaceID.NotFound',
+    );
     assert.equal(await code(attach(v.ec2, 'eni-nothex', inst.id, 2)), 'InvalidNetworkInterfaceID.Malformed');
     assert.equal(await code(attach(v.ec2, eni, 'i-0123456789abcdef0', 2)), 'InvalidInstanceID.NotFound');
     const otherAz = await createEni(v.ec2, v.sim.subnet('b').id);
@@ -212,12 +250,22 @@ describe('ENI lifecycle and misuse', () => {
       'InvalidSubnetID.NotFound',
     );
     assert.equal(
-      await code(v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetA, Groups: ['sg-0123456789abcdef0'] }))),
+      await code(
+        v.ec2.send(
+          new CreateNetworkInterfaceCommand({ SubnetId: subnetA, Groups: ['sg-0123456789abcdef0'] }),
+        ),
+      ),
       'InvalidGroup.NotFound',
     );
     assert.equal(
       await code(
-        v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetA, SecondaryPrivateIpAddressCount: 1, Ipv4PrefixCount: 1 })),
+        v.ec2.send(
+          new CreateNetworkInterfaceCommand({
+            SubnetId: subnetA,
+            SecondaryPrivateIpAddressCount: 1,
+            Ipv4PrefixCount: 1,
+          }),
+        ),
       ),
       'InvalidParameterCombination',
     );
@@ -229,12 +277,18 @@ describe('ENI lifecycle and misuse', () => {
 
   test('CreateNetworkInterface is idempotent on ClientToken, as the SDK retries with the same token', async () => {
     const subnetA = v.sim.subnet('a').id;
-    const first = await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetA, ClientToken: 'tok-1' }));
-    const again = await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetA, ClientToken: 'tok-1' }));
+    const first = await v.ec2.send(
+      new CreateNetworkInterfaceCommand({ SubnetId: subnetA, ClientToken: 'tok-1' }),
+    );
+    const again = await v.ec2.send(
+      new CreateNetworkInterfaceCommand({ SubnetId: subnetA, ClientToken: 'tok-1' }),
+    );
     assert.equal(again.NetworkInterface!.NetworkInterfaceId, first.NetworkInterface!.NetworkInterfaceId);
     assert.equal(
       await errorCodeOf(
-        v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('b').id, ClientToken: 'tok-1' })),
+        v.ec2.send(
+          new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('b').id, ClientToken: 'tok-1' }),
+        ),
       ),
       'IdempotentParameterMismatch',
     );

@@ -56,10 +56,21 @@ describe('faults and latency on demand', () => {
     const r = await client.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }));
     client.destroy();
     assert.equal(r.$metadata.attempts, 2);
-    assert.equal(v.sim.state.enis.size, before + 1, 'one ENI, not two: the retry carried the same ClientToken');
+    assert.equal(
+      v.sim.state.enis.size,
+      before + 1,
+      'one ENI, not two: the retry carried the same ClientToken',
+    );
     v.sim.faults.failNext('CreateNetworkInterface', 1, { code: 'InternalError', when: 'after' });
-    assert.equal(await errorCodeOf(v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))), 'InternalError');
-    assert.equal(v.sim.state.enis.size, before + 2, 'without a retry the ENI exists though the caller saw an error');
+    assert.equal(
+      await errorCodeOf(v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))),
+      'InternalError',
+    );
+    assert.equal(
+      v.sim.state.enis.size,
+      before + 2,
+      'without a retry the ENI exists though the caller saw an error',
+    );
   });
 
   test('latency: fixed, and drawn from a distribution', async () => {
@@ -71,19 +82,25 @@ describe('faults and latency on demand', () => {
     t0 = performance.now();
     await v.ec2.send(new DescribeSubnetsCommand({}));
     assert.ok(performance.now() - t0 >= 40);
-    assert.match(v.sim.log.entries({ action: 'DescribeSubnets' }).at(-1)!.faults[0]!, /^latency:(4\d|5\d|60)ms$/);
+    assert.match(
+      v.sim.log.entries({ action: 'DescribeSubnets' }).at(-1)!.faults[0]!,
+      /^latency:(4\d|5\d|60)ms$/,
+    );
     v.sim.faults.clearLatency();
     assert.throws(() => v.sim.faults.setLatency('X', { fixedMs: -1 }), /non-negative/);
   });
 
   test('a paused action holds its callers until resumed', async () => {
     const inst = v.sim.instance('node-1');
-    const eni = (await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('nodes-a').id })))
-      .NetworkInterface!.NetworkInterfaceId!;
+    const eni = (
+      await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('nodes-a').id }))
+    ).NetworkInterface!.NetworkInterfaceId!;
     v.sim.faults.pause('AttachNetworkInterface');
     let done = false;
     const pending = v.ec2
-      .send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: inst.id, DeviceIndex: 1 }))
+      .send(
+        new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: inst.id, DeviceIndex: 1 }),
+      )
       .then((r) => {
         done = true;
         return r;
@@ -104,7 +121,12 @@ describe('faults and latency on demand', () => {
         status: r.status,
         body: (await r.json()) as Record<string, unknown>,
       }));
-    const added = await post('/faults/error', { action: 'DescribeSubnets', code: 'Unavailable', status: 503, count: 1 });
+    const added = await post('/faults/error', {
+      action: 'DescribeSubnets',
+      code: 'Unavailable',
+      status: 503,
+      count: 1,
+    });
     assert.equal(added.status, 200);
     assert.equal(await errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({}))), 'Unavailable');
     assert.equal(await errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({}))), 'no error');
@@ -114,7 +136,9 @@ describe('faults and latency on demand', () => {
     const noAction = await post('/faults/pause', {});
     assert.equal(noAction.status, 400);
     assert.match(String(noAction.body.error), /'action'/);
-    const log = (await (await fetch(`${admin}/log?action=DescribeSubnets`)).json()) as { errorCode?: string }[];
+    const log = (await (await fetch(`${admin}/log?action=DescribeSubnets`)).json()) as {
+      errorCode?: string;
+    }[];
     assert.ok(log.some((e) => e.errorCode === 'Unavailable'));
     const state = (await (await fetch(`${admin}/state`)).json()) as { instances: unknown[] };
     assert.equal(state.instances.length, 2);

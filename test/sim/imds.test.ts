@@ -48,18 +48,26 @@ describe('IMDSv2 per instance', () => {
     const url = v.sim.imdsEndpoint(v.sim.instance('node-1').id);
     assert.equal((await fetch(`${url}/latest/meta-data/instance-id`)).status, 401);
     assert.equal(
-      (await fetch(`${url}/latest/meta-data/instance-id`, { headers: { 'x-aws-ec2-metadata-token': 'forged' } })).status,
+      (
+        await fetch(`${url}/latest/meta-data/instance-id`, {
+          headers: { 'x-aws-ec2-metadata-token': 'forged' },
+        })
+      ).status,
       401,
     );
     const ttl = (v: string) =>
-      fetch(`${url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': v } });
+      fetch(`${url}/latest/api/token`, {
+        method: 'PUT',
+        headers: { 'x-aws-ec2-metadata-token-ttl-seconds': v },
+      });
     assert.equal((await ttl('0')).status, 400);
     assert.equal((await ttl('21601')).status, 400);
     assert.equal((await fetch(`${url}/latest/api/token`, { method: 'PUT' })).status, 400);
     const ok = await ttl('1');
     assert.equal(ok.status, 200);
     const token = await ok.text();
-    const read = () => fetch(`${url}/latest/meta-data/instance-id`, { headers: { 'x-aws-ec2-metadata-token': token } });
+    const read = () =>
+      fetch(`${url}/latest/meta-data/instance-id`, { headers: { 'x-aws-ec2-metadata-token': token } });
     assert.equal((await read()).status, 200);
     const proxied = await fetch(`${url}/latest/api/token`, {
       method: 'PUT',
@@ -73,27 +81,44 @@ describe('IMDSv2 per instance', () => {
   test('IMDS lags EC2: a new ENI and its addresses appear only after the lag', async () => {
     const node = v.sim.instance('node-1');
     const eni = (
-      await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('nodes-a').id, SecondaryPrivateIpAddressCount: 2 }))
+      await v.ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: v.sim.subnet('nodes-a').id,
+          SecondaryPrivateIpAddressCount: 2,
+        }),
+      )
     ).NetworkInterface!;
     await v.ec2.send(
-      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: node.id, DeviceIndex: 1 }),
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: eni.NetworkInterfaceId,
+        InstanceId: node.id,
+        DeviceIndex: 1,
+      }),
     );
     const macs = async () => (await get('/latest/meta-data/network/interfaces/macs/')).split('\n');
     assert.equal((await macs()).length, 1, 'EC2 says attached; IMDS does not know yet');
     await sleep(400);
-    assert.deepEqual((await macs()).sort(), [`${v.sim.state.enis.get(node.primaryEniId)!.macAddress}/`, `${eni.MacAddress}/`].sort());
+    assert.deepEqual(
+      (await macs()).sort(),
+      [`${v.sim.state.enis.get(node.primaryEniId)!.macAddress}/`, `${eni.MacAddress}/`].sort(),
+    );
     const base = `/latest/meta-data/network/interfaces/macs/${eni.MacAddress}`;
     assert.equal(await get(`${base}/device-number`), '1');
     assert.equal((await get(`${base}/local-ipv4s`)).split('\n')[0], eni.PrivateIpAddress, 'primary first');
     // Prefixes: EC2 has them at once, IMDS a lag later.
-    const r = await v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Ipv4PrefixCount: 1 }));
+    const r = await v.ec2.send(
+      new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Ipv4PrefixCount: 1 }),
+    );
     await assert.rejects(get(`${base}/ipv4-prefix`), /404|Not Found/);
     await sleep(400);
     assert.equal(await get(`${base}/ipv4-prefix`), r.AssignedIpv4Prefixes![0]!.Ipv4Prefix);
   });
 
   test('each instance has its own IMDS', async () => {
-    const other = new MetadataService({ endpoint: v.sim.imdsEndpoint(v.sim.instance('node-2').id), retries: 0 });
+    const other = new MetadataService({
+      endpoint: v.sim.imdsEndpoint(v.sim.instance('node-2').id),
+      retries: 0,
+    });
     assert.equal(await other.request('/latest/meta-data/instance-id', {}), v.sim.instance('node-2').id);
     assert.equal(await other.request('/latest/meta-data/placement/availability-zone', {}), 'us-west-2b');
   });

@@ -8,7 +8,13 @@ import { ec2Client, errorCodeOf, startTestVpc, type TestVpc } from '../helpers/e
 /** A clock that moves only when told, so bucket arithmetic is exact. */
 function manualClock(): Clock & { advance(ms: number): void } {
   let t = Date.now();
-  return { now: () => t, setTimeout: systemClock.setTimeout, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    setTimeout: systemClock.setTimeout,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 describe('EC2 request throttling', () => {
@@ -44,8 +50,12 @@ describe('EC2 request throttling', () => {
   test('the bucket is shared by every caller of the account', async () => {
     v.sim.throttle.configure({ buckets: { DescribeSubnets: { capacity: 4, refillPerSecond: 0.001 } } });
     const other = ec2Client(v.sim);
-    const mine = await Promise.all([1, 2, 3].map(() => errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({})))));
-    const theirs = await Promise.all([1, 2].map(() => errorCodeOf(other.send(new DescribeSubnetsCommand({})))));
+    const mine = await Promise.all(
+      [1, 2, 3].map(() => errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({})))),
+    );
+    const theirs = await Promise.all(
+      [1, 2].map(() => errorCodeOf(other.send(new DescribeSubnetsCommand({})))),
+    );
     assert.deepEqual([...mine, ...theirs].filter((c) => c === 'no error').length, 4);
     other.destroy();
   });
@@ -66,12 +76,16 @@ describe('the SDK recognises throttling and its retries succeed', () => {
       maxAttempts: 10,
       retryMode: 'standard',
     });
-    const results = await Promise.all(Array.from({ length: 20 }, () => client.send(new DescribeSubnetsCommand({}))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => client.send(new DescribeSubnetsCommand({}))),
+    );
     client.destroy();
     assert.equal(results.length, 20);
     const retried = results.filter((r) => (r.$metadata.attempts ?? 1) > 1);
     assert.ok(retried.length >= 10, `expected most calls to need a retry, got ${retried.length}`);
-    const throttled = v.sim.log.entries({ action: 'DescribeSubnets' }).filter((e) => e.errorCode === 'RequestLimitExceeded');
+    const throttled = v.sim.log
+      .entries({ action: 'DescribeSubnets' })
+      .filter((e) => e.errorCode === 'RequestLimitExceeded');
     assert.equal(
       throttled.length,
       results.reduce((n, r) => n + (r.$metadata.attempts ?? 1) - 1, 0),

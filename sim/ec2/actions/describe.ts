@@ -168,7 +168,8 @@ export const describeSecurityGroups: Action = ({ state, q }) => {
   if (names.length) {
     all = all.filter((g) => names.includes(g.name));
     const missing = names.find((n) => !all.some((g) => g.name === n));
-    if (missing) throw new AwsError('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
+    if (missing)
+      throw new AwsError('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
   }
   const fields = (g: SecurityGroup, name: string): readonly string[] | undefined => {
     switch (name) {
@@ -200,7 +201,11 @@ export const describeInstanceTypes: Action = ({ q }) => {
   const all = names.length
     ? names.map((n) => {
         const l = catalog.get(n);
-        if (!l) throw new AwsError('InvalidInstanceType', `The following supplied instance types do not exist: [${n}]`);
+        if (!l)
+          throw new AwsError(
+            'InvalidInstanceType',
+            `The following supplied instance types do not exist: [${n}]`,
+          );
         return l;
       })
     : [...catalog.values()];

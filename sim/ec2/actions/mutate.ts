@@ -1,8 +1,12 @@
 import { AwsError } from '../../errors.ts';
 import { assignPrivateIpAddresses, unassignPrivateIpAddresses } from '../../model/address-ops.ts';
 import { attachNetworkInterface, detachNetworkInterface } from '../../model/attachment-ops.ts';
+import {
+  createNetworkInterface,
+  deleteNetworkInterface,
+  modifyNetworkInterfaceAttribute,
+} from '../../model/eni-ops.ts';
 import { formatIpv4 } from '../../model/ipv4.ts';
-import { createNetworkInterface, deleteNetworkInterface, modifyNetworkInterfaceAttribute } from '../../model/eni-ops.ts';
 import { createTags, deleteTags } from '../../model/tag-ops.ts';
 import type { QueryParams } from '../query-params.ts';
 import { eniXml } from '../render.ts';
@@ -57,7 +61,8 @@ export const createNetworkInterfaceAction: Action = ({ state, q }) => {
 
 export const attachNetworkInterfaceAction: Action = ({ state, q }) => {
   const deviceIndex = q.int('DeviceIndex');
-  if (deviceIndex === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter deviceIndex');
+  if (deviceIndex === undefined)
+    throw new AwsError('MissingParameter', 'The request must contain the parameter deviceIndex');
   const a = attachNetworkInterface(state, {
     eniId: q.required('NetworkInterfaceId'),
     instanceId: q.required('InstanceId'),
