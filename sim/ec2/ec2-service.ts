@@ -36,6 +36,7 @@ const XML = { 'content-type': 'text/xml;charset=UTF-8' };
 export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
   return async (req: SimRequest): Promise<SimResponse> => {
     const started = Date.now();
+    const t0 = performance.now();
     const requestId = newRequestId();
     const form = req.method === 'GET' ? req.query : req.form;
     const action = form.get('Action') ?? '';
@@ -83,7 +84,7 @@ export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
       status,
       ...(errorCode ? { errorCode } : {}),
       faults: labels,
-      durationMs: Date.now() - started,
+      durationMs: performance.now() - t0,
       ...(caller ? { caller: caller.accessKeyId } : {}),
       params,
       requestId,
