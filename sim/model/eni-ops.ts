@@ -5,7 +5,6 @@ import {
   requestedSlots,
   validateAddressRequest,
 } from './address-ops.ts';
-import { eniMac, resourceId } from './ids.ts';
 import { parseIpv4 } from './ipv4.ts';
 import { maxIpv4PerEniAnyType } from './limits.ts';
 import { validateTags } from './tag-ops.ts';
@@ -75,24 +74,13 @@ export function createNetworkInterface(state: VpcState, input: CreateEniInput): 
     pool.releaseAddress(primary);
     throw e;
   }
-  const eni: NetworkInterface = {
-    id: resourceId('eni'),
-    subnetId: subnet.id,
-    vpcId: subnet.vpcId,
-    availabilityZone: subnet.availabilityZone,
-    macAddress: eniMac(),
+  const eni = state.addEni(subnet, {
     primaryIp: primary,
-    createdAt: state.clock.now(),
     description: input.description ?? '',
     groupIds,
     secondaryIps: claimed.ips,
     prefixes: claimed.prefixes,
-    status: 'available',
-    attachment: undefined,
-    sourceDestCheck: true,
-    requesterManaged: false,
-  };
-  state.enis.set(eni.id, eni);
+  });
   const tags = state.tagsOf(eni.id);
   for (const [k, v] of Object.entries(input.tags ?? {})) tags.set(k, v);
   if (input.clientToken) state.clientTokens.set(input.clientToken, eni.id);

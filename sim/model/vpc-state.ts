@@ -220,30 +220,16 @@ export class VpcState {
     const [ip] = subnet.pool.allocateAddresses(1);
     const instanceId = resourceId('i');
     const now = this.clock.now();
-    const eni: NetworkInterface = {
-      id: resourceId('eni'),
-      subnetId: subnet.id,
-      vpcId: subnet.vpcId,
-      availabilityZone: subnet.availabilityZone,
-      macAddress: eniMac(),
-      primaryIp: ip!,
-      createdAt: now,
-      description: '',
-      groupIds,
-      secondaryIps: [],
-      prefixes: [],
-      status: 'in-use',
-      attachment: {
-        id: resourceId('eni-attach'),
-        instanceId,
-        deviceIndex: 0,
-        networkCardIndex: limits.defaultNetworkCardIndex,
-        attachTime: new Date(now),
-        status: 'attached',
-        deleteOnTermination: true,
-      },
-      sourceDestCheck: true,
-      requesterManaged: false,
+    const eni = this.addEni(subnet, { primaryIp: ip!, description: '', groupIds, secondaryIps: [], prefixes: [] });
+    eni.status = 'in-use';
+    eni.attachment = {
+      id: resourceId('eni-attach'),
+      instanceId,
+      deviceIndex: 0,
+      networkCardIndex: limits.defaultNetworkCardIndex,
+      attachTime: new Date(now),
+      status: 'attached',
+      deleteOnTermination: true,
     };
     const instance: Instance = {
       id: instanceId,
@@ -256,7 +242,6 @@ export class VpcState {
       primaryEniId: eni.id,
       state: 'running',
     };
-    this.enis.set(eni.id, eni);
     this.instances.set(instanceId, instance);
     this.#setTags(instanceId, spec.tags ?? {});
     this.emit({ type: 'instance-launched', instanceId });
@@ -277,6 +262,28 @@ export class VpcState {
     }
     inst.state = 'terminated';
     this.emit({ type: 'instance-terminated', instanceId });
+  }
+
+  /** Records a new, unattached ENI whose addresses the caller has already taken from the subnet. */
+  addEni(
+    subnet: Subnet,
+    f: Pick<NetworkInterface, 'primaryIp' | 'description' | 'groupIds' | 'secondaryIps' | 'prefixes'>,
+  ): NetworkInterface {
+    const eni: NetworkInterface = {
+      ...f,
+      id: resourceId('eni'),
+      subnetId: subnet.id,
+      vpcId: subnet.vpcId,
+      availabilityZone: subnet.availabilityZone,
+      macAddress: eniMac(),
+      createdAt: this.clock.now(),
+      status: 'available',
+      attachment: undefined,
+      sourceDestCheck: true,
+      requesterManaged: false,
+    };
+    this.enis.set(eni.id, eni);
+    return eni;
   }
 
   /** Drops an ENI and gives its addresses back to the subnet. */

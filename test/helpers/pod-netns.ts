@@ -5,6 +5,7 @@
  */
 import { deleteNetns, ip, ipBatch, run } from '../../sim/dataplane/ip.ts';
 import { parseCidr, subnetGateway } from '../../sim/dataplane/ipv4.ts';
+import { kernelDataPlaneUnsupportedReason } from '../../sim/dataplane/preflight.ts';
 
 /** The link-local next hop every pod routes through (DESIGN.md §2). */
 export const POD_GATEWAY = '169.254.1.1';
@@ -119,4 +120,13 @@ export async function reaches(from: string, to: string, deadlineSeconds = 2): Pr
   if (r.code !== 0 && r.code !== 1)
     throw new Error(`ip ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
   return r.code === 0;
+}
+
+/** Why kernel tests cannot run here (not root, no `ip`, no `ping`), or undefined when they can. */
+export async function kernelTestsSkipReason(): Promise<string | undefined> {
+  const reason = await kernelDataPlaneUnsupportedReason();
+  if (reason) return `kernel data plane ${reason}`;
+  const ping = await run('ping', ['-V']).catch(() => undefined);
+  if (ping?.code !== 0) return 'needs ping (apt-get install -y iputils-ping; .ci/run installs it)';
+  return undefined;
 }

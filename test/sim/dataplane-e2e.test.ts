@@ -14,19 +14,11 @@ import {
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import { listDataPlaneNamespaces } from '../../sim/dataplane/cleanup.ts';
-import { ip, run } from '../../sim/dataplane/ip.ts';
-import { kernelDataPlaneUnsupportedReason } from '../../sim/dataplane/preflight.ts';
+import { ip } from '../../sim/dataplane/ip.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { startTestVpc, type TestVpc } from '../helpers/emulator.ts';
-import { addPod, configureSecondaryEni, type Pod, reaches } from '../helpers/pod-netns.ts';
+import { addPod, configureSecondaryEni, kernelTestsSkipReason, type Pod, reaches } from '../helpers/pod-netns.ts';
 
-async function skipReason(): Promise<string | undefined> {
-  const reason = await kernelDataPlaneUnsupportedReason();
-  if (reason) return `kernel data plane ${reason}`;
-  const ping = await run('ping', ['-V']).catch(() => undefined);
-  if (ping?.code !== 0) return 'needs ping (apt-get install -y iputils-ping; .ci/run installs it)';
-  return undefined;
-}
 
 const topology: Topology = {
   vpc: {
@@ -42,7 +34,7 @@ const topology: Topology = {
   ],
 };
 
-describe('kernel data plane through the EC2 API', { skip: await skipReason() }, () => {
+describe('kernel data plane through the EC2 API', { skip: await kernelTestsSkipReason() }, () => {
   let v: TestVpc;
   let prefix: string;
   const pods: Record<string, Pod> = {};

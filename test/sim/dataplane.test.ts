@@ -9,21 +9,20 @@ import { after, before, describe, it } from 'node:test';
 import { nothingApplied, planAddresses } from '../../sim/dataplane/address-plan.ts';
 import { cleanupStaleNamespaces, listDataPlaneNamespaces } from '../../sim/dataplane/cleanup.ts';
 import { DataPlaneError } from '../../sim/dataplane/errors.ts';
-import { ip, listNetns, run } from '../../sim/dataplane/ip.ts';
+import { ip, listNetns } from '../../sim/dataplane/ip.ts';
 import { createKernelDataPlane } from '../../sim/dataplane/kernel-dataplane.ts';
 import { nodeNetnsName, routerLinkName } from '../../sim/dataplane/names.ts';
 import { OpQueue } from '../../sim/dataplane/op-queue.ts';
-import { kernelDataPlaneUnsupportedReason } from '../../sim/dataplane/preflight.ts';
 import type { DataPlane, DataPlaneEni } from '../../sim/dataplane/types.ts';
-import { addPod, configureSecondaryEni, type Pod, reaches, removePod } from '../helpers/pod-netns.ts';
+import {
+  addPod,
+  configureSecondaryEni,
+  kernelTestsSkipReason,
+  type Pod,
+  reaches,
+  removePod,
+} from '../helpers/pod-netns.ts';
 
-async function skipReason(): Promise<string | undefined> {
-  const reason = await kernelDataPlaneUnsupportedReason();
-  if (reason) return `kernel data plane ${reason}`;
-  const ping = await run('ping', ['-V']).catch(() => undefined);
-  if (ping?.code !== 0) return 'needs ping (apt-get install -y iputils-ping)';
-  return undefined;
-}
 
 describe('data plane pure parts', () => {
   it('names namespaces and links within kernel limits', () => {
@@ -120,7 +119,7 @@ const routes = async (netns: string): Promise<string> => ip(['route', 'show'], n
 const neighbours = async (netns: string): Promise<string> => ip(['neigh', 'show'], netns);
 const rootLinkNames = async (): Promise<string[]> => (await links('')).map((l) => l.ifname).sort();
 
-describe('kernel data plane', { skip: await skipReason() }, () => {
+describe('kernel data plane', { skip: await kernelTestsSkipReason() }, () => {
   const id = `t${randomBytes(3).toString('hex')}`;
   const prefix = `vpcw-${id}-`;
   let dp: DataPlane;
