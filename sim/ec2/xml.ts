@@ -1,5 +1,5 @@
-import { XMLBuilder } from 'fast-xml-parser';
 import type { AwsError } from '../errors.ts';
+import { buildXml } from '../http/xml.ts';
 
 export const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
@@ -13,13 +13,6 @@ export type XmlValue =
   | null
   | XmlValue[]
   | { [k: string]: XmlValue };
-
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  suppressEmptyNode: false,
-  processEntities: true,
-});
 
 function shape(v: XmlValue): unknown {
   if (v === undefined || v === null) return undefined;
@@ -40,13 +33,10 @@ export function renderResult(action: string, requestId: string, body: Record<str
   const doc = {
     [`${action}Response`]: { '@_xmlns': EC2_XMLNS, requestId, ...(shape(body) as object) },
   };
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(doc)}`;
+  return buildXml(doc);
 }
 
 /** EC2's error envelope (note `RequestID`, unlike the result's `requestId`). */
 export function renderError(err: AwsError, requestId: string): string {
-  const doc = {
-    Response: { Errors: { Error: { Code: err.code, Message: err.message } }, RequestID: requestId },
-  };
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(doc)}`;
+  return buildXml({ Response: { Errors: { Error: { Code: err.code, Message: err.message } }, RequestID: requestId } });
 }

@@ -1,5 +1,6 @@
 import type { AwsError } from '../errors.ts';
 import type { SimResponse } from '../http/types.ts';
+import { buildXml } from '../http/xml.ts';
 
 /**
  * STS answers in the awsQuery XML shapes: `<{Action}Response><{Action}Result>...` on success and
@@ -9,24 +10,8 @@ import type { SimResponse } from '../http/types.ts';
 
 export const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
-export function escapeXml(value: string): string {
-  return value.replace(/[<>&'"]/g, (c) =>
-    c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&apos;' : '&quot;',
-  );
-}
-
 /** A value is either text or nested elements; undefined members are left out, as AWS omits them. */
 export type XmlValue = string | number | { readonly [name: string]: XmlValue | undefined };
-
-export function toXml(fields: { readonly [name: string]: XmlValue | undefined }): string {
-  let out = '';
-  for (const [name, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    const inner = typeof value === 'object' ? toXml(value) : escapeXml(String(value));
-    out += `<${name}>${inner}</${name}>`;
-  }
-  return out;
-}
 
 /** AWS timestamps in STS bodies are ISO 8601 UTC with second precision, e.g. 2024-01-02T03:04:05Z. */
 export const isoSeconds = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -45,20 +30,23 @@ export function resultResponse(
   requestId: string,
   now: number,
 ): SimResponse {
-  const body =
-    `<${action}Response xmlns="${STS_XMLNS}">` +
-    `<${action}Result>${toXml(result)}</${action}Result>` +
-    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
-    `</${action}Response>`;
+  const body = buildXml({
+    [`${action}Response`]: {
+      '@_xmlns': STS_XMLNS,
+      [`${action}Result`]: result,
+      ResponseMetadata: { RequestId: requestId },
+    },
+  });
   return { status: 200, headers: headers(requestId, now), body };
 }
 
 export function errorResponse(err: AwsError, requestId: string, now: number): SimResponse {
-  const type = err.status >= 500 ? 'Receiver' : 'Sender';
-  const body =
-    `<ErrorResponse xmlns="${STS_XMLNS}">` +
-    `<Error><Type>${type}</Type><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message></Error>` +
-    `<RequestId>${requestId}</RequestId>` +
-    `</ErrorResponse>`;
+  const body = buildXml({
+    ErrorResponse: {
+      '@_xmlns': STS_XMLNS,
+      Error: { Type: err.status >= 500 ? 'Receiver' : 'Sender', Code: err.code, Message: err.message },
+      RequestId: requestId,
+    },
+  });
   return { status: err.status, headers: headers(requestId, now), body };
 }
