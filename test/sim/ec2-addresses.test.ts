@@ -123,6 +123,20 @@ describe('addresses from the subnet', () => {
       again.AssignedIpv4Prefixes!.map((p) => p.Ipv4Prefix),
       ['10.30.1.48/28'],
     );
+    // An explicit prefix: only a whole aligned /28 inside the subnet.
+    await v.ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: id, PrivateIpAddresses: ['10.30.1.69'] }));
+    const explicit = await v.ec2.send(
+      new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: id, Ipv4Prefixes: ['10.30.1.64/28'] }),
+    );
+    assert.deepEqual(explicit.AssignedIpv4Prefixes!.map((p) => p.Ipv4Prefix), ['10.30.1.64/28']);
+    for (const bad of ['10.30.1.80/28', '10.30.1.72/28', '10.30.1.64/27']) {
+      assert.equal(
+        await errorCodeOf(v.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: id, Ipv4Prefixes: [bad] }))),
+        'InvalidParameterValue',
+        bad,
+      );
+    }
+    await v.ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: id, Ipv4Prefixes: ['10.30.1.64/28'] }));
     // Unassigning a prefix gives its 16 addresses back.
     const mid = await available(frag);
     await v.ec2.send(

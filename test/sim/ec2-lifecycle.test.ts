@@ -275,6 +275,36 @@ describe('ENI lifecycle and misuse', () => {
     );
   });
 
+  test('ModifyNetworkInterfaceAttribute changes security groups, description and source/dest check', async () => {
+    const subnetA = v.sim.subnet('a');
+    const eni = await createEni(v.ec2, subnetA.id);
+    const sg = v.sim.state.addSecurityGroup(subnetA.vpcId, 'pods', 'pod security group');
+    await v.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [sg.id] }));
+    await v.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Description: { Value: 'aws-K8S-i-1' } }));
+    await v.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, SourceDestCheck: { Value: false } }));
+    const n = (await v.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }))).NetworkInterfaces![0]!;
+    assert.deepEqual(n.Groups, [{ GroupId: sg.id, GroupName: 'pods' }]);
+    assert.equal(n.Description, 'aws-K8S-i-1');
+    assert.equal(n.SourceDestCheck, false);
+    assert.equal(
+      await errorCodeOf(
+        v.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: ['sg-0123456789abcdef0'] })),
+      ),
+      'InvalidGroup.NotFound',
+    );
+    assert.equal(
+      await errorCodeOf(
+        v.ec2.send(
+          new ModifyNetworkInterfaceAttributeCommand({
+            NetworkInterfaceId: eni,
+            Attachment: { AttachmentId: 'eni-attach-0123456789abcdef0', DeleteOnTermination: true },
+          }),
+        ),
+      ),
+      'InvalidAttachmentID.NotFound',
+    );
+  });
+
   test('CreateNetworkInterface is idempotent on ClientToken, as the SDK retries with the same token', async () => {
     const subnetA = v.sim.subnet('a').id;
     const first = await v.ec2.send(
