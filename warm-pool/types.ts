@@ -1,0 +1,75 @@
+/**
+ * The warm-pool planner's contract (DESIGN.md §3). Pure data: the caller (ipamd's reconciler) takes
+ * a snapshot of its datastore, the planner returns the next step and why. No I/O, no clock reads:
+ * times arrive as numbers in the snapshot.
+ */
+
+/** One pod address slot: a secondary IPv4 (IP mode) or an address inside a /28 (prefix mode). */
+export type AddressState = 'free' | 'assigned' | 'cooling';
+
+export interface AddressView {
+  readonly ip: string;
+  readonly state: AddressState;
+}
+
+/** A /28 delegated to an ENI (prefix mode) and the state of its 16 addresses. */
+export interface PrefixView {
+  readonly prefix: string;
+  readonly addresses: readonly AddressView[];
+}
+
+export interface EniView {
+  readonly id: string;
+  readonly deviceIndex: number;
+  /** The instance's primary ENI (device 0): never freed. */
+  readonly isPrimary: boolean;
+  /** Secondary IPv4 addresses held (IP mode); empty in prefix mode. */
+  readonly addresses: readonly AddressView[];
+  /** /28 prefixes held (prefix mode); empty in IP mode. */
+  readonly prefixes: readonly PrefixView[];
+  /** Milliseconds since ipamd created or adopted the ENI. */
+  readonly ageMs: number;
+}
+
+export interface PoolSnapshot {
+  readonly enis: readonly EniView[];
+  /** Milliseconds since the last release of addresses (for the 30 s release pacing); Infinity if never. */
+  readonly msSinceLastRelease: number;
+  /** True while growth is paused after InsufficientFreeAddressesInSubnet / InsufficientCidrBlocks. */
+  readonly growthBlocked: boolean;
+}
+
+export interface InstanceLimits {
+  /** ENIs the instance type allows (DescribeInstanceTypes MaximumNetworkInterfaces). */
+  readonly maxEnis: number;
+  /** IPv4 addresses per ENI, the ENI's primary included. */
+  readonly ipv4PerEni: number;
+}
+
+export interface Targets {
+  readonly prefixMode: boolean;
+  /** WARM_ENI_TARGET (default 1). Ignored when warmIpTarget or minimumIpTarget is set (upstream). */
+  readonly warmEniTarget: number;
+  /** WARM_IP_TARGET, unset = undefined. */
+  readonly warmIpTarget?: number;
+  /** MINIMUM_IP_TARGET, unset = undefined. */
+  readonly minimumIpTarget?: number;
+  /** WARM_PREFIX_TARGET (prefix mode). */
+  readonly warmPrefixTarget?: number;
+  /** MAX_ENI: a lower cap than the instance type's, unset = undefined. */
+  readonly maxEni?: number;
+  /** Addresses that may be released per step, and ENIs freed only when older than this. */
+  readonly releaseIntervalMs: number;
+  readonly minEniAgeToFreeMs: number;
+}
+
+export type Step =
+  | { readonly kind: 'none'; readonly reason: string }
+  /** Add secondary IPs (IP mode) or /28 prefixes (prefix mode) to an existing ENI. */
+  | { readonly kind: 'assign'; readonly eniId: string; readonly count: number; readonly reason: string }
+  /** Create and attach a new ENI already holding `count` secondary IPs or prefixes. */
+  | { readonly kind: 'create-eni'; readonly count: number; readonly reason: string }
+  /** Give back free secondary IPs (IP mode) or whole free prefixes (prefix mode) of one ENI. */
+  | { readonly kind: 'release'; readonly eniId: string; readonly items: readonly string[]; readonly reason: string }
+  /** Detach and delete an ENI with no pods and nothing cooling. */
+  | { readonly kind: 'free-eni'; readonly eniId: string; readonly reason: string };
