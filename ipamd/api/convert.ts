@@ -1,0 +1,192 @@
+/**
+ * Wire messages <-> vpcwire's types, both directions (server: request in, reply out; client: the
+ * reverse). Empty strings on the wire are "absent" in vpcwire's types (proto3 has no presence for
+ * strings).
+ */
+import type {
+  AddRequest,
+  AddResult,
+  AddressState,
+  AllocationStatus,
+  DelRequest,
+  DelResult,
+  PodRef,
+  StatusReport,
+} from './handlers.ts';
+import type {
+  WireAddNetworkReply,
+  WireAddNetworkRequest,
+  WireAddressState,
+  WireAllocation,
+  WireDelNetworkReply,
+  WireDelNetworkRequest,
+  WireGetStatusReply,
+} from './wire.ts';
+
+const orUndefined = (s: string): string | undefined => (s === '' ? undefined : s);
+
+const podFromWire = (w: {
+  k8s_pod_namespace: string;
+  k8s_pod_name: string;
+  k8s_pod_uid: string;
+  k8s_pod_infra_container_id?: string;
+}): PodRef => {
+  const pod: { namespace?: string; name?: string; uid?: string; infraContainerId?: string } = {};
+  if (w.k8s_pod_namespace) pod.namespace = w.k8s_pod_namespace;
+  if (w.k8s_pod_name) pod.name = w.k8s_pod_name;
+  if (w.k8s_pod_uid) pod.uid = w.k8s_pod_uid;
+  if (w.k8s_pod_infra_container_id) pod.infraContainerId = w.k8s_pod_infra_container_id;
+  return pod;
+};
+
+// --- AddNetwork
+
+export const addRequestFromWire = (w: WireAddNetworkRequest): AddRequest => ({
+  key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
+  netns: w.netns,
+  pod: podFromWire(w),
+});
+
+export const addRequestToWire = (r: AddRequest, clientVersion: string): WireAddNetworkRequest => ({
+  client_version: clientVersion,
+  network_name: r.key.networkName,
+  container_id: r.key.containerId,
+  if_name: r.key.ifName,
+  netns: r.netns,
+  k8s_pod_namespace: r.pod.namespace ?? '',
+  k8s_pod_name: r.pod.name ?? '',
+  k8s_pod_uid: r.pod.uid ?? '',
+  k8s_pod_infra_container_id: r.pod.infraContainerId ?? '',
+});
+
+export const addReplyToWire = (r: AddResult): WireAddNetworkReply => ({
+  ipv4_address: r.ipv4Address,
+  device_index: r.deviceIndex,
+  route_table: r.routeTable,
+  eni_id: r.eniId,
+  eni_mac: r.eniMac,
+  subnet_cidr: r.subnetCidr,
+  subnet_gateway: r.subnetGateway,
+  vpc_cidrs: [...r.vpcCidrs],
+  mtu: r.mtu,
+  veth_prefix: r.vethPrefix,
+  prefix: r.prefix ?? '',
+});
+
+export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
+  const base = {
+    ipv4Address: w.ipv4_address,
+    deviceIndex: w.device_index,
+    routeTable: w.route_table,
+    eniId: w.eni_id,
+    eniMac: w.eni_mac,
+    subnetCidr: w.subnet_cidr,
+    subnetGateway: w.subnet_gateway,
+    vpcCidrs: [...w.vpc_cidrs],
+    mtu: w.mtu,
+    vethPrefix: w.veth_prefix,
+  };
+  const prefix = orUndefined(w.prefix);
+  return prefix === undefined ? base : { ...base, prefix };
+};
+
+// --- DelNetwork
+
+export const delRequestFromWire = (w: WireDelNetworkRequest): DelRequest => ({
+  key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
+  reason: w.reason,
+});
+
+export const delRequestToWire = (r: DelRequest, clientVersion: string): WireDelNetworkRequest => ({
+  client_version: clientVersion,
+  network_name: r.key.networkName,
+  container_id: r.key.containerId,
+  if_name: r.key.ifName,
+  reason: r.reason,
+});
+
+export const delReplyToWire = (r: DelResult): WireDelNetworkReply =>
+  r.released
+    ? { released: true, ipv4_address: r.ipv4Address, device_index: r.deviceIndex, route_table: r.routeTable }
+    : { released: false, ipv4_address: '', device_index: 0, route_table: 0 };
+
+export const delReplyFromWire = (w: WireDelNetworkReply): DelResult =>
+  w.released
+    ? { released: true, ipv4Address: w.ipv4_address, deviceIndex: w.device_index, routeTable: w.route_table }
+    : { released: false };
+
+// --- GetStatus / ListAllocations
+
+const STATE_TO_WIRE: Record<AddressState, WireAddressState> = {
+  free: 'ADDRESS_STATE_FREE',
+  assigned: 'ADDRESS_STATE_ASSIGNED',
+  cooling: 'ADDRESS_STATE_COOLING',
+};
+
+/** An unspecified state (a newer ipamd's addition, say) reads as assigned: never offered as free. */
+const stateFromWire = (s: WireAddressState): AddressState =>
+  s === 'ADDRESS_STATE_FREE' ? 'free' : s === 'ADDRESS_STATE_COOLING' ? 'cooling' : 'assigned';
+
+export const allocationToWire = (a: AllocationStatus): WireAllocation => ({
+  network_name: a.key.networkName,
+  container_id: a.key.containerId,
+  if_name: a.key.ifName,
+  k8s_pod_namespace: a.pod.namespace ?? '',
+  k8s_pod_name: a.pod.name ?? '',
+  k8s_pod_uid: a.pod.uid ?? '',
+  ipv4_address: a.ipv4Address,
+  eni_id: a.eniId,
+  allocated_at_unix_ms: String(Math.trunc(a.allocatedAt)),
+});
+
+export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
+  key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
+  pod: podFromWire(w),
+  ipv4Address: w.ipv4_address,
+  eniId: w.eni_id,
+  allocatedAt: Number(w.allocated_at_unix_ms),
+});
+
+export const statusToWire = (s: StatusReport): WireGetStatusReply => ({
+  api_version: s.apiVersion,
+  instance_id: s.instanceId,
+  prefix_mode: s.prefixMode,
+  serving: s.serving,
+  enis: s.enis.map((e) => ({
+    id: e.id,
+    device_index: e.deviceIndex,
+    mac: e.mac,
+    primary_ip: e.primaryIp,
+    is_primary: e.isPrimary,
+    subnet_cidr: e.subnetCidr,
+    addresses: e.addresses.map((a) => ({ ip: a.ip, state: STATE_TO_WIRE[a.state] })),
+    prefixes: e.prefixes.map((p) => ({
+      prefix: p.prefix,
+      addresses: p.addresses.map((a) => ({ ip: a.ip, state: STATE_TO_WIRE[a.state] })),
+    })),
+  })),
+  allocations: s.allocations.map(allocationToWire),
+  pool_targets: { ...s.poolTargets },
+});
+
+export const statusFromWire = (w: WireGetStatusReply): StatusReport => ({
+  apiVersion: w.api_version,
+  instanceId: w.instance_id,
+  prefixMode: w.prefix_mode,
+  serving: w.serving,
+  enis: w.enis.map((e) => ({
+    id: e.id,
+    deviceIndex: e.device_index,
+    mac: e.mac,
+    primaryIp: e.primary_ip,
+    isPrimary: e.is_primary,
+    subnetCidr: e.subnet_cidr,
+    addresses: e.addresses.map((a) => ({ ip: a.ip, state: stateFromWire(a.state) })),
+    prefixes: e.prefixes.map((p) => ({
+      prefix: p.prefix,
+      addresses: p.addresses.map((a) => ({ ip: a.ip, state: stateFromWire(a.state) })),
+    })),
+  })),
+  allocations: w.allocations.map(allocationFromWire),
+  poolTargets: { ...w.pool_targets },
+});

@@ -1,0 +1,66 @@
+/**
+ * The standard grpc.health.v1.Health service (doc/health-checking.md in grpc/grpc), so stock
+ * probes work (DESIGN.md §4). One status covers the server ("") and the Ipam service: ipamd is
+ * NOT_SERVING until its start sequence is done (issue 3 item 6) and again while it shuts down.
+ */
+import {
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { IPAM_SERVICE } from './proto.ts';
+import type { WireHealthCheckRequest, WireHealthCheckResponse, WireServingStatus } from './wire.ts';
+
+export interface HealthState {
+  readonly implementation: UntypedServiceImplementation;
+  set(serving: boolean): void;
+  isServing(): boolean;
+  /** Ends every Watch stream (they would otherwise hold the server open on shutdown). */
+  endWatches(): void;
+}
+
+const KNOWN = new Set(['', IPAM_SERVICE]);
+
+export function createHealth(): HealthState {
+  let serving = false;
+  // Every open Watch, and whether it watches a known service (unknown ones stay open, as the spec
+  // says, but never change).
+  const watchers = new Map<ServerWritableStream<WireHealthCheckRequest, WireHealthCheckResponse>, boolean>();
+  const current = (): WireServingStatus => (serving ? 'SERVING' : 'NOT_SERVING');
+
+  const check = (
+    call: ServerUnaryCall<WireHealthCheckRequest, WireHealthCheckResponse>,
+    callback: sendUnaryData<WireHealthCheckResponse>,
+  ): void => {
+    if (!KNOWN.has(call.request.service)) {
+      callback({ code: status.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}` });
+      return;
+    }
+    callback(null, { status: current() });
+  };
+
+  // Watch: the current status now, then every change (the spec allows repeats; we send changes only).
+  const watch = (call: ServerWritableStream<WireHealthCheckRequest, WireHealthCheckResponse>): void => {
+    const known = KNOWN.has(call.request.service);
+    watchers.set(call, known);
+    call.on('cancelled', () => watchers.delete(call));
+    call.on('close', () => watchers.delete(call));
+    call.write({ status: known ? current() : 'SERVICE_UNKNOWN' });
+  };
+
+  return {
+    implementation: { Check: check, Watch: watch } as UntypedServiceImplementation,
+    set(next: boolean): void {
+      if (next === serving) return;
+      serving = next;
+      for (const [w, known] of watchers) if (known) w.write({ status: current() });
+    },
+    isServing: () => serving,
+    endWatches(): void {
+      for (const w of watchers.keys()) w.end();
+      watchers.clear();
+    },
+  };
+}
