@@ -27,6 +27,7 @@ export function bridgeDataPlane(state: VpcState, dp: DataPlane): () => void {
             eniId: eni.id,
             mac: eni.macAddress,
             deviceIndex: eni.attachment.deviceIndex,
+            networkCard: eni.attachment.networkCardIndex,
             primaryIp: formatIpv4(eni.primaryIp),
             subnetCidr: subnet.cidr.text,
           })
@@ -39,6 +40,8 @@ export function bridgeDataPlane(state: VpcState, dp: DataPlane): () => void {
         return;
       case 'eni-addresses':
         syncAddresses(ev.eniId);
+        return;
+      case 'eni-modified':
         return;
       case 'eni-deleted':
         // Forget the ENI's address set (the data plane keeps it across detach for a re-attach).

@@ -236,11 +236,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         await srv?.close();
       },
       async stop() {
+        // Close the state first so requests still paused or sleeping in the fault injector change
+        // nothing when they are released, then close the servers and release them.
         unbridge?.();
         metadata.close();
         state.close();
+        const closing = Promise.all(servers.map((s) => s.close()));
         faults.clear();
-        await Promise.all(servers.map((s) => s.close()));
+        await closing;
         await dataPlane?.close();
       },
     };

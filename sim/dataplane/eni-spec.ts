@@ -14,6 +14,7 @@ export interface EniSpec {
   eniId: string;
   mac: string;
   deviceIndex: number;
+  networkCard: number;
   primaryIp: string;
   subnet: Cidr;
   gateway: string;
@@ -32,6 +33,10 @@ export function checkEni(eni: DataPlaneEni): EniSpec {
   if (!Number.isInteger(eni.deviceIndex) || eni.deviceIndex < 0 || eni.deviceIndex > 99) {
     throw invalid(`${what}: deviceIndex must be an integer 0-99, got ${eni.deviceIndex}`);
   }
+  const networkCard = eni.networkCard ?? 0;
+  if (!Number.isInteger(networkCard) || networkCard < 0 || networkCard > 15) {
+    throw invalid(`${what}: networkCard must be an integer 0-15, got ${eni.networkCard}`);
+  }
   const mtu = eni.mtu ?? DEFAULT_MTU;
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
     throw invalid(`${what}: mtu must be 68-65535, got ${mtu}`);
@@ -49,6 +54,7 @@ export function checkEni(eni: DataPlaneEni): EniSpec {
     eniId: eni.eniId,
     mac,
     deviceIndex: eni.deviceIndex,
+    networkCard,
     primaryIp,
     subnet,
     gateway: subnetGateway(subnet),

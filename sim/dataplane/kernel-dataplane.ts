@@ -149,7 +149,7 @@ class KernelDataPlane implements DataPlane {
         throw new DataPlaneError('CONFLICT', `instance ${instanceId} has no node netns (addNode first)`);
       }
       const current = this.#attached.get(spec.eniId);
-      if (current?.instanceId === instanceId && current.spec.deviceIndex === spec.deviceIndex) return;
+      if (current?.instanceId === instanceId && sameSlot(current.spec, spec)) return;
       if (current) {
         throw new DataPlaneError(
           'CONFLICT',
@@ -158,10 +158,10 @@ class KernelDataPlane implements DataPlane {
       }
       const routerLink = routerLinkName(spec.eniId);
       for (const other of this.#attached.values()) {
-        if (other.instanceId === instanceId && other.spec.deviceIndex === spec.deviceIndex) {
+        if (other.instanceId === instanceId && sameSlot(other.spec, spec)) {
           throw new DataPlaneError(
             'CONFLICT',
-            `device index ${spec.deviceIndex} is taken by ${other.spec.eniId}`,
+            `device index ${spec.deviceIndex} on card ${spec.networkCard} is taken by ${other.spec.eniId}`,
           );
         }
         if (other.routerLink === routerLink) {
@@ -171,7 +171,7 @@ class KernelDataPlane implements DataPlane {
           );
         }
       }
-      const nodeLink = nodeLinkName(spec.deviceIndex);
+      const nodeLink = nodeLinkName(spec.deviceIndex, spec.networkCard);
       const attached: AttachedEni = { instanceId, spec, nodeLink, routerLink, applied: nothingApplied() };
       const desired = this.#desired.get(spec.eniId) ?? { ips: [], prefixes: [] };
       const plan = planAddresses({ ...spec, routerLink }, attached.applied, desired.ips, desired.prefixes);
@@ -181,7 +181,7 @@ class KernelDataPlane implements DataPlane {
           `link add ${nodeLink} address ${spec.mac} mtu ${spec.mtu} type veth` +
             ` peer name ${routerLink} mtu ${spec.mtu} netns ${this.routerNetns}`,
         ];
-        if (spec.deviceIndex === 0) {
+        if (spec.deviceIndex === 0 && spec.networkCard === 0) {
           // What EC2's DHCP gives the primary ENI. Secondary ENIs stay down and bare: ipamd
           // configures them (DESIGN.md §2), as on EKS.
           nodeLines.push(
@@ -274,6 +274,9 @@ class KernelDataPlane implements DataPlane {
  * Creates the VPC router netns and returns the data plane. Needs root and iproute2; throws a
  * DataPlaneError with code UNSUPPORTED otherwise. `id` must be unique per emulator instance.
  */
+/** Attachments are unique per (network card, device index), as in EC2. */
+const sameSlot = (a: EniSpec, b: EniSpec): boolean => a.deviceIndex === b.deviceIndex && a.networkCard === b.networkCard;
+
 export async function createKernelDataPlane(opts: { id: string }): Promise<DataPlane> {
   const id = checkEmulatorId(opts.id);
   await assertKernelDataPlaneSupported();

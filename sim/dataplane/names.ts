@@ -45,9 +45,9 @@ export function nodeNetnsName(id: string, instanceId: string, full = false): str
   return `${namespacePrefix(id)}${suffix === 'vpc' ? 'i-vpc' : suffix}`;
 }
 
-/** Node-side link of an ENI, as the EKS AMI names them. */
-export function nodeLinkName(deviceIndex: number): string {
-  return `eth${deviceIndex}`;
+/** Node-side link of an ENI, as the EKS AMI names them; other network cards get a card tag. */
+export function nodeLinkName(deviceIndex: number, networkCard = 0): string {
+  return networkCard === 0 ? `eth${deviceIndex}` : `eth${deviceIndex}nc${networkCard}`;
 }
 
 /**

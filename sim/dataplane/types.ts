@@ -8,8 +8,10 @@ export interface DataPlaneEni {
   eniId: string;
   /** e.g. 02:1a:2b:3c:4d:5e */
   mac: string;
-  /** 0 = primary ENI; the node-side link is `eth<deviceIndex>`. */
+  /** 0 = primary ENI; the node-side link is `eth<deviceIndex>` (on network card 0). */
   deviceIndex: number;
+  /** Network card of the attachment (multi-card types); default 0. */
+  networkCard?: number;
   /** ENI primary private IPv4. */
   primaryIp: string;
   /** e.g. 10.0.1.0/24; the subnet gateway is network address + 1 (AWS rule). */

@@ -54,20 +54,32 @@ export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
       if (!form.get('Version'))
         throw new AwsError('MissingParameter', 'The request must contain the parameter Version');
       if (await deps.faults.waitIfPaused(action)) labels.push('paused');
-      const decision = deps.faults.decide(action);
-      labels.push(...decision.labels);
-      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      const latency = deps.faults.latency(action);
+      if (latency) {
+        labels.push(latency.label);
+        await sleep(latency.ms);
+      }
+      // A request released by stop() (paused, or sleeping) must not touch the closed state.
+      if (deps.state.closed) throw new AwsError('ServiceUnavailable', 'The emulator is shutting down.', 503);
       if (!deps.throttle.take(caller.accountId, bucketName(action, form))) {
         labels.push('throttled');
         throw new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
-      if (decision.before) throw decision.before;
+      const before = deps.faults.take(action, 'before');
+      if (before) {
+        labels.push(before.label);
+        throw before.error;
+      }
       const q = new QueryParams(form);
       if (q.bool('DryRun')) {
         throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
       }
       const result = handler({ state: deps.state, q });
-      if (decision.after) throw decision.after;
+      const after = deps.faults.take(action, 'after');
+      if (after) {
+        labels.push(after.label);
+        throw after.error;
+      }
       body = renderResult(action, requestId, result);
     } catch (err) {
       if (!isAwsError(err)) throw err;

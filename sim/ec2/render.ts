@@ -1,4 +1,5 @@
 import { formatIpv4 } from '../model/ipv4.ts';
+import { totalEniLimit } from '../model/limits.ts';
 import type {
   Instance,
   InstanceTypeLimits,
@@ -152,7 +153,7 @@ export function instanceTypeXml(l: InstanceTypeLimits): Record<string, XmlValue>
     bareMetal: l.bareMetal,
     hypervisor: l.bareMetal ? undefined : l.hypervisor,
     networkInfo: {
-      maximumNetworkInterfaces: l.maxEnis,
+      maximumNetworkInterfaces: totalEniLimit(l),
       maximumNetworkCards: l.networkCards.length,
       defaultNetworkCardIndex: l.defaultNetworkCardIndex,
       networkCards: l.networkCards.map((c) => ({

@@ -29,13 +29,6 @@ interface ErrorRule extends ErrorFaultSpec {
   action: string;
 }
 
-export interface FaultDecision {
-  latencyMs: number;
-  before?: AwsError;
-  after?: AwsError;
-  labels: string[];
-}
-
 const SERVER_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
 
 /** Small seeded PRNG so a fault schedule at a rate can be replayed exactly. */
@@ -141,31 +134,36 @@ export class FaultInjector {
     for (const action of [...this.#paused.keys()]) this.resume(action);
   }
 
-  /** Decides what happens to one call; consumes `count` rules that fire. */
-  decide(action: string): FaultDecision {
-    const d: FaultDecision = { latencyMs: 0, labels: [] };
-    const lat = this.#latency.get(action) ?? this.#latency.get('*');
-    if (lat) {
-      d.latencyMs = Math.max(0, this.#draw(lat));
-      d.labels.push(`latency:${Math.round(d.latencyMs)}ms`);
-    }
+  /** The latency to add to one call of `action`, drawn now, with its log label. */
+  latency(action: string): { ms: number; label: string } | undefined {
+    const spec = this.#latency.get(action) ?? this.#latency.get('*');
+    if (!spec) return undefined;
+    const ms = Math.max(0, this.#draw(spec));
+    return { ms, label: `latency:${Math.round(ms)}ms` };
+  }
+
+  /**
+   * The injected error for one call at one point (`before` the action, or `after` it took effect),
+   * if a rule fires. A "next N" rule is used up only by a call it actually fails, so a request
+   * throttled or refused earlier does not swallow it.
+   */
+  take(action: string, when: 'before' | 'after'): { error: AwsError; label: string } | undefined {
     for (const rule of this.#rules) {
-      if (rule.action !== action && rule.action !== '*') continue;
+      if ((rule.action !== action && rule.action !== '*') || (rule.when ?? 'before') !== when) continue;
       const fires = rule.count !== undefined ? rule.count > 0 : this.#random() < (rule.rate ?? 0);
       if (!fires) continue;
-      if (rule.count !== undefined) rule.count -= 1;
-      const err = new AwsError(
-        rule.code,
-        rule.message ?? `Injected fault: ${rule.code}`,
-        rule.status ?? (SERVER_CODES.has(rule.code) ? 500 : rule.code === 'RequestLimitExceeded' ? 503 : 400),
-      );
-      const when = rule.when ?? 'before';
-      if (when === 'before' && !d.before) d.before = err;
-      if (when === 'after' && !d.after) d.after = err;
-      d.labels.push(`error:${rule.code}:${when}`);
+      if (rule.count !== undefined) {
+        rule.count -= 1;
+        if (rule.count === 0) this.#rules = this.#rules.filter((r) => r !== rule);
+      }
+      const status =
+        rule.status ?? (SERVER_CODES.has(rule.code) ? 500 : rule.code === 'RequestLimitExceeded' ? 503 : 400);
+      return {
+        error: new AwsError(rule.code, rule.message ?? `Injected fault: ${rule.code}`, status),
+        label: `error:${rule.code}:${when}`,
+      };
     }
-    this.#rules = this.#rules.filter((r) => r.count === undefined || r.count > 0);
-    return d;
+    return undefined;
   }
 
   #draw(spec: LatencySpec): number {

@@ -95,6 +95,9 @@ export function claimAddresses(
   if (new Set(explicit).size !== explicit.length) {
     throw new AwsError('InvalidParameterValue', 'The same address was specified more than once.');
   }
+  if (new Set(explicitPrefixes.map((p) => p.base)).size !== explicitPrefixes.length) {
+    throw new AwsError('InvalidParameterValue', 'The same prefix was specified more than once.');
+  }
   for (const p of explicitPrefixes) {
     if (!pool.prefixFree(p)) {
       throw new AwsError(

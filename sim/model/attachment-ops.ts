@@ -1,6 +1,7 @@
 import { AwsError } from '../errors.ts';
 import { slotLimit, usedSlots } from './address-ops.ts';
 import { resourceId } from './ids.ts';
+import { totalEniLimit } from './limits.ts';
 import type { Attachment } from './types.ts';
 import type { VpcState } from './vpc-state.ts';
 
@@ -49,11 +50,13 @@ export function attachNetworkInterface(
       `Instance '${inst.id}' already has an interface attached at device index '${input.deviceIndex}'.`,
     );
   }
+  // Limits are per network card (the card's maximum) and, on single-card types, the type's ENI limit.
   const onCard = attached.filter((e) => e.attachment!.networkCardIndex === cardIndex).length;
-  if (attached.length >= inst.limits.maxEnis || onCard >= card.maximumNetworkInterfaces) {
+  const cardLimit = inst.limits.networkCards.length > 1 ? card.maximumNetworkInterfaces : inst.limits.maxEnis;
+  if (onCard >= cardLimit || attached.length >= totalEniLimit(inst.limits)) {
     throw new AwsError(
       'AttachmentLimitExceeded',
-      `Interface count ${attached.length + 1} exceeds the limit for ${inst.limits.instanceType}.`,
+      `Interface count ${onCard + 1} exceeds the limit for ${inst.limits.instanceType} on network card ${cardIndex}.`,
     );
   }
   if (usedSlots(eni) > inst.limits.ipv4PerEni) {

@@ -22,16 +22,15 @@ export interface CreateEniInput extends AddressRequest {
 }
 
 export function createNetworkInterface(state: VpcState, input: CreateEniInput): NetworkInterface {
-  if (input.clientToken) {
-    const existing = state.clientTokens.get(input.clientToken);
+  const { clientToken, ...params } = input;
+  const fingerprint = stableJson(params);
+  if (clientToken) {
+    const existing = state.clientTokens.get(clientToken);
     if (existing) {
-      const eni = state.enis.get(existing);
-      if (eni && eni.subnetId !== input.subnetId) {
-        throw new AwsError(
-          'IdempotentParameterMismatch',
-          'The client token was already used with other parameters.',
-        );
+      if (existing.fingerprint !== fingerprint) {
+        throw new AwsError('IdempotentParameterMismatch', 'The client token was already used with other parameters.');
       }
+      const eni = state.enis.get(existing.eniId);
       if (eni) return eni;
     }
   }
@@ -83,17 +82,16 @@ export function createNetworkInterface(state: VpcState, input: CreateEniInput): 
   });
   const tags = state.tagsOf(eni.id);
   for (const [k, v] of Object.entries(input.tags ?? {})) tags.set(k, v);
-  if (input.clientToken) state.clientTokens.set(input.clientToken, eni.id);
+  if (clientToken) state.clientTokens.set(clientToken, { eniId: eni.id, fingerprint });
   return eni;
 }
 
 export function deleteNetworkInterface(state: VpcState, eniId: string): void {
   const eni = state.eni(eniId);
   if (eni.attachment) {
-    throw new AwsError(
-      'IncorrectState',
-      `The network interface '${eni.id}' is currently in use (attachment ${eni.attachment.id} is ${eni.attachment.status}).`,
-    );
+    // What EC2 answers, also while detaching (upstream ipamd meets it in its detach-then-delete
+    // race, aws/amazon-vpc-cni-k8s#1399); not IncorrectState.
+    throw new AwsError('InvalidParameterValue', `Network interface '${eni.id}' is currently in use.`);
   }
   state.removeEni(eni);
 }
@@ -146,4 +144,17 @@ export function modifyNetworkInterfaceAttribute(state: VpcState, eniId: string, 
   }
   if (input.description !== undefined) eni.description = input.description;
   if (input.sourceDestCheck !== undefined) eni.sourceDestCheck = input.sourceDestCheck;
+  state.emit({ type: 'eni-modified', eniId: eni.id, instanceId: eni.attachment?.instanceId });
+}
+
+/** JSON with object keys sorted at every level, so equal requests give equal fingerprints. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }

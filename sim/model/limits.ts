@@ -40,6 +40,14 @@ export function instanceTypeLimits(instanceType: string): InstanceTypeLimits | u
   return instanceTypeCatalog().get(instanceType);
 }
 
+/**
+ * ENIs the whole instance can hold. The data's `maxEnis` is upstream's ENI limit for the default
+ * network card only; a multi-card type holds each card's maximum (p4d.24xlarge: 4 x 15 = 60).
+ */
+export function totalEniLimit(l: InstanceTypeLimits): number {
+  return l.networkCards.length > 1 ? l.networkCards.reduce((n, c) => n + c.maximumNetworkInterfaces, 0) : l.maxEnis;
+}
+
 /** Largest IPv4-per-ENI of any type: the most addresses EC2 lets one ENI hold. */
 export function maxIpv4PerEniAnyType(): number {
   let max = 0;

@@ -97,4 +97,6 @@ export type StateEvent =
   | { type: 'eni-attached'; instanceId: string; eniId: string }
   | { type: 'eni-detached'; instanceId: string; eniId: string }
   | { type: 'eni-addresses'; eniId: string; instanceId: string | undefined }
+  /** Security groups or other attributes IMDS shows changed. */
+  | { type: 'eni-modified'; eniId: string; instanceId: string | undefined }
   | { type: 'eni-deleted'; eniId: string };

@@ -56,9 +56,10 @@ export class VpcState {
   readonly enis = new Map<string, NetworkInterface>();
   readonly tags = new Map<string, Tags>();
   /** CreateNetworkInterface ClientToken -> ENI id: the SDK retries with the same token. */
-  readonly clientTokens = new Map<string, string>();
+  readonly clientTokens = new Map<string, { eniId: string; fingerprint: string }>();
   readonly #listeners = new Set<(ev: StateEvent) => void>();
   readonly #timers = new Set<() => void>();
+  #closed = false;
 
   constructor(opts: VpcStateOptions = {}) {
     this.accountId = opts.accountId ?? '111122223333';
@@ -78,6 +79,7 @@ export class VpcState {
 
   /** Runs fn after ms, or at once when ms is 0 so that fast test profiles stay synchronous. */
   after(ms: number, fn: () => void): void {
+    if (this.#closed) return;
     if (ms <= 0) {
       fn();
       return;
@@ -89,7 +91,13 @@ export class VpcState {
     this.#timers.add(cancel);
   }
 
+  /** True once the emulator stopped: no request may change anything any more. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
+    this.#closed = true;
     for (const cancel of this.#timers) cancel();
     this.#timers.clear();
     this.#listeners.clear();

@@ -125,6 +125,15 @@ describe('addresses from the subnet', () => {
     );
     // An explicit prefix: only a whole aligned /28 inside the subnet.
     await v.ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: id, PrivateIpAddresses: ['10.30.1.69'] }));
+    assert.equal(
+      await errorCodeOf(
+        v.ec2.send(
+          new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: id, Ipv4Prefixes: ['10.30.1.64/28', '10.30.1.64/28'] }),
+        ),
+      ),
+      'InvalidParameterValue',
+      'the same prefix twice in one call, though it is free',
+    );
     const explicit = await v.ec2.send(
       new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: id, Ipv4Prefixes: ['10.30.1.64/28'] }),
     );

@@ -9,6 +9,8 @@ import {
   DescribeInstanceTypesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DeleteNetworkInterfaceCommand,
   DescribeTagsCommand,
   EC2ServiceException,
   type Filter,
@@ -126,6 +128,50 @@ describe('describe actions, filters, tags and pagination', () => {
       await code(v.ec2.send(new DescribeNetworkInterfacesCommand({ NextToken: 'garbage' }))),
       'InvalidPaginationToken',
     );
+  });
+
+  test('pagination is a cursor: deleting what was already seen hides nothing that was not', async () => {
+    const subnet = v.sim.subnet('nodes-b').id;
+    const mine: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      mine.push((await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))).NetworkInterface!.NetworkInterfaceId!);
+    }
+    const seen: string[] = [];
+    let NextToken: string | undefined;
+    const Filters = [{ Name: 'subnet-id', Values: [subnet] }, { Name: 'status', Values: ['available'] }];
+    do {
+      const page = await v.ec2.send(new DescribeNetworkInterfacesCommand({ Filters, MaxResults: 5, NextToken }));
+      const ids = page.NetworkInterfaces!.map((n) => n.NetworkInterfaceId!);
+      seen.push(...ids);
+      // What a leaked-ENI sweep does: delete each page before reading the next.
+      for (const id of ids) await v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id }));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    assert.deepEqual([...seen].sort(), [...mine].sort());
+  });
+
+  test('an unknown filter name is refused even when nothing would match', async () => {
+    for (const send of [
+      () => v.ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-idd', Values: ['eni-0'] }] })),
+      () =>
+        v.ec2.send(
+          new DescribeNetworkInterfacesCommand({
+            NetworkInterfaceIds: [created[1]!],
+            Filters: [{ Name: 'attachment.colour', Values: ['x'] }],
+          }),
+        ),
+      () => v.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'nope', Values: ['x'] }] })),
+    ]) {
+      assert.equal(await errorCodeOf(send()), 'InvalidParameterValue');
+    }
+  });
+
+  test('DescribeInstances and DescribeSubnets page too', async () => {
+    const first = await v.ec2.send(new DescribeSubnetsCommand({ MaxResults: 5 }));
+    assert.equal(first.Subnets!.length, 2);
+    assert.equal(first.NextToken, undefined);
+    const inst = await v.ec2.send(new DescribeInstancesCommand({ MaxResults: 5 }));
+    assert.equal(inst.Reservations!.length, 2);
   });
 
   test('tags: create, describe with filters, delete by key and by key+value', async () => {

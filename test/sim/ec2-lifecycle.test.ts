@@ -6,6 +6,7 @@ import {
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
   DeleteNetworkInterfaceCommand,
+  DescribeInstanceTypesCommand,
   DescribeNetworkInterfacesCommand,
   DetachNetworkInterfaceCommand,
   type EC2Client,
@@ -165,10 +166,10 @@ describe('ENI lifecycle and misuse', () => {
     const a = await attach(v.ec2, eni, inst.id, 1);
     assert.match(a.AttachmentId!, /^eni-attach-[0-9a-f]{17}$/);
     assert.equal(await statusOf(eni), 'in-use/attaching');
-    assert.equal(
-      await errorCodeOf(v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))),
-      'IncorrectState',
-    );
+    // EC2 refuses to delete an ENI in use with InvalidParameterValue "... is currently in use".
+    const inUse = await v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni })).catch((e) => e);
+    assert.equal(inUse.name, 'InvalidParameterValue');
+    assert.match(inUse.message, /currently in use/);
     await sleep(100);
     assert.equal(await statusOf(eni), 'in-use/attached');
     await v.ec2.send(
@@ -187,7 +188,8 @@ describe('ENI lifecycle and misuse', () => {
     );
     assert.equal(
       await errorCodeOf(v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))),
-      'IncorrectState',
+      'InvalidParameterValue',
+      'still in use while detaching',
     );
     await sleep(100);
     assert.equal(await statusOf(eni), 'available/-');
@@ -322,6 +324,15 @@ describe('ENI lifecycle and misuse', () => {
       ),
       'IdempotentParameterMismatch',
     );
+    assert.equal(
+      await errorCodeOf(
+        v.ec2.send(
+          new CreateNetworkInterfaceCommand({ SubnetId: subnetA, ClientToken: 'tok-1', SecondaryPrivateIpAddressCount: 3 }),
+        ),
+      ),
+      'IdempotentParameterMismatch',
+      'every parameter counts, not just the subnet',
+    );
   });
 
   test('terminating an instance deletes ENIs with DeleteOnTermination and frees the others', async () => {
@@ -350,5 +361,51 @@ describe('ENI lifecycle and misuse', () => {
     }
     // `keep` still holds its 3 addresses; the dropped ENI's 3 and the primary ENI's 1 went back.
     assert.equal(subnetA.pool.availableCount, before - 3 + 1);
+  });
+});
+
+describe('multi-card instance types', () => {
+  let v: TestVpc;
+  before(async () => {
+    v = await startTestVpc({
+      throttling: false,
+      topology: {
+        vpc: { cidrs: ['10.21.0.0/16'], subnets: [{ name: 'a', cidr: '10.21.0.0/18', az: 'us-west-2a' }] },
+        instances: [{ name: 'big', type: 'p4d.24xlarge', subnet: 'a' }],
+      },
+    });
+  });
+  after(() => v.stop());
+
+  test('p4d.24xlarge: 4 cards of 15 ENIs, limits per card, 60 in all', async () => {
+    const info = (await v.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['p4d.24xlarge'] })))
+      .InstanceTypes![0]!.NetworkInfo!;
+    assert.equal(info.MaximumNetworkInterfaces, 60);
+    assert.deepEqual(
+      info.NetworkCards!.map((c) => c.MaximumNetworkInterfaces),
+      [15, 15, 15, 15],
+    );
+    const inst = v.sim.instance('big');
+    const subnet = v.sim.subnet('a').id;
+    const attachOn = async (card: number, device: number) => {
+      const eni = await createEni(v.ec2, subnet);
+      return errorCodeOf(
+        v.ec2.send(
+          new AttachNetworkInterfaceCommand({
+            NetworkInterfaceId: eni,
+            InstanceId: inst.id,
+            DeviceIndex: device,
+            NetworkCardIndex: card,
+          }),
+        ),
+      );
+    };
+    // Card 0 holds the primary; 14 more fit, the 15th does not.
+    for (let d = 1; d <= 14; d++) assert.equal(await attachOn(0, d), 'no error', `card 0 device ${d}`);
+    assert.equal(await attachOn(0, 15), 'AttachmentLimitExceeded');
+    // Card 1 is separate: device index 1 is free there although card 0 uses it.
+    assert.equal(await attachOn(1, 1), 'no error');
+    assert.equal(await attachOn(1, 1), 'InvalidParameterValue', 'device 1 on card 1 is now taken');
+    assert.equal(await attachOn(4, 0), 'InvalidParameterValue', 'no card 4');
   });
 });

@@ -114,6 +114,18 @@ describe('faults and latency on demand', () => {
     assert.ok(v.sim.log.entries({ action: 'AttachNetworkInterface' }).at(-1)!.faults.includes('paused'));
   });
 
+  test('a "next N" fault is used only by a call it fails: a throttled call does not swallow it', async () => {
+    v.sim.throttle.configure({ enabled: true, buckets: { DescribeSubnets: { capacity: 1, refillPerSecond: 0.001 } } });
+    await v.ec2.send(new DescribeSubnetsCommand({}));
+    v.sim.faults.failNext('DescribeSubnets', 1, { code: 'InternalError' });
+    assert.equal(await errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({}))), 'RequestLimitExceeded');
+    v.sim.throttle.configure({ enabled: false });
+    assert.equal(await errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({}))), 'InternalError');
+    assert.equal(await errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({}))), 'no error');
+    const labels = v.sim.log.entries({ action: 'DescribeSubnets' }).slice(-3).map((e) => e.faults.join());
+    assert.deepEqual(labels, ['throttled', 'error:InternalError:before', '']);
+  });
+
   test('the admin HTTP endpoint injects faults from outside and shows the log', async () => {
     const admin = v.sim.endpoints.admin;
     const post = (path: string, body: unknown) =>
@@ -148,5 +160,22 @@ describe('faults and latency on demand', () => {
     const badType = await post('/instances', { type: 't3.enormous', subnet: 'nodes-b' });
     assert.equal(badType.status, 400);
     assert.match(String(badType.body.error), /t3\.enormous/);
+  });
+});
+
+describe('stopping with requests in flight', () => {
+  test('a paused request released by stop() changes nothing', async () => {
+    const v = await startTestVpc({ throttling: false });
+    const inst = v.sim.instance('node-1');
+    const eni = (await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('nodes-a').id })))
+      .NetworkInterface!.NetworkInterfaceId!;
+    v.sim.faults.pause('AttachNetworkInterface');
+    const pending = v.ec2
+      .send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: inst.id, DeviceIndex: 1 }))
+      .catch((e) => e);
+    await sleep(50);
+    await v.stop();
+    assert.ok((await pending) instanceof Error, 'the caller sees a failure, not a success');
+    assert.equal(v.sim.state.enis.get(eni)!.attachment, undefined, 'the attach never happened');
   });
 });

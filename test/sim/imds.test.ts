@@ -5,6 +5,8 @@ import {
   AssignPrivateIpAddressesCommand,
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
+  DetachNetworkInterfaceCommand,
+  ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { startTestVpc, type TestVpc } from '../helpers/emulator.ts';
@@ -112,6 +114,22 @@ describe('IMDSv2 per instance', () => {
     await assert.rejects(get(`${base}/ipv4-prefix`), /404|Not Found/);
     await sleep(400);
     assert.equal(await get(`${base}/ipv4-prefix`), r.AssignedIpv4Prefixes![0]!.Ipv4Prefix);
+  });
+
+  test('IMDS follows a security group change and a detach, a lag later', async () => {
+    const node = v.sim.instance('node-1');
+    const eni = v.sim.state.enisOf(node.id).find((e) => e.attachment!.deviceIndex === 1)!;
+    const sg = v.sim.state.addSecurityGroup(node.vpcId, 'pods-sg');
+    await v.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [sg.id] }));
+    const base = `/latest/meta-data/network/interfaces/macs/${eni.macAddress}`;
+    assert.notEqual(await get(`${base}/security-group-ids`), sg.id);
+    await sleep(400);
+    assert.equal(await get(`${base}/security-group-ids`), sg.id);
+    await v.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: eni.attachment!.id }));
+    assert.equal((await get('/latest/meta-data/network/interfaces/macs/')).split('\n').length, 2, 'still listed');
+    await sleep(400);
+    assert.equal((await get('/latest/meta-data/network/interfaces/macs/')).split('\n').length, 1);
+    await assert.rejects(get(`${base}/interface-id`), /404|Not Found/);
   });
 
   test('each instance has its own IMDS', async () => {

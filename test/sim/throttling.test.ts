@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { DescribeNetworkInterfacesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Clock } from '../../sim/model/clock.ts';
 import { systemClock } from '../../sim/model/clock.ts';
-import { ec2Client, errorCodeOf, startTestVpc, type TestVpc } from '../helpers/emulator.ts';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { errorCodeOf, startTestVpc, type TestVpc } from '../helpers/emulator.ts';
 
 /** A clock that moves only when told, so bucket arithmetic is exact. */
 function manualClock(): Clock & { advance(ms: number): void } {
@@ -49,7 +50,25 @@ describe('EC2 request throttling', () => {
 
   test('the bucket is shared by every caller of the account', async () => {
     v.sim.throttle.configure({ buckets: { DescribeSubnets: { capacity: 4, refillPerSecond: 0.001 } } });
-    const other = ec2Client(v.sim);
+    // Another principal of the same account (a role session through IRSA): same buckets.
+    const token = v.sim.oidc.issueServiceAccountToken({ namespace: 'kube-system', serviceAccount: 'aws-node' });
+    const sts = new STSClient({ endpoint: v.sim.endpoints.sts, region: v.sim.region });
+    const c = (
+      await sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: `arn:aws:iam::${v.sim.accountId}:role/vpcwire-node`,
+          RoleSessionName: 'second-node',
+          WebIdentityToken: token,
+        }),
+      )
+    ).Credentials!;
+    sts.destroy();
+    const other = new EC2Client({
+      endpoint: v.sim.endpoints.ec2,
+      region: v.sim.region,
+      maxAttempts: 1,
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+    });
     const mine = await Promise.all(
       [1, 2, 3].map(() => errorCodeOf(v.ec2.send(new DescribeSubnetsCommand({})))),
     );

@@ -1,122 +1,136 @@
 import { AwsError } from '../../errors.ts';
 import { formatIpv4 } from '../../model/ipv4.ts';
 import { instanceTypeCatalog } from '../../model/limits.ts';
-import { allTagRows } from '../../model/tag-ops.ts';
-import type { Instance, NetworkInterface, SecurityGroup, Subnet } from '../../model/types.ts';
+import { allTagRows, type TagRow } from '../../model/tag-ops.ts';
+import type { Instance, InstanceTypeLimits, NetworkInterface, SecurityGroup, Subnet } from '../../model/types.ts';
 import type { VpcState } from '../../model/vpc-state.ts';
-import { applyFilters, tagFields } from '../filters.ts';
+import { applyFilters, type FilterTable } from '../filters.ts';
 import { paginate } from '../pagination.ts';
 import { eniXml, instanceTypeXml, instanceXml, securityGroupXml, subnetXml } from '../render.ts';
 import type { Action } from './types.ts';
 
-function eniFields(state: VpcState) {
-  return (e: NetworkInterface, name: string): readonly string[] | undefined => {
-    const a = e.attachment;
-    const ips = [e.primaryIp, ...e.secondaryIps].map(formatIpv4);
-    switch (name) {
-      case 'network-interface-id':
-        return [e.id];
-      case 'attachment.instance-id':
-        return a ? [a.instanceId] : [];
-      case 'attachment.attachment-id':
-        return a ? [a.id] : [];
-      case 'attachment.status':
-        return a ? [a.status] : [];
-      case 'attachment.device-index':
-        return a ? [String(a.deviceIndex)] : [];
-      case 'attachment.network-card-index':
-        return a ? [String(a.networkCardIndex)] : [];
-      case 'attachment.delete-on-termination':
-        return a ? [String(a.deleteOnTermination)] : [];
-      case 'attachment.instance-owner-id':
-        return a ? [state.accountId] : [];
-      case 'status':
-        return [e.status];
-      case 'vpc-id':
-        return [e.vpcId];
-      case 'subnet-id':
-        return [e.subnetId];
-      case 'availability-zone':
-        return [e.availabilityZone];
-      case 'mac-address':
-        return [e.macAddress];
-      case 'description':
-        return [e.description];
-      case 'owner-id':
-        return [state.accountId];
-      case 'group-id':
-        return e.groupIds;
-      case 'group-name':
-        return e.groupIds.map((g) => state.securityGroups.get(g)?.name ?? '');
-      case 'private-ip-address':
-      case 'addresses.private-ip-address':
-        return ips;
-      case 'addresses.primary':
-        return ['true', ...(e.secondaryIps.length ? ['false'] : [])];
-      case 'ipv4-prefix':
-        return e.prefixes.map((p) => p.text);
-      case 'requester-managed':
-        return [String(e.requesterManaged)];
-      case 'source-dest-check':
-        return [String(e.sourceDestCheck)];
-      case 'interface-type':
-        return ['interface'];
-      default:
-        return tagFields(state.tags.get(e.id), name);
-    }
+const one = (v: string | number | boolean) => [String(v)];
+
+function eniFilters(state: VpcState): FilterTable<NetworkInterface> {
+  const att = <K extends keyof NonNullable<NetworkInterface['attachment']>>(k: K) => (e: NetworkInterface) =>
+    e.attachment ? one(e.attachment[k] as string | number | boolean) : [];
+  const ips = (e: NetworkInterface) => [e.primaryIp, ...e.secondaryIps].map(formatIpv4);
+  return {
+    tagsOf: (e) => state.tags.get(e.id),
+    fields: {
+      'network-interface-id': (e) => one(e.id),
+      'attachment.instance-id': att('instanceId'),
+      'attachment.attachment-id': att('id'),
+      'attachment.status': att('status'),
+      'attachment.device-index': att('deviceIndex'),
+      'attachment.network-card-index': att('networkCardIndex'),
+      'attachment.delete-on-termination': att('deleteOnTermination'),
+      'attachment.instance-owner-id': (e) => (e.attachment ? one(state.accountId) : []),
+      status: (e) => one(e.status),
+      'vpc-id': (e) => one(e.vpcId),
+      'subnet-id': (e) => one(e.subnetId),
+      'availability-zone': (e) => one(e.availabilityZone),
+      'mac-address': (e) => one(e.macAddress),
+      description: (e) => one(e.description),
+      'owner-id': () => one(state.accountId),
+      'group-id': (e) => e.groupIds,
+      'group-name': (e) => e.groupIds.map((g) => state.securityGroups.get(g)?.name ?? ''),
+      'private-ip-address': ips,
+      'addresses.private-ip-address': ips,
+      'ipv4-prefix': (e) => e.prefixes.map((p) => p.text),
+      'requester-managed': (e) => one(e.requesterManaged),
+      'source-dest-check': (e) => one(e.sourceDestCheck),
+      'interface-type': () => one('interface'),
+    },
   };
 }
 
-function byIds<T>(ids: readonly string[], lookup: (id: string) => T): T[] {
-  return ids.map(lookup);
+function instanceFilters(state: VpcState): FilterTable<Instance> {
+  const enis = (i: Instance) => (i.state === 'running' ? state.enisOf(i.id) : []);
+  return {
+    tagsOf: (i) => state.tags.get(i.id),
+    fields: {
+      'instance-id': (i) => one(i.id),
+      'instance-type': (i) => one(i.limits.instanceType),
+      'instance-state-name': (i) => one(i.state),
+      'availability-zone': (i) => one(i.availabilityZone),
+      'vpc-id': (i) => one(i.vpcId),
+      'subnet-id': (i) => one(i.subnetId),
+      'private-ip-address': (i) => enis(i).slice(0, 1).map((e) => formatIpv4(e.primaryIp)),
+      'network-interface.network-interface-id': (i) => enis(i).map((e) => e.id),
+      'network-interface.addresses.private-ip-address': (i) =>
+        enis(i).flatMap((e) => [e.primaryIp, ...e.secondaryIps].map(formatIpv4)),
+    },
+  };
 }
+
+function subnetFilters(state: VpcState): FilterTable<Subnet> {
+  return {
+    tagsOf: (s) => state.tags.get(s.id),
+    fields: {
+      'subnet-id': (s) => one(s.id),
+      'vpc-id': (s) => one(s.vpcId),
+      'availability-zone': (s) => one(s.availabilityZone),
+      'availability-zone-id': (s) => one(s.availabilityZoneId),
+      'cidr-block': (s) => one(s.cidr.text),
+      state: () => one('available'),
+      'available-ip-address-count': (s) => one(s.pool.availableCount),
+    },
+  };
+}
+
+function securityGroupFilters(state: VpcState): FilterTable<SecurityGroup> {
+  return {
+    tagsOf: (g) => state.tags.get(g.id),
+    fields: {
+      'group-id': (g) => one(g.id),
+      'group-name': (g) => one(g.name),
+      'vpc-id': (g) => one(g.vpcId),
+      description: (g) => one(g.description),
+      'owner-id': () => one(state.accountId),
+    },
+  };
+}
+
+const INSTANCE_TYPE_FILTERS: FilterTable<InstanceTypeLimits> = {
+  fields: {
+    'instance-type': (l) => one(l.instanceType),
+    hypervisor: (l) => one(l.hypervisor),
+    'bare-metal': (l) => one(l.bareMetal),
+    'network-info.maximum-network-interfaces': (l) => one(l.maxEnis),
+    'network-info.ipv4-addresses-per-interface': (l) => one(l.ipv4PerEni),
+  },
+};
+
+const TAG_FILTERS: FilterTable<TagRow> = {
+  fields: {
+    'resource-id': (r) => one(r.resourceId),
+    'resource-type': (r) => one(r.resourceType),
+    key: (r) => one(r.key),
+    value: (r) => one(r.value),
+  },
+};
+
+const PAGE = { min: 5, max: 1000 };
 
 export const describeNetworkInterfaces: Action = ({ state, q }) => {
   const ids = q.list('NetworkInterfaceId');
-  const all = ids.length ? byIds(ids, (id) => state.eni(id)) : [...state.enis.values()];
-  const page = paginate('DescribeNetworkInterfaces', q, applyFilters(all, q.filters(), eniFields(state)), {
-    min: 5,
-    max: 1000,
+  const all = ids.length ? ids.map((id) => state.eni(id)) : [...state.enis.values()];
+  const page = paginate('DescribeNetworkInterfaces', q, applyFilters(all, q.filters(), eniFilters(state)), {
+    ...PAGE,
     idsGiven: ids.length > 0,
+    idOf: (e) => e.id,
   });
   return { networkInterfaceSet: page.items.map((e) => eniXml(state, e)), nextToken: page.nextToken };
 };
 
-function instanceFields(state: VpcState) {
-  return (i: Instance, name: string): readonly string[] | undefined => {
-    const enis = i.state === 'running' ? state.enisOf(i.id) : [];
-    switch (name) {
-      case 'instance-id':
-        return [i.id];
-      case 'instance-type':
-        return [i.limits.instanceType];
-      case 'instance-state-name':
-        return [i.state];
-      case 'availability-zone':
-        return [i.availabilityZone];
-      case 'vpc-id':
-        return [i.vpcId];
-      case 'subnet-id':
-        return [i.subnetId];
-      case 'private-ip-address':
-        return enis.slice(0, 1).map((e) => formatIpv4(e.primaryIp));
-      case 'network-interface.network-interface-id':
-        return enis.map((e) => e.id);
-      case 'network-interface.addresses.private-ip-address':
-        return enis.flatMap((e) => [e.primaryIp, ...e.secondaryIps].map(formatIpv4));
-      default:
-        return tagFields(state.tags.get(i.id), name);
-    }
-  };
-}
-
 export const describeInstances: Action = ({ state, q }) => {
   const ids = q.list('InstanceId');
-  const all = ids.length ? byIds(ids, (id) => state.instance(id)) : [...state.instances.values()];
-  const page = paginate('DescribeInstances', q, applyFilters(all, q.filters(), instanceFields(state)), {
-    min: 5,
-    max: 1000,
+  const all = ids.length ? ids.map((id) => state.instance(id)) : [...state.instances.values()];
+  const page = paginate('DescribeInstances', q, applyFilters(all, q.filters(), instanceFilters(state)), {
+    ...PAGE,
     idsGiven: ids.length > 0,
+    idOf: (i) => i.id,
   });
   return {
     reservationSet: page.items.map((i) => ({
@@ -131,32 +145,11 @@ export const describeInstances: Action = ({ state, q }) => {
 
 export const describeSubnets: Action = ({ state, q }) => {
   const ids = q.list('SubnetId');
-  const all = ids.length ? byIds(ids, (id) => state.subnet(id)) : [...state.subnets.values()];
-  const fields = (s: Subnet, name: string): readonly string[] | undefined => {
-    switch (name) {
-      case 'subnet-id':
-        return [s.id];
-      case 'vpc-id':
-        return [s.vpcId];
-      case 'availability-zone':
-        return [s.availabilityZone];
-      case 'availability-zone-id':
-        return [s.availabilityZoneId];
-      case 'cidr-block':
-      case 'cidr':
-        return [s.cidr.text];
-      case 'state':
-        return ['available'];
-      case 'available-ip-address-count':
-        return [String(s.pool.availableCount)];
-      default:
-        return tagFields(state.tags.get(s.id), name);
-    }
-  };
-  const page = paginate('DescribeSubnets', q, applyFilters(all, q.filters(), fields), {
-    min: 5,
-    max: 1000,
+  const all = ids.length ? ids.map((id) => state.subnet(id)) : [...state.subnets.values()];
+  const page = paginate('DescribeSubnets', q, applyFilters(all, q.filters(), subnetFilters(state)), {
+    ...PAGE,
     idsGiven: ids.length > 0,
+    idOf: (s) => s.id,
   });
   return { subnetSet: page.items.map((s) => subnetXml(state, s)), nextToken: page.nextToken };
 };
@@ -164,33 +157,16 @@ export const describeSubnets: Action = ({ state, q }) => {
 export const describeSecurityGroups: Action = ({ state, q }) => {
   const ids = q.list('GroupId');
   const names = q.list('GroupName');
-  let all = ids.length ? byIds(ids, (id) => state.securityGroup(id)) : [...state.securityGroups.values()];
+  let all = ids.length ? ids.map((id) => state.securityGroup(id)) : [...state.securityGroups.values()];
   if (names.length) {
     all = all.filter((g) => names.includes(g.name));
     const missing = names.find((n) => !all.some((g) => g.name === n));
-    if (missing)
-      throw new AwsError('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
+    if (missing) throw new AwsError('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
   }
-  const fields = (g: SecurityGroup, name: string): readonly string[] | undefined => {
-    switch (name) {
-      case 'group-id':
-        return [g.id];
-      case 'group-name':
-        return [g.name];
-      case 'vpc-id':
-        return [g.vpcId];
-      case 'description':
-        return [g.description];
-      case 'owner-id':
-        return [state.accountId];
-      default:
-        return tagFields(state.tags.get(g.id), name);
-    }
-  };
-  const page = paginate('DescribeSecurityGroups', q, applyFilters(all, q.filters(), fields), {
-    min: 5,
-    max: 1000,
+  const page = paginate('DescribeSecurityGroups', q, applyFilters(all, q.filters(), securityGroupFilters(state)), {
+    ...PAGE,
     idsGiven: ids.length > 0,
+    idOf: (g) => g.id,
   });
   return { securityGroupInfo: page.items.map((g) => securityGroupXml(state, g)), nextToken: page.nextToken };
 };
@@ -201,50 +177,26 @@ export const describeInstanceTypes: Action = ({ q }) => {
   const all = names.length
     ? names.map((n) => {
         const l = catalog.get(n);
-        if (!l)
-          throw new AwsError(
-            'InvalidInstanceType',
-            `The following supplied instance types do not exist: [${n}]`,
-          );
+        if (!l) throw new AwsError('InvalidInstanceType', `The following supplied instance types do not exist: [${n}]`);
         return l;
       })
     : [...catalog.values()];
-  const filtered = applyFilters(all, q.filters(), (l, name) => {
-    switch (name) {
-      case 'instance-type':
-        return [l.instanceType];
-      case 'hypervisor':
-        return [l.hypervisor];
-      case 'bare-metal':
-        return [String(l.bareMetal)];
-      case 'network-info.maximum-network-interfaces':
-        return [String(l.maxEnis)];
-      case 'network-info.ipv4-addresses-per-interface':
-        return [String(l.ipv4PerEni)];
-      default:
-        return undefined;
-    }
-  });
   // DescribeInstanceTypes allows MaxResults with InstanceTypes, unlike the ID-based describes.
-  const page = paginate('DescribeInstanceTypes', q, filtered, { min: 5, max: 100, idsGiven: false });
+  const page = paginate('DescribeInstanceTypes', q, applyFilters(all, q.filters(), INSTANCE_TYPE_FILTERS), {
+    min: 5,
+    max: 100,
+    idsGiven: false,
+    idOf: (l) => l.instanceType,
+  });
   return { instanceTypeSet: page.items.map(instanceTypeXml), nextToken: page.nextToken };
 };
 
 export const describeTags: Action = ({ state, q }) => {
-  const rows = applyFilters(allTagRows(state), q.filters(), (r, name) => {
-    switch (name) {
-      case 'resource-id':
-        return [r.resourceId];
-      case 'resource-type':
-        return [r.resourceType];
-      case 'key':
-        return [r.key];
-      case 'value':
-        return [r.value];
-      default:
-        return undefined;
-    }
+  const rows = applyFilters(allTagRows(state), q.filters(), TAG_FILTERS);
+  const page = paginate('DescribeTags', q, rows, {
+    ...PAGE,
+    idsGiven: false,
+    idOf: (r) => `${r.resourceId}\u0000${r.key}`,
   });
-  const page = paginate('DescribeTags', q, rows, { min: 5, max: 1000, idsGiven: false });
   return { tagSet: page.items.map((r) => ({ ...r })), nextToken: page.nextToken };
 };
