@@ -1,0 +1,135 @@
+/**
+ * The checkpoint's on-disk format, version 1 (DESIGN.md §3):
+ *
+ *   { "version": 1,
+ *     "allocations": [ { "key": {network, containerId, ifName}, "pod": {namespace, name, uid},
+ *                        "ip", "eniId", "deviceIndex", "prefix"?, "allocatedAt" }, ... ],
+ *     "cooling": [ { "ip", "until" }, ... ] }
+ *
+ * One entry per line so an operator can read and diff it. Times are epoch milliseconds. ENIs and
+ * their addresses are not stored: ipamd rebuilds them from IMDS/EC2, then replays this.
+ *
+ * Decoding proves what it can: every field is validated, a bad entry is reported and left out,
+ * the good ones are kept; only an unparsable file, a wrong top level or a wrong version yields
+ * nothing. Duplicates keep the first allocation (its address stays blocked either way).
+ */
+import { DatastoreError } from './errors.ts';
+import type { Allocation, CheckpointState, CoolingEntry } from './types.ts';
+import { checkAllocation, checkCooling, checkObject, formatKey, keyString } from './validate.ts';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface Decoded {
+  readonly state: CheckpointState;
+  /** Why nothing at all could be read (bad JSON, top level, version); undefined otherwise. */
+  readonly fatal?: string;
+  /** Every entry left out or repaired, with its path and reason. */
+  readonly problems: readonly string[];
+}
+
+export function encodeCheckpoint(state: CheckpointState): string {
+  const allocations = state.allocations.map((a) =>
+    JSON.stringify({
+      key: { network: a.key.network, containerId: a.key.containerId, ifName: a.key.ifName },
+      pod: { namespace: a.pod.namespace, name: a.pod.name, uid: a.pod.uid },
+      ip: a.ip,
+      eniId: a.eniId,
+      deviceIndex: a.deviceIndex,
+      ...(a.prefix === undefined ? {} : { prefix: a.prefix }),
+      allocatedAt: a.allocatedAt,
+    }),
+  );
+  const cooling = state.cooling.map((c) => JSON.stringify({ ip: c.ip, until: c.until }));
+  const list = (items: string[]): string => (items.length === 0 ? '[]' : `[\n  ${items.join(',\n  ')}\n]`);
+  return `{"version":${CHECKPOINT_VERSION},\n"allocations":${list(allocations)},\n"cooling":${list(cooling)}}\n`;
+}
+
+const EMPTY: CheckpointState = Object.freeze({ allocations: Object.freeze([]), cooling: Object.freeze([]) });
+
+export function emptyCheckpointState(): CheckpointState {
+  return EMPTY;
+}
+
+export function decodeCheckpoint(text: string): Decoded {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { state: EMPTY, fatal: `not valid JSON (${(e as Error).message}; ${text.length} bytes)`, problems: [] };
+  }
+  let top: Record<string, unknown>;
+  try {
+    top = checkObject(parsed, 'checkpoint');
+  } catch (e) {
+    return { state: EMPTY, fatal: (e as Error).message, problems: [] };
+  }
+  if (top.version !== CHECKPOINT_VERSION) {
+    const v = top.version === undefined ? 'missing' : JSON.stringify(top.version);
+    return { state: EMPTY, fatal: `version: ${v}, this ipamd reads version ${CHECKPOINT_VERSION} only`, problems: [] };
+  }
+  const problems: string[] = [];
+  const allocations = decodeAllocations(top.allocations, problems);
+  const cooling = decodeCooling(top.cooling, allocations, problems);
+  return { state: { allocations, cooling }, problems };
+}
+
+function decodeAllocations(value: unknown, problems: string[]): Allocation[] {
+  if (!Array.isArray(value)) {
+    problems.push(`allocations: expected an array, got ${value === undefined ? 'nothing' : typeof value}; no allocation could be read`);
+    return [];
+  }
+  const out: Allocation[] = [];
+  const keys = new Map<string, number>();
+  const ips = new Map<string, number>();
+  value.forEach((raw, i) => {
+    const a = attempt(() => checkAllocation(raw, `allocations[${i}]`), problems);
+    if (!a) return;
+    const k = keyString(a.key);
+    const sameKey = keys.get(k);
+    const sameIp = ips.get(a.ip);
+    if (sameKey !== undefined) {
+      problems.push(`allocations[${i}]: duplicate key ${formatKey(a.key)} (first at allocations[${sameKey}]); kept the first`);
+    } else if (sameIp !== undefined) {
+      problems.push(`allocations[${i}]: address ${a.ip} of ${formatKey(a.key)} is also held by allocations[${sameIp}]; kept the first`);
+    } else {
+      keys.set(k, i);
+      ips.set(a.ip, i);
+      out.push(a);
+    }
+  });
+  return out;
+}
+
+function decodeCooling(value: unknown, allocations: readonly Allocation[], problems: string[]): CoolingEntry[] {
+  if (value === undefined) {
+    problems.push('cooling: missing; no cooldown could be read');
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    problems.push(`cooling: expected an array, got ${typeof value}; no cooldown could be read`);
+    return [];
+  }
+  const assigned = new Set(allocations.map((a) => a.ip));
+  const byIp = new Map<string, CoolingEntry>();
+  value.forEach((raw, i) => {
+    const c = attempt(() => checkCooling(raw, `cooling[${i}]`), problems);
+    if (!c) return;
+    if (assigned.has(c.ip)) {
+      problems.push(`cooling[${i}]: ${c.ip} is also allocated; the allocation is kept`);
+      return;
+    }
+    const prev = byIp.get(c.ip);
+    if (!prev || prev.until < c.until) byIp.set(c.ip, c); // the later deadline is the safe one
+  });
+  return [...byIp.values()];
+}
+
+function attempt<T>(fn: () => T, problems: string[]): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof DatastoreError)) throw e;
+    problems.push(e.message);
+    return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The allocation ledger: who holds which address, and which released addresses are cooling down.
+ * This is exactly what the checkpoint persists. The Datastore mutates a clone (a draft), persists
+ * the draft, and only then makes it the committed ledger, so readers never see a change that is
+ * not on disk yet and a failed write leaves nothing behind.
+ */
+import type { AddressState } from '../../warm-pool/types.ts';
+import { DatastoreError } from './errors.ts';
+import type { Allocation, AllocationKey, CheckpointState, CoolingEntry } from './types.ts';
+import { formatKey, keyString } from './validate.ts';
+
+export class Ledger {
+  readonly #byKey: Map<string, Allocation>;
+  readonly #byIp: Map<string, Allocation>;
+  readonly #cooling: Map<string, number>;
+  #dirty = false;
+
+  constructor(from?: Ledger) {
+    this.#byKey = new Map(from ? from.#byKey : undefined);
+    this.#byIp = new Map(from ? from.#byIp : undefined);
+    this.#cooling = new Map(from ? from.#cooling : undefined);
+  }
+
+  /** True once anything changed since this draft was cloned: it must be persisted. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  get(key: AllocationKey): Allocation | undefined {
+    return this.#byKey.get(keyString(key));
+  }
+
+  holderOf(ip: string): Allocation | undefined {
+    return this.#byIp.get(ip);
+  }
+
+  add(allocation: Allocation): void {
+    const clash = this.#byKey.get(keyString(allocation.key)) ?? this.#byIp.get(allocation.ip);
+    if (clash) {
+      // The callers check both first; reaching this is a bug, and continuing could double-assign.
+      throw new DatastoreError('INTERNAL', `cannot record ${allocation.ip} for ${formatKey(allocation.key)}: ${clash.ip} is held by ${formatKey(clash.key)}`);
+    }
+    this.#byKey.set(keyString(allocation.key), allocation);
+    this.#byIp.set(allocation.ip, allocation);
+    this.#cooling.delete(allocation.ip);
+    this.#dirty = true;
+  }
+
+  remove(key: AllocationKey): Allocation | undefined {
+    const k = keyString(key);
+    const allocation = this.#byKey.get(k);
+    if (!allocation) return undefined;
+    this.#byKey.delete(k);
+    this.#byIp.delete(allocation.ip);
+    this.#dirty = true;
+    return allocation;
+  }
+
+  /** Keeps `ip` out of use until `until` (the later deadline wins if it is already cooling). */
+  cool(ip: string, until: number): void {
+    if ((this.#cooling.get(ip) ?? -Infinity) >= until) return;
+    this.#cooling.set(ip, until);
+    this.#dirty = true;
+  }
+
+  coolingUntil(ip: string, now: number): number | undefined {
+    const until = this.#cooling.get(ip);
+    return until !== undefined && until > now ? until : undefined;
+  }
+
+  stateOf(ip: string, now: number): AddressState {
+    if (this.#byIp.has(ip)) return 'assigned';
+    return this.coolingUntil(ip, now) === undefined ? 'free' : 'cooling';
+  }
+
+  allocations(): Allocation[] {
+    return [...this.#byKey.values()];
+  }
+
+  /** Forgets expired cooldowns (not a change worth a write: they mean nothing any more). */
+  pruneCooling(now: number): void {
+    for (const [ip, until] of this.#cooling) if (until <= now) this.#cooling.delete(ip);
+  }
+
+  /** The durable part, as the checkpoint stores it. */
+  toState(now: number): CheckpointState {
+    const cooling: CoolingEntry[] = [];
+    for (const [ip, until] of this.#cooling) if (until > now) cooling.push({ ip, until });
+    return { allocations: this.allocations(), cooling };
+  }
+}
