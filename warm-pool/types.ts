@@ -12,7 +12,10 @@ export interface AddressView {
   readonly state: AddressState;
 }
 
-/** A /28 delegated to an ENI (prefix mode) and the state of its 16 addresses. */
+/**
+ * A /28 delegated to an ENI (prefix mode) and the state of its 16 addresses. An address of the /28
+ * that is not listed counts as free, so a caller may list only the addresses it tracks.
+ */
 export interface PrefixView {
   readonly prefix: string;
   readonly addresses: readonly AddressView[];
@@ -58,6 +61,12 @@ export interface Targets {
   readonly warmPrefixTarget?: number;
   /** MAX_ENI: a lower cap than the instance type's, unset = undefined. */
   readonly maxEni?: number;
+  /**
+   * Max pods (kubelet's maxPods, or the formula of DESIGN.md §3), unset = undefined. Growth stops once
+   * the pool holds this many addresses (upstream: TotalIPs >= maxPods means "not too low"); matters
+   * mostly in prefix mode, where the ENIs could hold far more addresses than the node runs pods.
+   */
+  readonly maxPods?: number;
   /** Addresses that may be released per step, and ENIs freed only when older than this. */
   readonly releaseIntervalMs: number;
   readonly minEniAgeToFreeMs: number;

@@ -1,0 +1,61 @@
+/**
+ * Shrinking (DESIGN.md §3). Two moves, never one that would leave the pool short (so the next plan
+ * never grows straight back):
+ * - free a whole ENI: not the primary, no pods, nothing cooling, old enough, and the targets still
+ *   met without its addresses; the highest device index first. Not paced: one call frees it all.
+ * - release free, non-cooling IPs (or whole free /28s) beyond the target, at most every
+ *   releaseIntervalMs, from the ENI with the fewest assigned addresses so that it empties and can
+ *   be freed later.
+ */
+import { compareAddresses } from './addresses.ts';
+import { isWholeFreePrefix, subtractCounts, type EniCounts } from './counts.ts';
+import { none, slotUnits, type PlanContext } from './plan-context.ts';
+import { deficit, surplus } from './policy.ts';
+import type { Step } from './types.ts';
+
+export function planFreeEni(ctx: PlanContext): Step | undefined {
+  const minAge = ctx.targets.minEniAgeToFreeMs;
+  const candidates = ctx.enis
+    .filter((c) => !c.eni.isPrimary && c.assigned === 0 && c.cooling === 0 && c.eni.ageMs >= minAge)
+    .sort((a, b) => b.eni.deviceIndex - a.eni.deviceIndex);
+  for (const c of candidates) {
+    const without = deficit(ctx.policy, subtractCounts(ctx.pool, c));
+    if (without.short > 0) continue;
+    return {
+      kind: 'free-eni',
+      eniId: c.eni.id,
+      reason: `free ${c.eni.id} (device ${c.eni.deviceIndex}: no pods, nothing cooling, age ${c.eni.ageMs} ms >= ${minAge} ms); without its ${c.total} addresses, ${without.reason}`,
+    };
+  }
+  return undefined;
+}
+
+export function planRelease(ctx: PlanContext): Step | undefined {
+  const { over, reason } = surplus(ctx.policy, ctx.pool);
+  if (over === 0) return undefined;
+  const since = ctx.snapshot.msSinceLastRelease;
+  const interval = ctx.targets.releaseIntervalMs;
+  if (since < interval) return none(`${reason}; waiting: last release ${since} ms ago < ${interval} ms between releases`);
+
+  const prefixMode = ctx.targets.prefixMode;
+  const candidates = ctx.enis
+    .map((c) => ({ c, items: releasable(c, prefixMode) }))
+    .filter((x) => x.items.length > 0)
+    .sort((a, b) => a.c.assigned - b.c.assigned || b.c.eni.deviceIndex - a.c.eni.deviceIndex);
+  const pick = candidates[0];
+  if (pick === undefined) return none(`${reason}; but no ${prefixMode ? 'whole free prefix' : 'free secondary IP'} is releasable`);
+  // Highest addresses first: chooseAddress hands out the lowest, so the two rarely contend.
+  const items = pick.items.sort((a, b) => compareAddresses(b, a)).slice(0, over);
+  return {
+    kind: 'release',
+    eniId: pick.c.eni.id,
+    items,
+    reason: `release ${slotUnits(ctx.targets, items.length)} from ${pick.c.eni.id} (device ${pick.c.eni.deviceIndex}, ${pick.c.assigned} assigned, the emptiest with something to release); ${reason}`,
+  };
+}
+
+/** What may leave this ENI: free non-cooling secondary IPs, or /28s with every address free. */
+function releasable(c: EniCounts, prefixMode: boolean): string[] {
+  if (prefixMode) return c.eni.prefixes.filter(isWholeFreePrefix).map((p) => p.prefix);
+  return c.eni.addresses.filter((a) => a.state === 'free').map((a) => a.ip);
+}
