@@ -1,0 +1,141 @@
+import { IpamdError } from './errors.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** ipamd's configuration, parsed once at start (upstream's variable names and defaults). */
+export interface Config {
+  readonly warmEniTarget: number;
+  readonly warmIpTarget: number | undefined;
+  readonly minimumIpTarget: number | undefined;
+  readonly warmPrefixTarget: number | undefined;
+  readonly prefixDelegation: boolean;
+  /** MAX_ENI; undefined = the instance type's limit. */
+  readonly maxEni: number | undefined;
+  readonly ipCooldownMs: number;
+  readonly eniMtu: number;
+  readonly vethPrefix: string;
+  readonly clusterName: string | undefined;
+  readonly additionalEniTags: Readonly<Record<string, string>>;
+  readonly ec2Endpoint: string | undefined;
+  readonly disableLeakedEniCleanup: boolean;
+  readonly logLevel: LogLevel;
+  /** 'stdout', 'stderr' or a file path. */
+  readonly logFile: string;
+  // vpcwire's own
+  readonly socketPath: string;
+  readonly checkpointPath: string;
+  readonly imdsEndpoint: string;
+  /** Where the CNI plugin leaves release notes while ipamd is down (DESIGN.md §5). */
+  readonly releaseNotesDir: string;
+  readonly region: string | undefined;
+}
+
+const LEVELS: Record<string, LogLevel> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+/** Tag keys upstream reserves for its own bookkeeping; ADDITIONAL_ENI_TAGS may not set them. */
+const RESERVED_TAG_PREFIX = 'k8s.amazonaws.com';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function bad(name: string, value: string, why: string): never {
+  throw new IpamdError('CONFIG_INVALID', `invalid ${name}=${JSON.stringify(value)}: ${why}`);
+}
+
+function int(env: Env, name: string, opts: { min: number; max?: number }): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^-?\d+$/.test(raw.trim())) bad(name, raw, 'expected an integer');
+  const n = Number(raw.trim());
+  if (n < opts.min) bad(name, raw, `must be >= ${opts.min}`);
+  if (opts.max !== undefined && n > opts.max) bad(name, raw, `must be <= ${opts.max}`);
+  return n;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const v = raw.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return bad(name, raw, "expected 'true' or 'false'");
+}
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * Parses the environment once into a frozen Config; any invalid value stops ipamd with a message
+ * naming the variable and the value, and so do the combinations upstream refuses.
+ */
+export function parseConfig(env: Env = process.env): Config {
+  const warmIpTarget = int(env, 'WARM_IP_TARGET', { min: 0 });
+  const minimumIpTarget = int(env, 'MINIMUM_IP_TARGET', { min: 0 });
+  const prefixDelegation = bool(env, 'ENABLE_PREFIX_DELEGATION', false);
+  let warmPrefixTarget = int(env, 'WARM_PREFIX_TARGET', { min: 0 });
+  if (prefixDelegation && warmPrefixTarget === undefined && !warmIpTarget && !minimumIpTarget) warmPrefixTarget = 1;
+  if (prefixDelegation && warmPrefixTarget === 0 && !warmIpTarget && !minimumIpTarget) {
+    bad(
+      'WARM_PREFIX_TARGET',
+      '0',
+      'zero is not supported while WARM_IP_TARGET and MINIMUM_IP_TARGET are unset; set one of WARM_PREFIX_TARGET, WARM_IP_TARGET or MINIMUM_IP_TARGET',
+    );
+  }
+  const maxEniRaw = int(env, 'MAX_ENI', { min: -1 });
+  const vethPrefix = str(env, 'AWS_VPC_K8S_CNI_VETHPREFIX') ?? 'eni';
+  if (vethPrefix.length > 4) bad('AWS_VPC_K8S_CNI_VETHPREFIX', vethPrefix, 'at most 4 characters');
+  if (!/^[a-zA-Z0-9]+$/.test(vethPrefix)) bad('AWS_VPC_K8S_CNI_VETHPREFIX', vethPrefix, 'letters and digits only');
+  if (['eth', 'lo', 'vlan'].includes(vethPrefix)) {
+    bad('AWS_VPC_K8S_CNI_VETHPREFIX', vethPrefix, "must not be 'eth', 'lo' or 'vlan' (host interfaces use them)");
+  }
+  const levelRaw = str(env, 'AWS_VPC_K8S_CNI_LOGLEVEL') ?? 'DEBUG';
+  const logLevel = LEVELS[levelRaw.toUpperCase()];
+  if (!logLevel) bad('AWS_VPC_K8S_CNI_LOGLEVEL', levelRaw, 'expected DEBUG, INFO, WARN or ERROR');
+  const tagsRaw = str(env, 'ADDITIONAL_ENI_TAGS');
+  const additionalEniTags: Record<string, string> = {};
+  if (tagsRaw) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(tagsRaw);
+    } catch (e) {
+      bad('ADDITIONAL_ENI_TAGS', tagsRaw, `not JSON (${(e as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      bad('ADDITIONAL_ENI_TAGS', tagsRaw, 'expected a JSON object of string tags');
+    }
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof v !== 'string') bad('ADDITIONAL_ENI_TAGS', tagsRaw, `tag '${k}' must have a string value`);
+      if (k.startsWith(RESERVED_TAG_PREFIX)) bad('ADDITIONAL_ENI_TAGS', tagsRaw, `tag '${k}' uses the reserved prefix ${RESERVED_TAG_PREFIX}`);
+      additionalEniTags[k] = v;
+    }
+  }
+  const endpoint = str(env, 'AWS_EC2_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/./.test(endpoint)) bad('AWS_EC2_ENDPOINT', endpoint, 'expected an http(s) URL');
+  const imdsEndpoint = str(env, 'VPCWIRE_IMDS_ENDPOINT') ?? 'http://169.254.169.254';
+  if (!/^https?:\/\/./.test(imdsEndpoint)) bad('VPCWIRE_IMDS_ENDPOINT', imdsEndpoint, 'expected an http(s) URL');
+  const cooldown = int(env, 'IP_COOLDOWN_PERIOD', { min: 0, max: 3600 }) ?? 30;
+  const config: Config = {
+    warmEniTarget: int(env, 'WARM_ENI_TARGET', { min: 0 }) ?? 1,
+    warmIpTarget,
+    minimumIpTarget,
+    warmPrefixTarget,
+    prefixDelegation,
+    maxEni: maxEniRaw === undefined || maxEniRaw === -1 ? undefined : maxEniRaw,
+    ipCooldownMs: cooldown * 1000,
+    eniMtu: int(env, 'AWS_VPC_ENI_MTU', { min: 576, max: 9001 }) ?? 9001,
+    vethPrefix,
+    clusterName: str(env, 'CLUSTER_NAME'),
+    additionalEniTags: Object.freeze(additionalEniTags),
+    ec2Endpoint: endpoint,
+    disableLeakedEniCleanup: bool(env, 'DISABLE_LEAKED_ENI_CLEANUP', false),
+    logLevel,
+    logFile: str(env, 'AWS_VPC_K8S_CNI_LOG_FILE') ?? 'stdout',
+    socketPath: str(env, 'VPCWIRE_SOCKET') ?? '/run/vpcwire/ipamd.sock',
+    checkpointPath: str(env, 'VPCWIRE_CHECKPOINT') ?? '/var/lib/vpcwire/ipam.json',
+    imdsEndpoint,
+    releaseNotesDir: str(env, 'VPCWIRE_RELEASE_NOTES_DIR') ?? '/var/lib/vpcwire/release-notes',
+    region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+  };
+  if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
+  return Object.freeze(config);
+}

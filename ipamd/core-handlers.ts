@@ -1,0 +1,89 @@
+import type { AddRequest, AddResult, DelRequest, DelResult, IpamHandlers, Status } from './api/handlers.ts';
+import type { Config } from './config.ts';
+import type { Datastore } from './datastore/datastore.ts';
+import type { Allocation } from './datastore/types.ts';
+import type { Reconciler } from './reconciler.ts';
+
+/** Route table of an ENI's pods: main for the primary ENI, deviceIndex + 1 otherwise (DESIGN.md §2). */
+export const routeTable = (deviceIndex: number): number => (deviceIndex === 0 ? 0 : deviceIndex + 1);
+
+function gateway(cidr: string): string {
+  const [ip] = cidr.split('/');
+  const o = ip!.split('.').map(Number);
+  const n = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) + 1;
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The allocation API's behaviour: the datastore answers, the reconciler refills behind it. */
+export function coreHandlers(deps: {
+  store: Datastore;
+  reconciler: Reconciler;
+  config: Config;
+  instanceId: string;
+  vpcCidrs: readonly string[];
+}): IpamHandlers {
+  const { store, reconciler, config } = deps;
+  const eniOf = (a: Allocation) => store.enis().find((e) => e.id === a.eniId);
+  return {
+    async add(req: AddRequest): Promise<AddResult> {
+      const a = await store.assign(
+        { network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName },
+        { namespace: req.pod.namespace ?? '', name: req.pod.name ?? '', uid: req.pod.uid ?? '' },
+      );
+      reconciler.kick();
+      const eni = eniOf(a);
+      return {
+        ipv4Address: a.ip,
+        deviceIndex: a.deviceIndex,
+        routeTable: routeTable(a.deviceIndex),
+        eniId: a.eniId,
+        eniMac: eni?.mac ?? '',
+        subnetCidr: eni?.subnetCidr ?? '',
+        subnetGateway: eni ? gateway(eni.subnetCidr) : '',
+        vpcCidrs: deps.vpcCidrs,
+        mtu: config.eniMtu,
+        vethPrefix: config.vethPrefix,
+        ...(a.prefix ? { prefix: a.prefix } : {}),
+      };
+    },
+    async del(req: DelRequest): Promise<DelResult> {
+      const a = await store.release({ network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName });
+      if (!a) return { released: false };
+      reconciler.kick();
+      return { released: true, ipv4Address: a.ip, deviceIndex: a.deviceIndex, routeTable: routeTable(a.deviceIndex) };
+    },
+    async status(): Promise<Status> {
+      const addrs = store.addresses();
+      const targets = reconciler.targets;
+      return {
+        instanceId: deps.instanceId,
+        prefixMode: config.prefixDelegation,
+        enis: store.enis().map((e) => ({
+          id: e.id,
+          deviceIndex: e.deviceIndex,
+          mac: e.mac,
+          primaryIp: e.primaryIp,
+          isPrimary: e.isPrimary,
+          subnetCidr: e.subnetCidr,
+          addresses: addrs.filter((x) => x.eniId === e.id && !x.prefix).map((x) => ({ ip: x.ip, state: x.state })),
+          prefixes: e.prefixes.map((p) => ({
+            prefix: p,
+            addresses: addrs.filter((x) => x.prefix === p).map((x) => ({ ip: x.ip, state: x.state })),
+          })),
+        })),
+        allocations: store.allocations().map((a) => ({
+          key: { networkName: a.key.network, containerId: a.key.containerId, ifName: a.key.ifName },
+          pod: { namespace: a.pod.namespace, name: a.pod.name, uid: a.pod.uid },
+          ipv4Address: a.ip,
+          eniId: a.eniId,
+          allocatedAt: a.allocatedAt,
+        })),
+        poolTargets: Object.fromEntries(
+          Object.entries(targets)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, String(v)]),
+        ),
+      };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import pRetry from 'p-retry';
+import { chooseAddress } from '../warm-pool/index.ts';
+import { type ApiServer, startApiServer } from './api/server.ts';
+import { ImdsAdapter } from './aws/imds-adapter.ts';
+import { Ec2Adapter } from './aws/ec2-adapter.ts';
+import type { Config } from './config.ts';
+import { coreHandlers } from './core-handlers.ts';
+import { Checkpoint } from './datastore/checkpoint.ts';
+import { Datastore } from './datastore/datastore.ts';
+import type { VethExists } from './datastore/types.ts';
+import { EniManager, type Waits } from './eni-manager.ts';
+import { IpamdError } from './errors.ts';
+import { sweepLeakedEnis } from './leak-sweep.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { Ec2Port, ImdsPort } from './ports.ts';
+import { Reconciler } from './reconciler.ts';
+import { readReleaseNotes, removeReleaseNote } from './release-notes.ts';
+import { vethExistsIn } from './veth.ts';
+
+export interface IpamdDeps {
+  ec2?: Ec2Port;
+  imds?: ImdsPort;
+  logger?: Logger;
+  now?: () => number;
+  vethExists?: VethExists;
+  /** Where host interfaces are listed (sysfs); /sys/class/net by default. */
+  netDir?: string;
+  waits?: Partial<Waits>;
+  reconcileIntervalMs?: number;
+  sweepIntervalMs?: number;
+}
+
+export interface Ipamd {
+  readonly api: ApiServer;
+  readonly store: Datastore;
+  readonly reconciler: Reconciler;
+  readonly ec2: Ec2Port;
+  readonly instanceId: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The start sequence (issue 3 item 6): discover the instance, adopt the ENIs already attached (EC2
+ * is the truth), replay the checkpoint, drop allocations whose pod veth is gone, replay the CNI
+ * plugin's release notes, then serve, then keep the pool at its targets.
+ */
+export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<Ipamd> {
+  const logger = deps.logger ?? createLogger(config);
+  const now = deps.now ?? Date.now;
+  const imds = deps.imds ?? new ImdsAdapter(config.imdsEndpoint);
+  const identity = await pRetry(() => imds.identity(), { retries: 5, minTimeout: 200 });
+  const ec2 =
+    deps.ec2 ??
+    new Ec2Adapter({ region: config.region ?? identity.region, ...(config.ec2Endpoint ? { endpoint: config.ec2Endpoint } : {}) });
+  const instanceType = await ec2.instanceType(identity.instanceType);
+  const imdsEnis = await imds.enis();
+  const primaryEni = imdsEnis.find((e) => e.mac === identity.primaryMac);
+  if (!primaryEni) throw new IpamdError('IMDS_INCONSISTENT', `IMDS lists no ENI for the primary MAC ${identity.primaryMac}`);
+  logger.info('instance discovered', { ...identity, maxEnis: instanceType.maxEnis, ipv4PerEni: instanceType.ipv4PerEni });
+
+  const checkpoint = new Checkpoint({
+    path: config.checkpointPath,
+    logger,
+    onCorrupt: (r) =>
+      logger.error('CHECKPOINT CORRUPT: kept a copy and rebuilt what could be proven', {
+        path: r.path,
+        keptAt: r.keptAt,
+        reason: r.reason,
+        salvaged: r.salvaged,
+      }),
+  });
+  const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs });
+
+  // Adopt what EC2 says is attached on the default network card.
+  const subnetCidrByMac = new Map(imdsEnis.map((e) => [e.mac, e.subnetCidr]));
+  for (const eni of await ec2.instanceEnis(identity.instanceId)) {
+    const a = eni.attachment;
+    if (!a || a.status !== 'attached' || a.networkCard !== instanceType.defaultNetworkCard) continue;
+    await store.addEni({
+      id: eni.id,
+      deviceIndex: a.deviceIndex,
+      mac: eni.mac,
+      isPrimary: a.deviceIndex === 0,
+      subnetCidr: subnetCidrByMac.get(eni.mac) ?? primaryEni.subnetCidr,
+      primaryIp: eni.primaryIp,
+      secondaryIps: eni.secondaryIps,
+      prefixes: eni.prefixes,
+    });
+  }
+  const loaded = await checkpoint.load();
+  const vethExists: VethExists =
+    deps.vethExists ??
+    ((alloc) => vethExistsIn(deps.netDir ?? '/sys/class/net', config.vethPrefix)(alloc.pod));
+  const report = await store.restore(loaded.state, { vethExists });
+  logger.info('checkpoint replayed', { report });
+
+  const notes = await readReleaseNotes(config.releaseNotesDir);
+  for (const bad of notes.bad) logger.error('unreadable release note left in place', { file: bad });
+  for (const n of notes.notes) {
+    await store.release({ network: n.network, containerId: n.containerId, ifName: n.ifName });
+    await removeReleaseNote(n);
+    logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
+  }
+
+  const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
+  const reconciler = new Reconciler({ store, enis, ec2, config, instanceType, instanceId: identity.instanceId, logger, now });
+  const handlers = coreHandlers({ store, reconciler, config, instanceId: identity.instanceId, vpcCidrs: primaryEni.vpcCidrs });
+  const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
+  // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.
+  await reconciler.settle().catch((e) => logger.warn('initial pool fill incomplete', { error: String(e) }));
+  reconciler.start(deps.reconcileIntervalMs ?? 5000);
+  api.setServing(true);
+  logger.info('ipamd serving', { socket: config.socketPath });
+
+  const sweep = async () => {
+    if (config.disableLeakedEniCleanup) return;
+    await sweepLeakedEnis({ ec2, instanceId: identity.instanceId, clusterName: config.clusterName, logger, now }).catch((e) =>
+      logger.warn('leaked-ENI sweep failed', { error: String(e) }),
+    );
+  };
+  const sweepTimer = setInterval(() => void sweep(), deps.sweepIntervalMs ?? 60 * 60_000);
+  sweepTimer.unref();
+  void sweep();
+
+  return {
+    api,
+    store,
+    reconciler,
+    ec2,
+    instanceId: identity.instanceId,
+    async stop() {
+      clearInterval(sweepTimer);
+      api.setServing(false);
+      await api.close();
+      await reconciler.stop();
+      await store.idle();
+      if (ec2 instanceof Ec2Adapter) ec2.destroy();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Config } from './config.ts';
+import { IpamdError, isIpamdError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { Ec2Eni, Ec2Port, ImdsEni, ImdsPort, InstanceIdentity, InstanceTypeInfo } from './ports.ts';
+
+/** Tag keys upstream puts on the ENIs it creates; the leaked-ENI sweep looks for them. */
+export const TAG_INSTANCE_ID = 'node.k8s.amazonaws.com/instance_id';
+export const TAG_CREATED_AT = 'node.k8s.amazonaws.com/createdAt';
+export const TAG_CLUSTER_NAME = 'cluster.k8s.amazonaws.com/name';
+
+export interface Waits {
+  /** Bounded exponential backoff while IMDS catches up with EC2 (DESIGN.md §3). */
+  imdsRetries: number;
+  /** Retries of detach -> available -> delete. */
+  detachRetries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export const DEFAULT_WAITS: Waits = { imdsRetries: 10, detachRetries: 8, minTimeoutMs: 100, maxTimeoutMs: 4000 };
+
+export interface NewEni {
+  eni: Ec2Eni;
+  deviceIndex: number;
+  subnetCidr: string;
+}
+
+/**
+ * The ENI lifecycle of DESIGN.md §3: free device index -> create (with the addresses it needs) ->
+ * attach -> DeleteOnTermination -> wait for IMDS; and detach -> wait available -> delete, retried.
+ * Whatever fails half way is undone so EC2 is not left with an orphan this node forgot.
+ */
+export class EniManager {
+  readonly #ec2: Ec2Port;
+  readonly #imds: ImdsPort;
+  readonly #cfg: Config;
+  readonly #log: Logger;
+  readonly #identity: InstanceIdentity;
+  readonly #type: InstanceTypeInfo;
+  readonly #primary: ImdsEni;
+  readonly #waits: Waits;
+  readonly #now: () => number;
+
+  constructor(deps: {
+    ec2: Ec2Port;
+    imds: ImdsPort;
+    config: Config;
+    logger: Logger;
+    identity: InstanceIdentity;
+    instanceType: InstanceTypeInfo;
+    primaryEni: ImdsEni;
+    waits?: Partial<Waits>;
+    now?: () => number;
+  }) {
+    this.#ec2 = deps.ec2;
+    this.#imds = deps.imds;
+    this.#cfg = deps.config;
+    this.#log = deps.logger;
+    this.#identity = deps.identity;
+    this.#type = deps.instanceType;
+    this.#primary = deps.primaryEni;
+    this.#waits = { ...DEFAULT_WAITS, ...deps.waits };
+    this.#now = deps.now ?? Date.now;
+  }
+
+  tags(): Record<string, string> {
+    return {
+      ...this.#cfg.additionalEniTags,
+      [TAG_INSTANCE_ID]: this.#identity.instanceId,
+      [TAG_CREATED_AT]: new Date(this.#now()).toISOString(),
+      ...(this.#cfg.clusterName ? { [TAG_CLUSTER_NAME]: this.#cfg.clusterName } : {}),
+    };
+  }
+
+  /** Creates an ENI already holding `count` IPs or prefixes, attaches it and waits for IMDS. */
+  async create(count: number): Promise<NewEni> {
+    const attached = await this.#ec2.instanceEnis(this.#identity.instanceId);
+    const used = new Set(
+      attached.filter((e) => e.attachment?.networkCard === this.#type.defaultNetworkCard).map((e) => e.attachment!.deviceIndex),
+    );
+    let deviceIndex = 1;
+    while (used.has(deviceIndex)) deviceIndex++;
+    const prefix = this.#cfg.prefixDelegation;
+    const eni = await this.#ec2.createEni({
+      subnetId: this.#primary.subnetId,
+      groupIds: this.#primary.securityGroupIds,
+      description: `aws-K8S-${this.#identity.instanceId}`,
+      tags: this.tags(),
+      ...(prefix ? { prefixCount: count } : { secondaryIpCount: count }),
+    });
+    try {
+      const attachmentId = await this.#ec2.attachEni(eni.id, this.#identity.instanceId, deviceIndex, this.#type.defaultNetworkCard);
+      await this.#ec2.setDeleteOnTermination(eni.id, attachmentId);
+    } catch (e) {
+      this.#log.warn('attaching a new ENI failed; deleting it', { eniId: eni.id, error: String(e) });
+      await this.#ec2.deleteEni(eni.id).catch((err) =>
+        this.#log.error('could not delete the ENI that failed to attach; the leaked-ENI sweep will', {
+          eniId: eni.id,
+          error: String(err),
+        }),
+      );
+      throw e;
+    }
+    await this.waitForImds(eni.id, (m) => m.ipv4s.length > 0);
+    this.#log.info('ENI created and attached', { eniId: eni.id, deviceIndex, count, prefixMode: prefix });
+    return { eni, deviceIndex, subnetCidr: this.#primary.subnetCidr };
+  }
+
+  /** Waits (bounded exponential backoff) until IMDS shows the ENI and `ready` holds for it. */
+  async waitForImds(eniId: string, ready: (m: ImdsEni) => boolean): Promise<ImdsEni> {
+    return pRetry(
+      async () => {
+        const m = (await this.#imds.enis()).find((x) => x.eniId === eniId);
+        if (!m || !ready(m)) throw new IpamdError('IMDS_INCONSISTENT', `IMDS does not show ${eniId} as EC2 does yet`);
+        return m;
+      },
+      { retries: this.#waits.imdsRetries, minTimeout: this.#waits.minTimeoutMs, maxTimeout: this.#waits.maxTimeoutMs, factor: 2 },
+    );
+  }
+
+  /** Detach, wait until EC2 says available, delete; an ENI already gone is success. */
+  async free(eniId: string): Promise<void> {
+    const eni = await this.#ec2.eni(eniId);
+    if (!eni) return;
+    if (eni.attachment && eni.attachment.status !== 'detaching') {
+      await this.#ec2.detachEni(eni.attachment.id).catch((e) => {
+        if (!isIpamdError(e, 'EC2_NOT_FOUND') && !isIpamdError(e, 'EC2_INCORRECT_STATE')) throw e;
+      });
+    }
+    await pRetry(
+      async () => {
+        const now = await this.#ec2.eni(eniId);
+        if (!now) return;
+        if (now.status !== 'available') throw new IpamdError('EC2_INCORRECT_STATE', `${eniId} is still ${now.status}`);
+        try {
+          await this.#ec2.deleteEni(eniId);
+        } catch (e) {
+          if (isIpamdError(e, 'EC2_NOT_FOUND')) return;
+          if (isIpamdError(e, 'EC2_AUTH')) throw new AbortError(e);
+          throw e;
+        }
+      },
+      { retries: this.#waits.detachRetries, minTimeout: this.#waits.minTimeoutMs, maxTimeout: this.#waits.maxTimeoutMs, factor: 2 },
+    );
+    this.#log.info('ENI freed', { eniId });
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/** ipamd's entry point: configuration from the environment, then the daemon until SIGTERM. */
+import { parseConfig } from './config.ts';
+import { startIpamd } from './daemon.ts';
+import { isIpamdError } from './errors.ts';
+
+async function main(): Promise<number> {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.env);
+  } catch (e) {
+    if (isIpamdError(e, 'CONFIG_INVALID')) {
+      process.stderr.write(`ipamd: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const ipamd = await startIpamd(config, {
+    ...(process.env.VPCWIRE_NET_DIR ? { netDir: process.env.VPCWIRE_NET_DIR } : {}),
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await ipamd.stop();
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ipamd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

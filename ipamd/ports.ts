@@ -1,0 +1,102 @@
+/**
+ * The narrow ports ipamd's core talks through, in vpcwire's own types: no AWS SDK type crosses
+ * them (only `aws/` imports the SDK). Tests drive the real adapters against the emulator.
+ */
+
+export interface InstanceIdentity {
+  readonly instanceId: string;
+  readonly instanceType: string;
+  readonly availabilityZone: string;
+  readonly region: string;
+  readonly primaryMac: string;
+  readonly primaryIp: string;
+}
+
+/** One ENI as IMDS shows it (it lags EC2). */
+export interface ImdsEni {
+  readonly mac: string;
+  readonly eniId: string;
+  readonly deviceIndex: number;
+  readonly networkCard: number;
+  readonly subnetId: string;
+  readonly subnetCidr: string;
+  readonly vpcCidrs: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  /** Primary first. */
+  readonly ipv4s: readonly string[];
+  readonly prefixes: readonly string[];
+}
+
+export interface ImdsPort {
+  identity(): Promise<InstanceIdentity>;
+  enis(): Promise<ImdsEni[]>;
+}
+
+export interface InstanceTypeInfo {
+  readonly maxEnis: number;
+  readonly ipv4PerEni: number;
+  readonly nitro: boolean;
+  readonly networkCards: readonly { index: number; maxEnis: number }[];
+  readonly defaultNetworkCard: number;
+}
+
+export type EniStatus = 'available' | 'in-use' | 'attaching' | 'detaching' | string;
+
+/** One ENI as EC2 shows it: the truth when IMDS disagrees. */
+export interface Ec2Eni {
+  readonly id: string;
+  readonly mac: string;
+  readonly status: EniStatus;
+  readonly subnetId: string;
+  readonly primaryIp: string;
+  readonly secondaryIps: readonly string[];
+  readonly prefixes: readonly string[];
+  readonly groupIds: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly description: string;
+  readonly attachment?: {
+    readonly id: string;
+    readonly instanceId: string;
+    readonly deviceIndex: number;
+    readonly networkCard: number;
+    readonly status: string;
+    readonly deleteOnTermination: boolean;
+  };
+}
+
+export interface CreateEniRequest {
+  readonly subnetId: string;
+  readonly groupIds: readonly string[];
+  readonly description: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Secondary IPs (IP mode) or /28 prefixes (prefix mode) the ENI is created with. */
+  readonly secondaryIpCount?: number;
+  readonly prefixCount?: number;
+}
+
+export interface Ec2Port {
+  instanceType(instanceType: string): Promise<InstanceTypeInfo>;
+  /** ENIs attached to an instance (any attachment state). */
+  instanceEnis(instanceId: string): Promise<Ec2Eni[]>;
+  eni(eniId: string): Promise<Ec2Eni | undefined>;
+  /** Available ENIs carrying a tag key with the given value (the leaked-ENI sweep). */
+  availableEnisTagged(key: string, value: string): Promise<Ec2Eni[]>;
+  createEni(req: CreateEniRequest): Promise<Ec2Eni>;
+  attachEni(eniId: string, instanceId: string, deviceIndex: number, networkCard: number): Promise<string>;
+  setDeleteOnTermination(eniId: string, attachmentId: string): Promise<void>;
+  detachEni(attachmentId: string): Promise<void>;
+  deleteEni(eniId: string): Promise<void>;
+  assignIps(eniId: string, count: number): Promise<string[]>;
+  assignPrefixes(eniId: string, count: number): Promise<string[]>;
+  unassignIps(eniId: string, ips: readonly string[]): Promise<void>;
+  unassignPrefixes(eniId: string, prefixes: readonly string[]): Promise<void>;
+}
+
+/** Per-action call counts and latencies recorded by the EC2 adapter. */
+export interface CallStats {
+  calls: number;
+  errors: number;
+  throttled: number;
+  totalMs: number;
+  maxMs: number;
+}

@@ -1,0 +1,194 @@
+import { planNext, type InstanceLimits, type Step, type Targets } from '../warm-pool/index.ts';
+import type { Config } from './config.ts';
+import type { Datastore } from './datastore/datastore.ts';
+import type { EniManager } from './eni-manager.ts';
+import { isIpamdError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { Ec2Port, InstanceTypeInfo } from './ports.ts';
+
+export interface ReconcilerOptions {
+  store: Datastore;
+  enis: EniManager;
+  ec2: Ec2Port;
+  config: Config;
+  instanceType: InstanceTypeInfo;
+  instanceId: string;
+  logger: Logger;
+  now?: () => number;
+  /** How long growth pauses after the subnet ran out of addresses or /28 blocks. */
+  growthBackoffMs?: number;
+  /** Addresses released this recently stay out of the pool even if EC2/IMDS still list them. */
+  quarantineMs?: number;
+}
+
+/**
+ * Plan, act, record: one step at a time. The planner (warm-pool) decides from a datastore
+ * snapshot; this class performs the step through EC2 and records the outcome in the datastore,
+ * undoing its own half when EC2 refuses, so the datastore and EC2 agree after any failure.
+ */
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #now: () => number;
+  readonly #targets: Targets;
+  readonly #limits: InstanceLimits;
+  #blockedUntil = 0;
+  readonly #quarantine = new Map<string, number>();
+  #running: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #kicked = false;
+  #loop: (() => Promise<void>) | undefined;
+  #stopped = false;
+  steps = 0;
+
+  constructor(o: ReconcilerOptions) {
+    this.#o = o;
+    this.#now = o.now ?? Date.now;
+    const c = o.config;
+    this.#limits = { maxEnis: o.instanceType.maxEnis, ipv4PerEni: o.instanceType.ipv4PerEni };
+    this.#targets = {
+      prefixMode: c.prefixDelegation,
+      warmEniTarget: c.warmEniTarget,
+      ...(c.warmIpTarget !== undefined ? { warmIpTarget: c.warmIpTarget } : {}),
+      ...(c.minimumIpTarget !== undefined ? { minimumIpTarget: c.minimumIpTarget } : {}),
+      ...(c.warmPrefixTarget !== undefined ? { warmPrefixTarget: c.warmPrefixTarget } : {}),
+      ...(c.maxEni !== undefined ? { maxEni: c.maxEni } : {}),
+      releaseIntervalMs: 30_000,
+      minEniAgeToFreeMs: 60_000,
+    };
+  }
+
+  get targets(): Targets {
+    return this.#targets;
+  }
+
+  /** Plans and performs one step; returns it (`none` when the pool is where it should be). */
+  step(): Promise<Step> {
+    const run = this.#running.then(() => this.#stepNow());
+    this.#running = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Steps until the plan is `none` (or `max` steps): the pool reaches its targets. */
+  async settle(max = 50): Promise<Step> {
+    let last: Step = { kind: 'none', reason: 'not run' };
+    for (let i = 0; i < max; i++) {
+      last = await this.step();
+      if (last.kind === 'none') return last;
+    }
+    return last;
+  }
+
+  /** Periodic reconciliation, plus `kick()` after allocations change. */
+  start(intervalMs: number): void {
+    this.#loop = async () => {
+      this.#timer = undefined;
+      if (this.#stopped) return;
+      this.#kicked = false;
+      try {
+        await this.settle(10);
+      } catch (e) {
+        this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
+      }
+      if (!this.#stopped) this.#timer = setTimeout(() => void this.#loop?.(), this.#kicked ? 0 : intervalMs);
+    };
+    this.#timer = setTimeout(() => void this.#loop?.(), 0);
+  }
+
+  /** Runs the loop now if it is waiting, or right after the pass in progress. */
+  kick(): void {
+    this.#kicked = true;
+    if (this.#timer && this.#loop && !this.#stopped) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.#loop?.(), 0);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async #stepNow(): Promise<Step> {
+    const { store, logger } = this.#o;
+    const now = this.#now();
+    store.setGrowthBlocked(now < this.#blockedUntil);
+    const step = planNext(store.snapshot(now), this.#targets, this.#limits);
+    if (step.kind === 'none') return step;
+    this.steps++;
+    logger.debug('pool step', { step });
+    try {
+      await this.#act(step);
+    } catch (e) {
+      if (isIpamdError(e, 'SUBNET_FULL') || isIpamdError(e, 'NO_CIDR_BLOCKS')) {
+        // Stop growing for a while instead of hammering EC2 (DESIGN.md §3).
+        this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? 60_000);
+        logger.warn('subnet exhausted; growth paused', { code: e.code, until: new Date(this.#blockedUntil).toISOString() });
+        return { kind: 'none', reason: `growth paused: ${e.code}` };
+      }
+      throw e;
+    }
+    return step;
+  }
+
+  async #act(step: Exclude<Step, { kind: 'none' }>): Promise<void> {
+    const { store, ec2, enis, config } = this.#o;
+    const prefix = config.prefixDelegation;
+    switch (step.kind) {
+      case 'assign': {
+        if (prefix) await store.addPrefixes(step.eniId, await ec2.assignPrefixes(step.eniId, step.count));
+        else await store.addAddresses(step.eniId, await ec2.assignIps(step.eniId, step.count));
+        return;
+      }
+      case 'create-eni': {
+        const made = await enis.create(step.count);
+        await store.addEni({
+          id: made.eni.id,
+          deviceIndex: made.deviceIndex,
+          mac: made.eni.mac,
+          isPrimary: false,
+          subnetCidr: made.subnetCidr,
+          primaryIp: made.eni.primaryIp,
+          createdAt: this.#now(),
+          secondaryIps: made.eni.secondaryIps,
+          prefixes: made.eni.prefixes,
+        });
+        return;
+      }
+      case 'release': {
+        // Out of the datastore first, so no pod can get them while EC2 takes them back.
+        const taken = prefix
+          ? await store.removePrefixes(step.eniId, step.items)
+          : await store.removeAddresses(step.eniId, step.items);
+        if (taken.length === 0) return;
+        try {
+          if (prefix) await ec2.unassignPrefixes(step.eniId, taken);
+          else await ec2.unassignIps(step.eniId, taken);
+          for (const item of taken) this.#quarantine.set(item, this.#now() + (this.#o.quarantineMs ?? 60_000));
+        } catch (e) {
+          // EC2 still holds them: give them back to the pool so both agree.
+          if (prefix) await store.addPrefixes(step.eniId, taken);
+          else await store.addAddresses(step.eniId, taken);
+          throw e;
+        }
+        return;
+      }
+      case 'free-eni': {
+        if (!(await store.removeEni(step.eniId))) return;
+        await enis.free(step.eniId);
+        return;
+      }
+    }
+  }
+
+  /** Whether an address or prefix was released within the quarantine window. */
+  quarantined(item: string): boolean {
+    const until = this.#quarantine.get(item);
+    if (until === undefined) return false;
+    if (until <= this.#now()) {
+      this.#quarantine.delete(item);
+      return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
+import type { Emulator } from '../../sim/emulator.ts';
+
+const MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
+
+export interface IpamdProcess {
+  readonly dir: string;
+  readonly socket: string;
+  readonly checkpoint: string;
+  /** Where the test creates files named after live pods' host veths (ipamd's sysfs stand-in). */
+  readonly netDir: string;
+  readonly releaseNotesDir: string;
+  client: IpamClient;
+  child: ChildProcess;
+  stderr: string;
+  /** Starts ipamd again on the same files (after kill or stop). */
+  restart(extraEnv?: Record<string, string>): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * ipamd as a real process on a real unix socket, pointed at an emulated instance: its IMDS, the
+ * emulator's EC2 endpoint and credentials, files in a temp dir. Resolves once health says SERVING.
+ */
+export async function startIpamdProcess(
+  sim: Emulator,
+  instanceId: string,
+  env: Record<string, string> = {},
+): Promise<IpamdProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'vpcwire-ipamd-'));
+  const netDir = join(dir, 'net');
+  const releaseNotesDir = join(dir, 'release-notes');
+  mkdirSync(netDir);
+  const socket = join(dir, 'run', 'ipamd.sock');
+  const checkpoint = join(dir, 'state', 'ipam.json');
+  const baseEnv = {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: sim.region,
+    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
+    AWS_EC2_ENDPOINT: sim.endpoints.ec2,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instanceId),
+    VPCWIRE_SOCKET: socket,
+    VPCWIRE_CHECKPOINT: checkpoint,
+    VPCWIRE_NET_DIR: netDir,
+    VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
+    AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
+    AWS_VPC_K8S_CNI_LOG_FILE: join(dir, 'ipamd.log'),
+  };
+  const p: IpamdProcess = {
+    dir,
+    socket,
+    checkpoint,
+    netDir,
+    releaseNotesDir,
+    client: undefined as unknown as IpamClient,
+    child: undefined as unknown as ChildProcess,
+    stderr: '',
+    async restart(extraEnv = {}) {
+      p.stderr = '';
+      p.child = spawn(process.execPath, [MAIN], { env: { ...baseEnv, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+      p.child.stderr!.on('data', (d) => (p.stderr += d));
+      p.client?.close();
+      p.client = connectIpam(socket, { deadlineMs: 5000 });
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        if (p.child.exitCode !== null) throw new Error(`ipamd exited ${p.child.exitCode}: ${p.stderr}`);
+        const ok = await p.client.checkHealth().then(
+          (s) => s === 'SERVING',
+          () => false,
+        );
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`ipamd did not become SERVING: ${p.stderr}`);
+        await sleep(50);
+      }
+    },
+    async kill(signal = 'SIGKILL') {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      const exited = once(p.child, 'exit');
+      p.child.kill(signal);
+      await exited;
+    },
+    async stop() {
+      p.client?.close();
+      await p.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await p.restart();
+  return p;
+}
