@@ -9,6 +9,7 @@
  * neither read nor preserved, load throws CHECKPOINT_CORRUPT rather than let a later write
  * replace it.
  */
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -84,7 +85,8 @@ export class Checkpoint {
   /** Replaces the checkpoint with `state`, durably; throws CHECKPOINT_IO and leaves the old file otherwise. */
   async write(state: CheckpointState): Promise<void> {
     const text = encodeCheckpoint(state);
-    const tmp = join(this.#dir, `${this.#tmpPrefix}${process.pid}-${++this.#seq}`);
+    // pid + sequence + random: unique even if a dead process with a reused pid left a temp file behind.
+    const tmp = join(this.#dir, `${this.#tmpPrefix}${process.pid}-${++this.#seq}-${randomBytes(4).toString('hex')}`);
     try {
       if (!this.#dirReady) {
         await mkdir(this.#dir, { recursive: true, mode: 0o700 });
