@@ -28,6 +28,15 @@ export interface Config {
   /** Where the CNI plugin leaves release notes while ipamd is down (DESIGN.md §5). */
   readonly releaseNotesDir: string;
   readonly region: string | undefined;
+  /** Pacing of the pool: how often it may release addresses, how old an ENI must be to be freed. */
+  readonly releaseIntervalMs: number;
+  readonly minEniAgeMs: number;
+  readonly reconcileIntervalMs: number;
+  /** The leaked-ENI sweep: how often, and how old an available ENI must be to count as leaked. */
+  readonly leakSweepIntervalMs: number;
+  readonly leakMinAgeMs: number;
+  /** How long growth pauses after the subnet ran out of addresses or /28 blocks. */
+  readonly subnetFullBackoffMs: number;
 }
 
 const LEVELS: Record<string, LogLevel> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
@@ -135,6 +144,12 @@ export function parseConfig(env: Env = process.env): Config {
     imdsEndpoint,
     releaseNotesDir: str(env, 'VPCWIRE_RELEASE_NOTES_DIR') ?? '/var/lib/vpcwire/release-notes',
     region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+    releaseIntervalMs: int(env, 'VPCWIRE_RELEASE_INTERVAL_MS', { min: 0 }) ?? 30_000,
+    minEniAgeMs: int(env, 'VPCWIRE_ENI_MIN_AGE_MS', { min: 0 }) ?? 60_000,
+    reconcileIntervalMs: int(env, 'VPCWIRE_RECONCILE_INTERVAL_MS', { min: 10 }) ?? 5_000,
+    leakSweepIntervalMs: int(env, 'VPCWIRE_LEAK_SWEEP_INTERVAL_MS', { min: 100 }) ?? 3_600_000,
+    leakMinAgeMs: int(env, 'VPCWIRE_LEAK_MIN_AGE_MS', { min: 0 }) ?? 300_000,
+    subnetFullBackoffMs: int(env, 'VPCWIRE_SUBNET_FULL_BACKOFF_MS', { min: 0 }) ?? 60_000,
   };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);

@@ -108,17 +108,24 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
   // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.
   await reconciler.settle().catch((e) => logger.warn('initial pool fill incomplete', { error: String(e) }));
-  reconciler.start(deps.reconcileIntervalMs ?? 5000);
+  reconciler.start(deps.reconcileIntervalMs ?? config.reconcileIntervalMs);
   api.setServing(true);
   logger.info('ipamd serving', { socket: config.socketPath });
 
   const sweep = async () => {
     if (config.disableLeakedEniCleanup) return;
-    await sweepLeakedEnis({ ec2, instanceId: identity.instanceId, clusterName: config.clusterName, logger, now }).catch((e) =>
+    await sweepLeakedEnis({
+      ec2,
+      instanceId: identity.instanceId,
+      clusterName: config.clusterName,
+      logger,
+      now,
+      minAgeMs: config.leakMinAgeMs,
+    }).catch((e) =>
       logger.warn('leaked-ENI sweep failed', { error: String(e) }),
     );
   };
-  const sweepTimer = setInterval(() => void sweep(), deps.sweepIntervalMs ?? 60 * 60_000);
+  const sweepTimer = setInterval(() => void sweep(), deps.sweepIntervalMs ?? config.leakSweepIntervalMs);
   sweepTimer.unref();
   void sweep();
 

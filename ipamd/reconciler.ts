@@ -52,8 +52,8 @@ export class Reconciler {
       ...(c.minimumIpTarget !== undefined ? { minimumIpTarget: c.minimumIpTarget } : {}),
       ...(c.warmPrefixTarget !== undefined ? { warmPrefixTarget: c.warmPrefixTarget } : {}),
       ...(c.maxEni !== undefined ? { maxEni: c.maxEni } : {}),
-      releaseIntervalMs: 30_000,
-      minEniAgeToFreeMs: 60_000,
+      releaseIntervalMs: c.releaseIntervalMs,
+      minEniAgeToFreeMs: c.minEniAgeMs,
     };
   }
 
@@ -122,7 +122,7 @@ export class Reconciler {
     } catch (e) {
       if (isIpamdError(e, 'SUBNET_FULL') || isIpamdError(e, 'NO_CIDR_BLOCKS')) {
         // Stop growing for a while instead of hammering EC2 (DESIGN.md §3).
-        this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? 60_000);
+        this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? this.#o.config.subnetFullBackoffMs);
         logger.warn('subnet exhausted; growth paused', { code: e.code, until: new Date(this.#blockedUntil).toISOString() });
         return { kind: 'none', reason: `growth paused: ${e.code}` };
       }
