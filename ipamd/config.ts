@@ -32,6 +32,8 @@ export interface Config {
   readonly releaseIntervalMs: number;
   readonly minEniAgeMs: number;
   readonly reconcileIntervalMs: number;
+  /** How often the datastore is compared with EC2 (and always after a failed EC2 call). */
+  readonly resyncIntervalMs: number;
   /** The leaked-ENI sweep: how often, and how old an available ENI must be to count as leaked. */
   readonly leakSweepIntervalMs: number;
   readonly leakMinAgeMs: number;
@@ -147,6 +149,7 @@ export function parseConfig(env: Env = process.env): Config {
     releaseIntervalMs: int(env, 'VPCWIRE_RELEASE_INTERVAL_MS', { min: 0 }) ?? 30_000,
     minEniAgeMs: int(env, 'VPCWIRE_ENI_MIN_AGE_MS', { min: 0 }) ?? 60_000,
     reconcileIntervalMs: int(env, 'VPCWIRE_RECONCILE_INTERVAL_MS', { min: 10 }) ?? 5_000,
+    resyncIntervalMs: int(env, 'VPCWIRE_RESYNC_INTERVAL_MS', { min: 100 }) ?? 60_000,
     leakSweepIntervalMs: int(env, 'VPCWIRE_LEAK_SWEEP_INTERVAL_MS', { min: 100 }) ?? 3_600_000,
     leakMinAgeMs: int(env, 'VPCWIRE_LEAK_MIN_AGE_MS', { min: 0 }) ?? 300_000,
     subnetFullBackoffMs: int(env, 'VPCWIRE_SUBNET_FULL_BACKOFF_MS', { min: 0 }) ?? 60_000,

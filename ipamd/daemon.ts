@@ -71,22 +71,20 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   });
   const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs });
 
-  // Adopt what EC2 says is attached on the default network card.
-  const subnetCidrByMac = new Map(imdsEnis.map((e) => [e.mac, e.subnetCidr]));
-  for (const eni of await ec2.instanceEnis(identity.instanceId)) {
-    const a = eni.attachment;
-    if (!a || a.status !== 'attached' || a.networkCard !== instanceType.defaultNetworkCard) continue;
-    await store.addEni({
-      id: eni.id,
-      deviceIndex: a.deviceIndex,
-      mac: eni.mac,
-      isPrimary: a.deviceIndex === 0,
-      subnetCidr: subnetCidrByMac.get(eni.mac) ?? primaryEni.subnetCidr,
-      primaryIp: eni.primaryIp,
-      secondaryIps: eni.secondaryIps,
-      prefixes: eni.prefixes,
-    });
-  }
+  // Adopt what EC2 says is attached on the default network card (EC2 is the truth).
+  const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
+  const reconciler = new Reconciler({
+    store,
+    enis,
+    ec2,
+    config,
+    instanceType,
+    instanceId: identity.instanceId,
+    subnetCidr: primaryEni.subnetCidr,
+    logger,
+    now,
+  });
+  await reconciler.resync();
   const loaded = await checkpoint.load();
   const vethExists: VethExists =
     deps.vethExists ??
@@ -102,8 +100,6 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
   }
 
-  const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
-  const reconciler = new Reconciler({ store, enis, ec2, config, instanceType, instanceId: identity.instanceId, logger, now });
   const handlers = coreHandlers({ store, reconciler, config, instanceId: identity.instanceId, vpcCidrs: primaryEni.vpcCidrs });
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
   // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.

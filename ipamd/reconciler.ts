@@ -13,6 +13,8 @@ export interface ReconcilerOptions {
   config: Config;
   instanceType: InstanceTypeInfo;
   instanceId: string;
+  /** The subnet of the ENIs this node uses (the primary ENI's: ipamd creates ENIs there). */
+  subnetCidr: string;
   logger: Logger;
   now?: () => number;
   /** How long growth pauses after the subnet ran out of addresses or /28 blocks. */
@@ -37,6 +39,7 @@ export class Reconciler {
   #timer: NodeJS.Timeout | undefined;
   #kicked = false;
   #loop: (() => Promise<void>) | undefined;
+  #nextResync = 0;
   #stopped = false;
   steps = 0;
 
@@ -63,7 +66,12 @@ export class Reconciler {
 
   /** Plans and performs one step; returns it (`none` when the pool is where it should be). */
   step(): Promise<Step> {
-    const run = this.#running.then(() => this.#stepNow());
+    return this.#exclusive(() => this.#stepNow());
+  }
+
+  /** One plan or resync at a time. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#running.then(fn);
     this.#running = run.catch(() => undefined);
     return run;
   }
@@ -85,9 +93,14 @@ export class Reconciler {
       if (this.#stopped) return;
       this.#kicked = false;
       try {
+        if (this.#now() >= this.#nextResync) {
+          this.#nextResync = this.#now() + this.#o.config.resyncIntervalMs;
+          await this.#exclusive(() => this.resync());
+        }
         await this.settle(10);
       } catch (e) {
         this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
+        this.#nextResync = 0;
       }
       if (!this.#stopped) this.#timer = setTimeout(() => void this.#loop?.(), this.#kicked ? 0 : intervalMs);
     };
@@ -161,14 +174,15 @@ export class Reconciler {
           ? await store.removePrefixes(step.eniId, step.items)
           : await store.removeAddresses(step.eniId, step.items);
         if (taken.length === 0) return;
+        for (const item of taken) this.#quarantine.set(item, this.#now() + (this.#o.quarantineMs ?? 60_000));
         try {
           if (prefix) await ec2.unassignPrefixes(step.eniId, taken);
           else await ec2.unassignIps(step.eniId, taken);
-          for (const item of taken) this.#quarantine.set(item, this.#now() + (this.#o.quarantineMs ?? 60_000));
         } catch (e) {
-          // EC2 still holds them: give them back to the pool so both agree.
-          if (prefix) await store.addPrefixes(step.eniId, taken);
-          else await store.addAddresses(step.eniId, taken);
+          // EC2 may or may not have taken them (a 5xx can follow the change): ask it, and give
+          // back to the pool exactly what it still assigns, so both agree.
+          for (const item of taken) this.#quarantine.delete(item);
+          await this.resync().catch(() => undefined);
           throw e;
         }
         return;
@@ -178,6 +192,66 @@ export class Reconciler {
         await enis.free(step.eniId);
         return;
       }
+    }
+  }
+
+  /**
+   * Makes the datastore agree with EC2, the truth (DESIGN.md §3): addresses EC2 assigns to this
+   * node's ENIs that the datastore lacks are added (unless released moments ago: EC2 and IMDS may
+   * still list them), free addresses EC2 no longer assigns are dropped, ENIs come and go likewise.
+   * Assigned addresses EC2 lost are reported loudly and kept (the pod still uses them).
+   */
+  async resync(): Promise<void> {
+    const { store, ec2, logger } = this.#o;
+    const defaultCard = this.#o.instanceType.defaultNetworkCard;
+    const inEc2 = (await ec2.instanceEnis(this.#o.instanceId)).filter(
+      (e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard,
+    );
+    const known = new Map(store.enis().map((e) => [e.id, e]));
+    for (const e of inEc2) {
+      const mine = known.get(e.id);
+      const ips = e.secondaryIps.filter((ip) => !this.quarantined(ip));
+      const prefixes = e.prefixes.filter((p) => !this.quarantined(p));
+      if (!mine) {
+        await store.addEni({
+          id: e.id,
+          deviceIndex: e.attachment!.deviceIndex,
+          mac: e.mac,
+          isPrimary: e.attachment!.deviceIndex === 0,
+          subnetCidr: this.#o.subnetCidr,
+          primaryIp: e.primaryIp,
+          secondaryIps: ips,
+          prefixes,
+        });
+        logger.info('adopted an ENI attached in EC2', { eniId: e.id, deviceIndex: e.attachment!.deviceIndex });
+        continue;
+      }
+      const added = [...(await store.addAddresses(e.id, ips)), ...(await store.addPrefixes(e.id, prefixes))];
+      if (added.length) logger.warn('added addresses EC2 assigns that ipamd did not know', { eniId: e.id, added });
+      const goneIps = mine.secondaryIps.filter((ip) => !e.secondaryIps.includes(ip));
+      const gonePrefixes = mine.prefixes.filter((p) => !e.prefixes.includes(p));
+      await this.#dropGone(e.id, goneIps, gonePrefixes);
+    }
+    for (const mine of known.values()) {
+      if (mine.isPrimary || inEc2.some((e) => e.id === mine.id)) continue;
+      await this.#dropGone(mine.id, mine.secondaryIps, mine.prefixes);
+      await store.removeEni(mine.id).catch((err) =>
+        logger.error('EC2 no longer attaches an ENI whose addresses pods still use', { eniId: mine.id, error: String(err) }),
+      );
+    }
+  }
+
+  async #dropGone(eniId: string, ips: readonly string[], prefixes: readonly string[]): Promise<void> {
+    const { store, logger } = this.#o;
+    for (const ip of ips) {
+      await store.removeAddresses(eniId, [ip]).catch((err) =>
+        logger.error('EC2 no longer assigns an address a pod uses', { eniId, ip, error: String(err) }),
+      );
+    }
+    for (const p of prefixes) {
+      await store.removePrefixes(eniId, [p]).catch((err) =>
+        logger.error('EC2 no longer assigns a prefix pods use', { eniId, prefix: p, error: String(err) }),
+      );
     }
   }
 
