@@ -98,6 +98,7 @@ export class Reconciler {
           await this.#exclusive(() => this.resync());
         }
         await this.settle(10);
+        await this.#exclusive(() => this.releaseOtherMode());
       } catch (e) {
         this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
         this.#nextResync = 0;
@@ -191,6 +192,32 @@ export class Reconciler {
         if (!(await store.removeEni(step.eniId))) return;
         await enis.free(step.eniId);
         return;
+      }
+    }
+  }
+
+  /**
+   * After a switch between secondary-IP and prefix mode, pods keep the addresses they have; what
+   * is left of the other kind is given back once free (the planner only manages the current kind).
+   */
+  async releaseOtherMode(): Promise<void> {
+    const { store, ec2, config, logger } = this.#o;
+    const addrs = store.addresses(this.#now());
+    for (const eni of store.enis()) {
+      if (config.prefixDelegation) {
+        const free = eni.secondaryIps.filter((ip) => addrs.find((a) => a.ip === ip && !a.prefix)?.state === 'free');
+        if (!free.length) continue;
+        const taken = await store.removeAddresses(eni.id, free);
+        if (!taken.length) continue;
+        await ec2.unassignIps(eni.id, taken);
+        logger.info('released secondary IPs left from secondary-IP mode', { eniId: eni.id, ips: taken });
+      } else {
+        const whole = eni.prefixes.filter((p) => addrs.filter((a) => a.prefix === p).every((a) => a.state === 'free'));
+        if (!whole.length) continue;
+        const taken = await store.removePrefixes(eni.id, whole);
+        if (!taken.length) continue;
+        await ec2.unassignPrefixes(eni.id, taken);
+        logger.info('released prefixes left from prefix mode', { eniId: eni.id, prefixes: taken });
       }
     }
   }

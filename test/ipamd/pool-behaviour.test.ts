@@ -3,11 +3,14 @@
  * their addresses, shrinking, IMDS lag, EC2 throttling and 5xx, the leaked-ENI sweep.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CreateNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { type EmulatorOptions, startEmulator } from '../../sim/emulator.ts';
-import { formatIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4, parseIpv4 } from '../../sim/model/ipv4.ts';
 import type { Topology } from '../../sim/topology.ts';
+import { hostVethName } from '../../ipamd/veth.ts';
 import { ec2Client } from '../helpers/emulator.ts';
 import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
 import { addPods, delPods, ec2Counts, settles } from '../helpers/pool.ts';
@@ -185,5 +188,28 @@ describe('ipamd pool behaviour against the emulator', () => {
       await p.stop();
       await sim.stop();
     }
+  });
+});
+
+describe('switching mode on a node with running pods', () => {
+  test('secondary-IP mode -> prefix mode: pods keep their addresses, leftovers are given back', async () => {
+    await withIpamd('t3.small', { WARM_IP_TARGET: '2', MINIMUM_IP_TARGET: '2', IP_COOLDOWN_PERIOD: '1' }, async ({ sim, p, instanceId }) => {
+      const ips = await addPods(p, 0, 3);
+      await settles(() => ec2Counts(sim, instanceId), { enis: 2, ips: 5, prefixes: 0 });
+      for (let i = 0; i < 3; i++) writeFileSync(join(p.netDir, hostVethName('eni', 'default', `pod-${i}`)), '');
+      await p.kill('SIGTERM');
+      await p.restart({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1', WARM_IP_TARGET: '', MINIMUM_IP_TARGET: '' });
+      // The running pods keep their addresses: a repeated ADD answers the same one.
+      assert.deepEqual(await addPods(p, 0, 3), ips);
+      // The 2 free secondary IPs go back to EC2; a whole free /28 is kept warm.
+      await settles(() => ec2Counts(sim, instanceId), { enis: 2, ips: 3, prefixes: 1 });
+      const [fresh] = await addPods(p, 3, 4);
+      const prefix = sim.state.enisOf(instanceId).flatMap((e) => e.prefixes)[0]!;
+      const n = parseIpv4(fresh!)!;
+      assert.ok(n >= prefix.base && n < prefix.base + 16, `${fresh} comes from ${prefix.text}`);
+      // When the old pods leave, their secondary IPs are given back too.
+      await delPods(p, 0, 3);
+      await settles(() => ec2Counts(sim, instanceId).ips, 0, { ms: 20_000 });
+    });
   });
 });
