@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-import { runSimCommand, SIM_USAGE } from '../sim/cli.ts';
+// Commands load their modules on demand, so `vpcwire status` does not pay for the emulator and
+// `vpcwire sim` does not pay for gRPC.
 
 const USAGE = `usage: vpcwire <command> [options]
 
 commands:
   sim            start the local VPC emulator (EC2, STS, IMDS, admin) and print its endpoints
   sim cleanup    delete network namespaces left behind by emulator runs (root)
+  status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
 
-${SIM_USAGE}`;
+'vpcwire <command> --help' lists a command's options.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'sim') return runSimCommand(rest);
+  if (command === 'sim') return (await import('../sim/cli.ts')).runSimCommand(rest);
+  if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

@@ -1,11 +1,16 @@
-import type { AddRequest, AddResult, DelRequest, DelResult, IpamHandlers, Status } from './api/handlers.ts';
+import {
+  type AddRequest,
+  type AddResult,
+  type DelRequest,
+  type DelResult,
+  type IpamHandlers,
+  routeTableFor as routeTable,
+  type Status,
+} from './api/handlers.ts';
 import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
 import type { Allocation } from './datastore/types.ts';
 import type { Reconciler } from './reconciler.ts';
-
-/** Route table of an ENI's pods: main for the primary ENI, deviceIndex + 1 otherwise (DESIGN.md §2). */
-export const routeTable = (deviceIndex: number): number => (deviceIndex === 0 ? 0 : deviceIndex + 1);
 
 function gateway(cidr: string): string {
   const [ip] = cidr.split('/');
