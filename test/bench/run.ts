@@ -3,6 +3,7 @@
  * never gate the test suite (DEVELOPERS.md); they are read and compared across runs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
 import { fmt } from './stats.ts';
 
@@ -18,6 +19,43 @@ const lines = [
   `  plain HTTP round trip to the same process: median ${fmt(sim.httpFloor.median)} -> SDK call is ${sim.ratioToHttpFloor.toFixed(1)}x the floor`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
+
+// ipamd as a real process on a unix socket against the emulator (issue 3).
+const ipamd = await benchIpamd({ calls: Number(process.env.BENCH_IPAMD_CALLS ?? 2000) });
+out.ipamd = ipamd;
+const kib = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
+const rt = (name: string, r: RoundTripResult) => [
+  `  ${name} (n=${r.add.n})`,
+  `    AddNetwork p50 ${fmt(r.add.median)}, p99 ${fmt(r.add.p99)}; DelNetwork p50 ${fmt(r.del.median)}, p99 ${fmt(r.del.p99)}`,
+  `    health Check on the same socket p50 ${fmt(r.healthCheck.median)} -> AddNetwork is ${r.addToFloor.toFixed(1)}x the floor`,
+];
+const st = ipamd.start;
+const mem = ipamd.memory;
+const ipamdLines = [
+  'ipamd: a real process on a unix socket against the emulator',
+  ...rt('round trip, one call at a time, new pod key each ADD then its DEL; m5.4xlarge secondary IPs, WARM_ENI_TARGET=1, IP_COOLDOWN_PERIOD=0', ipamd.roundTrip),
+  ...rt('same, 2,128-address pool (prefix mode, MINIMUM_IP_TARGET=2128), default 30 s cooldown', ipamd.roundTripBigPool),
+  `  start to serving with ${st.pods} checkpointed allocations (${st.instanceType} prefix mode; spawn -> health SERVING, n=${st.startToServing.n})`,
+  `    median ${fmt(st.startToServing.median)} (min ${fmt(st.startToServing.min)}, max ${fmt(st.startToServing.max)}); allocations kept: ${[...new Set(st.allocationsAfterRestart)].join('/')}`,
+  `    with NODE_COMPILE_CACHE warm (the image does not set it): median ${fmt(st.startToServingCompileCache.median)} (n=${st.startToServingCompileCache.n})`,
+  `    from ipamd's log, ms after spawn: ${Object.entries(st.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `    context: node -e 0 median ${fmt(st.nodeBareStart.median)}; node importing ipamd's modules then exiting median ${fmt(st.ipamdImportOnly.median)}`,
+  `  resident memory (VmRSS) with ${mem.pods} pods: ${kib(mem.rssAfterPauseKiB)} after a ${mem.pauseMs / 1000} s pause (${kib(mem.rssAfterPodsKiB)} right after the last ADD; peak ${kib(mem.peakRssKiB)})`,
+  `    serving with no pod ${kib(mem.idleRssKiB)}; after a restart replaying ${mem.pods} ${kib(mem.rssRestartedKiB)}; context: idle node ${kib(mem.bareNodeRssKiB)}, node with ipamd's modules imported ${kib(mem.importedRssKiB)}`,
+  `  EC2 mutating calls (HTTP 200, non-Describe) for 0 -> 100 -> 0 pods, IP_COOLDOWN_PERIOD=1, release every 100 ms, ENIs freeable after 500 ms:`,
+];
+const byAction = (r: Record<string, number>) => Object.entries(r).map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
+for (const c of ipamd.ec2Calls) {
+  ipamdLines.push(
+    `    ${c.instanceType} ${c.name}: ${c.actual} calls = ${c.minimum.underTargets === c.actual ? 'the minimum' : `${c.ratio.underTargets.toFixed(2)}x the minimum`} under these targets (${c.minimum.underTargets}), ${c.ratio.limitsOnly.toFixed(2)}x the minimum to hold ${c.pods} pods (${c.minimum.limitsOnly})`,
+    `      start: ${byAction(c.phases.start)} | up: ${byAction(c.phases.up)} | down: ${byAction(c.phases.down)}`,
+    `      peak ${c.atPeak.enis} ENIs / ${c.atPeak.ips} IPs, end ${c.atEnd.enis} ENIs / ${c.atEnd.ips} IPs${c.endAsTargetsSay ? '' : ' (NOT the 0-pod state the targets call for)'} ${c.downSeconds.toFixed(1)} s after the last DEL; failed ${c.failed}, Describe* ${c.describes}`,
+  );
+}
+const first = ipamd.ec2Calls[0];
+if (first) ipamdLines.push(`    minimum: ${first.minimum.formula}`);
+ipamdLines.push(`  (section wall time: ${Object.entries(ipamd.seconds).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
+process.stdout.write(`${ipamdLines.join('\n')}\n`);
 
 mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/bench.json', `${JSON.stringify(out, null, 2)}\n`);
