@@ -11,6 +11,8 @@ export interface Config {
   readonly prefixDelegation: boolean;
   /** MAX_ENI; undefined = the instance type's limit. */
   readonly maxEni: number | undefined;
+  /** The node's max pods (kubelet's maxPods); undefined = the formula of DESIGN.md §3. */
+  readonly maxPods: number | undefined;
   readonly ipCooldownMs: number;
   readonly eniMtu: number;
   readonly vethPrefix: string;
@@ -132,6 +134,7 @@ export function parseConfig(env: Env = process.env): Config {
     warmPrefixTarget,
     prefixDelegation,
     maxEni: maxEniRaw === undefined || maxEniRaw === -1 ? undefined : maxEniRaw,
+    maxPods: int(env, 'VPCWIRE_MAX_PODS', { min: 1 }),
     ipCooldownMs: cooldown * 1000,
     eniMtu: int(env, 'AWS_VPC_ENI_MTU', { min: 576, max: 9001 }) ?? 9001,
     vethPrefix,

@@ -55,6 +55,7 @@ export class Reconciler {
       ...(c.minimumIpTarget !== undefined ? { minimumIpTarget: c.minimumIpTarget } : {}),
       ...(c.warmPrefixTarget !== undefined ? { warmPrefixTarget: c.warmPrefixTarget } : {}),
       ...(c.maxEni !== undefined ? { maxEni: c.maxEni } : {}),
+      maxPods: c.maxPods ?? maxPodsFormula(o.instanceType, c),
       releaseIntervalMs: c.releaseIntervalMs,
       minEniAgeToFreeMs: c.minEniAgeMs,
     };
@@ -292,4 +293,13 @@ export class Reconciler {
     }
     return true;
   }
+}
+
+/**
+ * Max pods as EKS computes it (DESIGN.md §3): ENIs x (IPv4 per ENI - 1) + 2, the per-ENI slots
+ * times 16 in prefix mode. The +2 are host-network pods, which need no VPC address.
+ */
+export function maxPodsFormula(t: InstanceTypeInfo, c: Pick<Config, 'maxEni' | 'prefixDelegation'>): number {
+  const enis = Math.min(t.maxEnis, c.maxEni ?? Number.POSITIVE_INFINITY);
+  return enis * (t.ipv4PerEni - 1) * (c.prefixDelegation ? 16 : 1) + 2;
 }

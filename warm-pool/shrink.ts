@@ -41,7 +41,15 @@ export function planRelease(ctx: PlanContext): Step | undefined {
   const candidates = ctx.enis
     .map((c) => ({ c, items: releasable(c, prefixMode) }))
     .filter((x) => x.items.length > 0)
-    .sort((a, b) => a.c.assigned - b.c.assigned || b.c.eni.deviceIndex - a.c.eni.deviceIndex);
+    // Secondary ENIs first, so the warm addresses that stay end up on the primary ENI and an emptied
+    // secondary ENI can be freed; releasing from the primary could strand an ENI that holds only
+    // the warm target. Then the emptiest, then the highest device index.
+    .sort(
+      (a, b) =>
+        Number(a.c.eni.isPrimary) - Number(b.c.eni.isPrimary) ||
+        a.c.assigned - b.c.assigned ||
+        b.c.eni.deviceIndex - a.c.eni.deviceIndex,
+    );
   const pick = candidates[0];
   if (pick === undefined) return none(`${reason}; but no ${prefixMode ? 'whole free prefix' : 'free secondary IP'} is releasable`);
   // Highest addresses first: chooseAddress hands out the lowest, so the two rarely contend.
@@ -50,7 +58,7 @@ export function planRelease(ctx: PlanContext): Step | undefined {
     kind: 'release',
     eniId: pick.c.eni.id,
     items,
-    reason: `release ${slotUnits(ctx.targets, items.length)} from ${pick.c.eni.id} (device ${pick.c.eni.deviceIndex}, ${pick.c.assigned} assigned, the emptiest with something to release); ${reason}`,
+    reason: `release ${slotUnits(ctx.targets, items.length)} from ${pick.c.eni.id} (device ${pick.c.eni.deviceIndex}, ${pick.c.assigned} assigned, ${pick.c.eni.isPrimary ? 'the primary, last' : 'secondary ENIs first, the emptiest'}); ${reason}`,
   };
 }
 

@@ -72,6 +72,15 @@ describe('ipamd pool behaviour against the emulator', () => {
     });
   });
 
+  test('growth stops at max pods (VPCWIRE_MAX_PODS) even when a target asks for more', async () => {
+    const env = { ENABLE_PREFIX_DELEGATION: 'true', MINIMUM_IP_TARGET: '40', VPCWIRE_MAX_PODS: '20' };
+    await withIpamd('t3.small', env, async ({ sim, p, instanceId }) => {
+      // 40 addresses would take 3 prefixes; max pods 20 stops the pool at 2 (32 addresses).
+      await settles(() => ec2Counts(sim, instanceId).prefixes, 2);
+      assert.equal((await p.client.getStatus()).poolTargets.maxPods, '20');
+    });
+  });
+
   test('a new ENI is created already holding its addresses (one call, not create + assign)', async () => {
     await withIpamd('t3.small', { WARM_ENI_TARGET: '1' }, async ({ sim, p, instanceId }) => {
       const since = sim.log.lastSeq;

@@ -245,11 +245,25 @@ const SHRINK: readonly Case[] = [
     expect: { kind: 'none' },
   },
   {
-    name: 'release: at most `over`, from the ENI with the fewest assigned addresses',
+    name: 'release: at most `over`, from a secondary ENI before the primary',
     pool: pool([ipEni(0, 'AFF'), ipEni(1, 'AAF')]),
     targets: ip({ warmIpTarget: 2 }),
-    expect: { kind: 'release', eniId: 'eni-p', items: ['10.0.0.12'] },
-    reason: /release 1 IP from eni-p \(device 0, 1 assigned.*over 1: available 3 - WARM_IP_TARGET 2 = 1, total 6 - MINIMUM_IP_TARGET 0 = 6/,
+    expect: { kind: 'release', eniId: 'eni-1', items: ['10.0.1.12'] },
+    reason: /release 1 IP from eni-1 \(device 1, 2 assigned.*over 1: available 3 - WARM_IP_TARGET 2 = 1, total 6 - MINIMUM_IP_TARGET 0 = 6/,
+  },
+  {
+    name: 'release: among secondary ENIs, the one with the fewest assigned',
+    pool: pool([ipEni(0, 'FFF'), ipEni(1, 'AAF'), ipEni(2, 'AFF')]),
+    targets: ip({ warmIpTarget: 4 }),
+    expect: { kind: 'release', eniId: 'eni-2', items: ['10.0.2.12', '10.0.2.11'] },
+  },
+  {
+    // Found by the bench: releasing from the primary first stranded a secondary ENI holding only
+    // the warm target, which then could never be freed.
+    name: 'release never strands a secondary ENI holding only the warm addresses',
+    pool: pool([ipEni(0, 'FFFFF'), ipEni(1, 'FFFFFFFFFFAAAAA')]),
+    targets: ip({ warmIpTarget: 5 }),
+    expect: { kind: 'release', eniId: 'eni-1' },
   },
   {
     name: 'release waits for releaseIntervalMs since the last release',
@@ -262,7 +276,7 @@ const SHRINK: readonly Case[] = [
     name: 'release goes ahead once releaseIntervalMs has passed',
     pool: pool([ipEni(0, 'AFF'), ipEni(1, 'AAF')], { msSinceLastRelease: 30_000 }),
     targets: ip({ warmIpTarget: 2 }),
-    expect: { kind: 'release', eniId: 'eni-p', items: ['10.0.0.12'] },
+    expect: { kind: 'release', eniId: 'eni-1', items: ['10.0.1.12'] },
   },
   {
     name: 'release never includes a cooling address',
