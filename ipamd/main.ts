@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /** ipamd's entry point: configuration from the environment, then the daemon until SIGTERM. */
+import { enableCompileCache } from 'node:module';
 import { parseConfig } from './config.ts';
-import { startIpamd } from './daemon.ts';
 import { isIpamdError } from './errors.ts';
+
+// Loading the AWS SDK and gRPC is most of ipamd's start (about 0.8 s of 1 s here); Node's compile
+// cache takes about a third off every start after the first. Enabled before the daemon loads.
+enableCompileCache?.();
 
 async function main(): Promise<number> {
   let config: ReturnType<typeof parseConfig>;
@@ -15,6 +19,7 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  const { startIpamd } = await import('./daemon.ts');
   const ipamd = await startIpamd(config, {
     ...(process.env.VPCWIRE_NET_DIR ? { netDir: process.env.VPCWIRE_NET_DIR } : {}),
   });
