@@ -84,7 +84,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     logger,
     now,
   });
-  await reconciler.resync();
+  await reconciler.resync({ waitForAttaching: true });
   const loaded = await checkpoint.load();
   const vethExists: VethExists =
     deps.vethExists ??

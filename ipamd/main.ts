@@ -28,7 +28,9 @@ async function main(): Promise<number> {
     process.once('SIGINT', resolve);
   });
   await ipamd.stop();
-  return 0;
+  // Exit now: everything is durable and the socket is gone; an idle keep-alive connection to IMDS
+  // (the SDK's MetadataService cannot be closed) would otherwise hold the process for seconds.
+  process.exit(0);
 }
 
 main().then(

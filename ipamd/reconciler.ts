@@ -229,14 +229,25 @@ export class Reconciler {
    * still list them), free addresses EC2 no longer assigns are dropped, ENIs come and go likewise.
    * Assigned addresses EC2 lost are reported loudly and kept (the pod still uses them).
    */
-  async resync(): Promise<void> {
+  async resync(opts: { waitForAttaching?: boolean } = {}): Promise<void> {
     const { store, ec2, logger } = this.#o;
     const defaultCard = this.#o.instanceType.defaultNetworkCard;
-    const inEc2 = (await ec2.instanceEnis(this.#o.instanceId)).filter(
-      (e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard,
-    );
+    let all = await ec2.instanceEnis(this.#o.instanceId);
+    // At start, an ENI still attaching (a previous ipamd died just after attaching it) is waited
+    // for, so it is adopted rather than a second ENI created beside it.
+    for (let i = 0; opts.waitForAttaching && i < 40 && all.some((e) => e.attachment?.status === 'attaching'); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      all = await ec2.instanceEnis(this.#o.instanceId);
+    }
+    const inEc2 = all.filter((e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard);
     const known = new Map(store.enis().map((e) => [e.id, e]));
     for (const e of inEc2) {
+      if (e.attachment!.deviceIndex !== 0 && !e.attachment!.deleteOnTermination) {
+        // An ipamd killed between Attach and ModifyNetworkInterfaceAttribute left it so: without
+        // this the ENI and its addresses would outlive the instance.
+        await ec2.setDeleteOnTermination(e.id, e.attachment!.id);
+        logger.warn('set DeleteOnTermination on an attached ENI that lacked it', { eniId: e.id });
+      }
       const mine = known.get(e.id);
       const ips = e.secondaryIps.filter((ip) => !this.quarantined(ip));
       const prefixes = e.prefixes.filter((p) => !this.quarantined(p));
