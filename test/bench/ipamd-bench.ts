@@ -109,7 +109,7 @@ export interface StartResult {
   pods: number;
   /** Spawn -> grpc.health.v1 Check answers SERVING, over `restarts` restarts on the same files. */
   startToServing: Summary;
-  /** The same with NODE_COMPILE_CACHE pointing at a warm V8 code cache (not what the image does today). */
+  /** The same with NODE_COMPILE_CACHE pointing at a warm V8 code cache (a directory of its own). */
   startToServingCompileCache: Summary;
   /** Allocations ipamd listed after each restart (all of them must survive). */
   allocationsAfterRestart: number[];
@@ -146,7 +146,7 @@ function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 /**
  * The environment startIpamdProcess gives ipamd (test/helpers/ipamd-process.ts), for timed starts
- * of our own, without NODE_COMPILE_CACHE unless asked: the image (Dockerfile) does not set it.
+ * of our own, without NODE_COMPILE_CACHE unless asked (ipamd/main.ts enables Node's default cache itself).
  */
 function ipamdEnv(sim: Emulator, instanceId: string, p: IpamdProcess, extra: Record<string, string>): NodeJS.ProcessEnv {
   return {

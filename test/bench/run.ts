@@ -37,7 +37,7 @@ const ipamdLines = [
   ...rt('same, 2,128-address pool (prefix mode, MINIMUM_IP_TARGET=2128), default 30 s cooldown', ipamd.roundTripBigPool),
   `  start to serving with ${st.pods} checkpointed allocations (${st.instanceType} prefix mode; spawn -> health SERVING, n=${st.startToServing.n})`,
   `    median ${fmt(st.startToServing.median)} (min ${fmt(st.startToServing.min)}, max ${fmt(st.startToServing.max)}); allocations kept: ${[...new Set(st.allocationsAfterRestart)].join('/')}`,
-  `    with NODE_COMPILE_CACHE warm (the image does not set it): median ${fmt(st.startToServingCompileCache.median)} (n=${st.startToServingCompileCache.n})`,
+  `    with NODE_COMPILE_CACHE set to a warm dir of its own (ipamd/main.ts enables a default cache anyway): median ${fmt(st.startToServingCompileCache.median)} (n=${st.startToServingCompileCache.n})`,
   `    from ipamd's log, ms after spawn: ${Object.entries(st.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   `    context: node -e 0 median ${fmt(st.nodeBareStart.median)}; node importing ipamd's modules then exiting median ${fmt(st.ipamdImportOnly.median)}`,
   `  resident memory (VmRSS) with ${mem.pods} pods: ${kib(mem.rssAfterPauseKiB)} after a ${mem.pauseMs / 1000} s pause (${kib(mem.rssAfterPodsKiB)} right after the last ADD; peak ${kib(mem.peakRssKiB)})`,
