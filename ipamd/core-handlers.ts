@@ -9,14 +9,14 @@ import {
 } from './api/handlers.ts';
 import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
+import { formatIpv4, parseCidr } from './datastore/ipv4.ts';
 import type { Allocation } from './datastore/types.ts';
 import type { Reconciler } from './reconciler.ts';
 
-function gateway(cidr: string): string {
-  const [ip] = cidr.split('/');
-  const o = ip!.split('.').map(Number);
-  const n = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) + 1;
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+/** The subnet's VPC router: its network address + 1 (DESIGN.md §2). */
+function gateway(cidrText: string): string {
+  const cidr = parseCidr(cidrText);
+  return cidr ? formatIpv4(cidr.base + 1) : '';
 }
 
 /** The allocation API's behaviour: the datastore answers, the reconciler refills behind it. */

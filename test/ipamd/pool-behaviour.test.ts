@@ -102,6 +102,21 @@ describe('ipamd pool behaviour against the emulator', () => {
         assert.ok(sim.state.tags.get(id)?.get('node.k8s.amazonaws.com/createdAt'));
       }
       assertHeldByNode(sim, instanceId, ips);
+      // The reply carries what the plugin needs to wire the pod (DESIGN.md §2, §4).
+      const r = await p.client.addNetwork({
+        key: { networkName: 'vpcwire', containerId: 'c-reply-check', ifName: 'eth0' },
+        netns: '/var/run/netns/reply-check',
+        pod: { namespace: 'default', name: 'reply-check' },
+      });
+      const eni = sim.state.enis.get(r.eniId)!;
+      assert.equal(r.eniMac, eni.macAddress);
+      assert.equal(r.deviceIndex, eni.attachment!.deviceIndex);
+      assert.equal(r.routeTable, r.deviceIndex === 0 ? 0 : r.deviceIndex + 1);
+      assert.equal(r.subnetCidr, '10.61.0.0/20');
+      assert.equal(r.subnetGateway, '10.61.0.1');
+      assert.deepEqual(r.vpcCidrs, ['10.61.0.0/16']);
+      assert.equal(r.mtu, 9001);
+      assert.equal(r.vethPrefix, 'eni');
     });
   });
 
