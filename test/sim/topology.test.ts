@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -36,6 +36,10 @@ describe('topology files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpcwire-topo-'));
     const f = join(dir, 'bad.json');
     writeFileSync(f, '{ not json');
-    assert.throws(() => loadTopology(f), new RegExp(`topology ${f}:`));
+    try {
+      assert.throws(() => loadTopology(f), new RegExp(`topology ${f}:`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
