@@ -1,4 +1,5 @@
 import { AwsError } from '../errors.ts';
+import { seededRandom } from './seeded-random.ts';
 
 /** Latency to add to an action: fixed, or drawn from a distribution. */
 export type LatencySpec =
@@ -31,18 +32,6 @@ interface ErrorRule extends ErrorFaultSpec {
 
 const SERVER_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
 
-/** Small seeded PRNG so a fault schedule at a rate can be replayed exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Faults on demand, per action (or `*` for every action): added latency, errors for the next N
  * calls or at a rate, and paused actions that hold requests until resumed.
@@ -55,11 +44,11 @@ export class FaultInjector {
   #random: () => number;
 
   constructor(seed = 1) {
-    this.#random = mulberry32(seed);
+    this.#random = seededRandom(seed);
   }
 
   reseed(seed: number): void {
-    this.#random = mulberry32(seed);
+    this.#random = seededRandom(seed);
   }
 
   setLatency(action: string, spec: LatencySpec): void {

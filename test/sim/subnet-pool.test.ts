@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAwsError } from '../../sim/errors.ts';
+import { seededRandom } from '../../sim/faults/seeded-random.ts';
 import { formatIpv4, parseCidr, parseIpv4 } from '../../sim/model/ipv4.ts';
 import { PREFIX_SIZE, SubnetPool } from '../../sim/model/subnet-pool.ts';
-
-/** Seeded PRNG so a failing sequence can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const code = (fn: () => unknown): string => {
   try {
@@ -42,7 +32,7 @@ describe('SubnetPool', () => {
 
   test('random assign/release sequences keep the count true and prefixes aligned, whole and reserved-free', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const rand = rng(seed);
+      const rand = seededRandom(seed);
       const cidr = parseCidr('10.9.0.0/24')!;
       const pool = new SubnetPool(cidr);
       const singles = new Set<number>();
