@@ -1,0 +1,118 @@
+// Fakes shared by the allocation API tests (test/ipamd/api.test.ts, test/ipamd/api-socket.test.ts):
+// a stand-in for ipamd's core (a fixed pool on one secondary ENI), a pod's ADD request, an
+// assertion on a refused call, and a logger that keeps every entry.
+import assert from 'node:assert/strict';
+import { IpamCallError } from '../../ipamd/api/errors.ts';
+import type {
+  AddRequest,
+  AddResult,
+  AllocationStatus,
+  DelRequest,
+  DelResult,
+  IpamHandlers,
+  Status,
+} from '../../ipamd/api/handlers.ts';
+
+export class FakeCore implements IpamHandlers {
+  readonly free: string[];
+  readonly byKey = new Map<string, AllocationStatus>();
+  readonly seen: AddRequest[] = [];
+  crashNext = false;
+
+  constructor(size: number) {
+    this.free = Array.from({ length: size }, (_, i) => `10.0.${16 + (i >> 8)}.${i & 255}`);
+  }
+
+  private static id = (k: AddRequest['key']): string => `${k.networkName}/${k.containerId}/${k.ifName}`;
+
+  async add(req: AddRequest): Promise<AddResult> {
+    this.seen.push(req);
+    await new Promise((r) => setImmediate(r)); // interleave concurrent calls
+    if (this.crashNext) {
+      this.crashNext = false;
+      throw new TypeError("Cannot read properties of undefined (reading 'eni')");
+    }
+    const k = FakeCore.id(req.key);
+    let a = this.byKey.get(k);
+    if (!a) {
+      const ip = this.free.shift();
+      if (ip === undefined) throw Object.assign(new Error('no free address on 2 ENIs; growing'), { code: 'POOL_EMPTY' });
+      a = { key: req.key, pod: req.pod, ipv4Address: ip, eniId: 'eni-0b', allocatedAt: 1_700_000_000_123 };
+      this.byKey.set(k, a);
+    }
+    return {
+      ipv4Address: a.ipv4Address,
+      deviceIndex: 1,
+      routeTable: 2,
+      eniId: 'eni-0b',
+      eniMac: '02:00:00:00:00:0b',
+      subnetCidr: '10.0.16.0/20',
+      subnetGateway: '10.0.16.1',
+      vpcCidrs: ['10.0.0.0/16', '100.64.0.0/16'],
+      mtu: 9001,
+      vethPrefix: 'eni',
+    };
+  }
+
+  async del(req: DelRequest): Promise<DelResult> {
+    if (req.key.containerId === 'bad-request') {
+      throw Object.assign(new Error('container_id names a sandbox ipamd refuses'), { code: 'INVALID_ARGUMENT' });
+    }
+    const k = FakeCore.id(req.key);
+    const a = this.byKey.get(k);
+    if (!a) return { released: false };
+    this.byKey.delete(k);
+    this.free.push(a.ipv4Address);
+    return { released: true, ipv4Address: a.ipv4Address, deviceIndex: 1, routeTable: 2 };
+  }
+
+  async status(): Promise<Status> {
+    return {
+      instanceId: 'i-0123456789abcdef0',
+      prefixMode: false,
+      enis: [
+        {
+          id: 'eni-0a', deviceIndex: 0, mac: '02:00:00:00:00:0a', primaryIp: '10.0.0.4', isPrimary: true,
+          subnetCidr: '10.0.0.0/20', addresses: [], prefixes: [],
+        },
+        {
+          id: 'eni-0b', deviceIndex: 1, mac: '02:00:00:00:00:0b', primaryIp: '10.0.16.200', isPrimary: false,
+          subnetCidr: '10.0.16.0/20',
+          addresses: [
+            { ip: '10.0.16.0', state: 'assigned' },
+            { ip: '10.0.16.1', state: 'free' },
+            { ip: '10.0.16.2', state: 'cooling' },
+          ],
+          prefixes: [{ prefix: '10.0.17.0/28', addresses: [{ ip: '10.0.17.0', state: 'free' }] }],
+        },
+      ],
+      allocations: [...this.byKey.values()],
+      poolTargets: { WARM_ENI_TARGET: '1', max_pods: '11' },
+    };
+  }
+}
+
+export const pod = (containerId: string, extra: Partial<AddRequest> = {}): AddRequest => ({
+  key: { networkName: 'vpcwire', containerId, ifName: 'eth0' },
+  netns: `/var/run/netns/cni-${containerId}`,
+  pod: { namespace: 'default', name: `web-${containerId}`, uid: `uid-${containerId}`, infraContainerId: containerId },
+  ...extra,
+});
+
+export const rejectsWith = async (p: Promise<unknown>, code: string, details?: RegExp): Promise<IpamCallError> => {
+  const err = await p.then(
+    () => assert.fail(`expected ${code}`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof IpamCallError, String(err));
+  assert.equal(err.code, code, err.message);
+  if (details) assert.match(err.details, details);
+  return err;
+};
+
+/** Keeps every log entry: the API must say why it refused or replaced something. */
+export const capture = () => {
+  const entries: { level: string; message: string; meta: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, meta: Record<string, unknown> = {}) => entries.push({ level, message, meta });
+  return { entries, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+};
