@@ -2,6 +2,10 @@
 // a stand-in for ipamd's core (a fixed pool on one secondary ENI), a pod's ADD request, an
 // assertion on a refused call, and a logger that keeps every entry.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { IpamCallError } from '../../ipamd/api/errors.ts';
 import type {
   AddRequest,
@@ -12,6 +16,26 @@ import type {
   IpamHandlers,
   Status,
 } from '../../ipamd/api/handlers.ts';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../../ipamd/api/server.ts';
+
+/**
+ * A temp dir for the test file (made before, removed after its tests) and servers on fresh socket
+ * paths inside it. Call at the top level of a test file.
+ */
+export function apiServerFixture() {
+  const fx = {
+    dir: '',
+    n: 0,
+    freshPath: (): string => join(fx.dir, `s${++fx.n}`, 'ipamd.sock'),
+    serve: (core: IpamHandlers, extra: Partial<ApiServerOptions> = {}): Promise<ApiServer> =>
+      startApiServer({ socketPath: fx.freshPath(), handlers: core, drainTimeoutMs: 2000, ...extra }),
+  };
+  before(async () => {
+    fx.dir = await mkdtemp(join(tmpdir(), 'vw-api-'));
+  });
+  after(() => rm(fx.dir, { recursive: true, force: true }));
+  return fx;
+}
 
 export class FakeCore implements IpamHandlers {
   readonly free: string[];

@@ -4,31 +4,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { lstat, mkdir, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { connectIpam } from '../../ipamd/api/client.ts';
 import { ApiError } from '../../ipamd/api/errors.ts';
 import type { IpamHandlers } from '../../ipamd/api/handlers.ts';
 import { HEALTH_PROTO_PATH, IPAMD_PROTO_PATH } from '../../ipamd/api/proto.ts';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../../ipamd/api/server.ts';
-import { capture, FakeCore, pod, rejectsWith } from '../helpers/fake-ipam-handlers.ts';
+import { startApiServer } from '../../ipamd/api/server.ts';
+import { apiServerFixture, capture, FakeCore, pod, rejectsWith } from '../helpers/fake-ipam-handlers.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vw-api-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
-
-let n = 0;
-const freshPath = (): string => join(dir, `s${++n}`, 'ipamd.sock');
-
-async function serve(core: IpamHandlers, extra: Partial<ApiServerOptions> = {}): Promise<ApiServer> {
-  return startApiServer({ socketPath: freshPath(), handlers: core, drainTimeoutMs: 2000, ...extra });
-}
+const fx = apiServerFixture();
+const { freshPath, serve } = fx;
 
 // ---- stock clients: built from the .proto files only, with proto-loader's own options
 
@@ -142,7 +131,7 @@ describe('allocation API: the socket file', () => {
   });
 
   test('a path holding something other than a socket is refused and left alone', async () => {
-    const path = join(dir, 'plain-file.sock');
+    const path = join(fx.dir, 'plain-file.sock');
     await writeFile(path, 'not a socket');
     await assert.rejects(
       startApiServer({ socketPath: path, handlers: new FakeCore(1) }),

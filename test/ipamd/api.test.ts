@@ -3,9 +3,6 @@
 // the socket file, never on call order. Here: calls, validation, errors and the converters; the
 // socket's lifecycle and health are in api-socket.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -18,24 +15,13 @@ import {
   delRequestToWire,
   statusToWire,
 } from '../../ipamd/api/convert.ts';
-import type { AddRequest, IpamHandlers } from '../../ipamd/api/handlers.ts';
+import type { AddRequest } from '../../ipamd/api/handlers.ts';
 import { IPAMD_PROTO_PATH } from '../../ipamd/api/proto.ts';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../../ipamd/api/server.ts';
+import type { ApiServer } from '../../ipamd/api/server.ts';
 import { API_VERSION } from '../../ipamd/api/version.ts';
-import { capture, FakeCore, pod, rejectsWith } from '../helpers/fake-ipam-handlers.ts';
+import { apiServerFixture, capture, FakeCore, pod, rejectsWith } from '../helpers/fake-ipam-handlers.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vw-api-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
-
-let n = 0;
-const freshPath = (): string => join(dir, `s${++n}`, 'ipamd.sock');
-
-async function serve(core: IpamHandlers, extra: Partial<ApiServerOptions> = {}): Promise<ApiServer> {
-  return startApiServer({ socketPath: freshPath(), handlers: core, drainTimeoutMs: 2000, ...extra });
-}
+const { serve } = apiServerFixture();
 
 describe('allocation API: calls', () => {
   let core: FakeCore;
