@@ -4,6 +4,7 @@ import {
   type DelRequest,
   type DelResult,
   type IpamHandlers,
+  type PoolStatus,
   routeTableFor as routeTable,
   type Status,
 } from './api/handlers.ts';
@@ -56,6 +57,22 @@ export function coreHandlers(deps: {
       if (!a) return { released: false };
       reconciler.kick();
       return { released: true, ipv4Address: a.ip, deviceIndex: a.deviceIndex, routeTable: routeTable(a.deviceIndex) };
+    },
+    async poolStatus(): Promise<PoolStatus> {
+      const addrs = store.addresses();
+      const free = addrs.filter((a) => a.state === 'free').length;
+      const assigned = addrs.filter((a) => a.state === 'assigned').length;
+      const maxPods = reconciler.targets.maxPods ?? Number.POSITIVE_INFINITY;
+      const { maxEnis, ipv4PerEni } = reconciler.limits;
+      const enis = Math.min(maxEnis, config.maxEni ?? Number.POSITIVE_INFINITY);
+      // Addresses the instance can ever hold for pods: the planner's own limits (DESIGN.md §3).
+      const capacity = enis * (ipv4PerEni - 1) * (config.prefixDelegation ? 16 : 1);
+      const pausedUntil = reconciler.growthPausedUntil;
+      let reason = '';
+      if (assigned >= maxPods) reason = `max pods reached (${maxPods})`;
+      else if (pausedUntil) reason = `subnet out of addresses; growth paused until ${new Date(pausedUntil).toISOString()}`;
+      else if (addrs.length >= capacity) reason = `instance limits reached (${enis} ENIs, ${capacity} addresses)`;
+      return { freeAddresses: free, assignedAddresses: assigned, canGrow: reason === '', reason: free > 0 ? '' : reason };
     },
     async status(): Promise<Status> {
       const addrs = store.addresses();

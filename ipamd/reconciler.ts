@@ -65,6 +65,15 @@ export class Reconciler {
     return this.#targets;
   }
 
+  get limits(): InstanceLimits {
+    return this.#limits;
+  }
+
+  /** When growth is paused after the subnet ran out (ms since the epoch), or 0. */
+  get growthPausedUntil(): number {
+    return this.#blockedUntil > this.#now() ? this.#blockedUntil : 0;
+  }
+
   /** Plans and performs one step; returns it (`none` when the pool is where it should be). */
   step(): Promise<Step> {
     return this.#exclusive(() => this.#stepNow());

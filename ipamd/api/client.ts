@@ -19,6 +19,7 @@ import { API_VERSION } from './version.ts';
 import type {
   WireAddNetworkReply,
   WireDelNetworkReply,
+  WireGetPoolStatusReply,
   WireGetStatusReply,
   WireListAllocationsReply,
   WireServingStatus,
@@ -36,6 +37,7 @@ export interface IpamClient {
   delNetwork(req: DelRequest): Promise<DelResult>;
   getStatus(): Promise<StatusReport>;
   listAllocations(): Promise<AllocationStatus[]>;
+  getPoolStatus(): Promise<WireGetPoolStatusReply>;
   /** grpc.health.v1 Check; service "" is the whole server. */
   checkHealth(service?: string): Promise<WireServingStatus>;
   close(): void;
@@ -81,6 +83,7 @@ export function connectIpam(socketPath: string, opts: IpamClientOptions = {}): I
       (await call<WireListAllocationsReply>(ipam, 'ListAllocations', { client_version: clientVersion })).allocations.map(
         allocationFromWire,
       ),
+    getPoolStatus: () => call<WireGetPoolStatusReply>(ipam, 'GetPoolStatus', { client_version: clientVersion }),
     checkHealth: async (service = '') =>
       (await call<{ status: WireServingStatus }>(health, 'Check', { service })).status,
     close(): void {

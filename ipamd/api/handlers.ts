@@ -95,6 +95,15 @@ export interface Status {
   readonly poolTargets: Readonly<Record<string, string>>;
 }
 
+/** Whether an AddNetwork now would get an address (the CNI STATUS verb, CNI 1.1). */
+export interface PoolStatus {
+  readonly freeAddresses: number;
+  readonly assignedAddresses: number;
+  readonly canGrow: boolean;
+  /** Why it cannot allocate, when nothing is free and it cannot grow; otherwise ''. */
+  readonly reason: string;
+}
+
 /**
  * Implemented by ipamd's core. Errors are mapped to gRPC statuses by their string `code`
  * (see status-map.ts): 'POOL_EMPTY' -> RESOURCE_EXHAUSTED, 'INVALID_ARGUMENT' -> INVALID_ARGUMENT,
@@ -104,6 +113,7 @@ export interface IpamHandlers {
   add(req: AddRequest): Promise<AddResult>;
   del(req: DelRequest): Promise<DelResult>;
   status(): Promise<Status>;
+  poolStatus(): Promise<PoolStatus>;
 }
 
 /** What the status reply adds on top of the core's Status. */

@@ -34,6 +34,7 @@ import type {
   WireAddNetworkRequest,
   WireDelNetworkRequest,
   WireVersionedRequest,
+  WireGetPoolStatusReply,
 } from './wire.ts';
 
 export interface ApiServerOptions {
@@ -132,6 +133,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ListAllocations: unary('ListAllocations', async () => ({
       allocations: (await handlers.status()).allocations.map(allocationToWire),
     })),
+    GetPoolStatus: unary('GetPoolStatus', async (): Promise<WireGetPoolStatusReply> => {
+      const serving = health.isServing();
+      if (!serving) {
+        return { serving, free_addresses: 0, assigned_addresses: 0, can_grow: false, reason: 'ipamd is not serving (starting or stopping)' };
+      }
+      const p = await handlers.poolStatus();
+      return {
+        serving,
+        free_addresses: p.freeAddresses,
+        assigned_addresses: p.assignedAddresses,
+        can_grow: p.canGrow,
+        reason: p.reason,
+      };
+    }),
   };
 
   const temp = await prepareSocketPath(socketPath, logger);

@@ -96,6 +96,14 @@ export interface WireGetStatusReply {
   pool_targets: Record<string, string>;
 }
 
+export interface WireGetPoolStatusReply {
+  serving: boolean;
+  free_addresses: number;
+  assigned_addresses: number;
+  can_grow: boolean;
+  reason: string;
+}
+
 export interface WireListAllocationsReply {
   allocations: WireAllocation[];
 }

@@ -14,6 +14,7 @@ import type {
   DelRequest,
   DelResult,
   IpamHandlers,
+  PoolStatus,
   Status,
 } from '../../ipamd/api/handlers.ts';
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../../ipamd/api/server.ts';
@@ -88,6 +89,19 @@ export class FakeCore implements IpamHandlers {
     this.byKey.delete(k);
     this.free.push(a.ipv4Address);
     return { released: true, ipv4Address: a.ipv4Address, deviceIndex: 1, routeTable: 2 };
+  }
+
+  /** Set by tests to stand for a node that cannot grow (e.g. at its ENI limits). */
+  cannotGrow = '';
+
+  async poolStatus(): Promise<PoolStatus> {
+    const free = this.free.length;
+    return {
+      freeAddresses: free,
+      assignedAddresses: this.byKey.size,
+      canGrow: this.cannotGrow === '',
+      reason: free > 0 ? '' : this.cannotGrow,
+    };
   }
 
   async status(): Promise<Status> {

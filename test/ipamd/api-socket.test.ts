@@ -152,7 +152,7 @@ describe('allocation API: the socket file', () => {
     const core = new FakeCore(2);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slow: IpamHandlers = { add: async (r) => (await gate, core.add(r)), del: (r) => core.del(r), status: () => core.status() };
+    const slow: IpamHandlers = { add: async (r) => (await gate, core.add(r)), del: (r) => core.del(r), status: () => core.status(), poolStatus: () => core.poolStatus() };
     const server = await serve(slow);
     server.setServing(true);
     const c = connectIpam(server.socketPath, { deadlineMs: 3000 });

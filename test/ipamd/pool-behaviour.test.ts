@@ -81,6 +81,23 @@ describe('ipamd pool behaviour against the emulator', () => {
     });
   });
 
+  test('GetPoolStatus (for CNI STATUS): can allocate while addresses are free or the pool can grow; not at the instance limits', async () => {
+    await withIpamd('t3.small', { WARM_ENI_TARGET: '1' }, async ({ sim, p, instanceId }) => {
+      const before = await p.client.getPoolStatus();
+      assert.equal(before.serving, true);
+      assert.equal(before.can_grow, true);
+      assert.ok(before.free_addresses > 0);
+      // t3.small: 3 ENIs x 3 secondary addresses = 9, all given to pods.
+      await addPods(p, 0, 9);
+      await settles(() => ec2Counts(sim, instanceId).ips, 9);
+      const full = await p.client.getPoolStatus();
+      assert.equal(full.free_addresses, 0);
+      assert.equal(full.assigned_addresses, 9);
+      assert.equal(full.can_grow, false);
+      assert.match(full.reason, /instance limits reached \(3 ENIs, 9 addresses\)/);
+    });
+  });
+
   test('a new ENI is created already holding its addresses (one call, not create + assign)', async () => {
     await withIpamd('t3.small', { WARM_ENI_TARGET: '1' }, async ({ sim, p, instanceId }) => {
       const since = sim.log.lastSeq;
