@@ -1,0 +1,100 @@
+/**
+ * The plugin's only way into the kernel: iproute2's `ip -batch -`, one process per network
+ * namespace touched (DESIGN.md §6: two batches cost about 6 ms here; Node has no netlink socket).
+ * The node side runs in the plugin's own netns (the runtime execs it in the node's root netns);
+ * the pod side in CNI_NETNS, through `ip -n <name>` when the path is under /run/netns (one exec),
+ * else through `nsenter --net=<path>`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+
+/** Runtimes exec plugins with a sparse PATH; look where Debian and the EKS AMI keep these. */
+function locate(name: string, dirs: readonly string[]): string {
+  for (const d of dirs) {
+    const p = `${d}/${name}`;
+    if (existsSync(p)) return p;
+  }
+  return name; // let PATH decide; a missing binary then fails with ENOENT naming it
+}
+
+let ipPath: string | undefined;
+let nsenterPath: string | undefined;
+const ipBin = (): string => (ipPath ??= locate('ip', ['/usr/sbin', '/sbin', '/usr/bin', '/bin']));
+const nsenterBin = (): string => (nsenterPath ??= locate('nsenter', ['/usr/bin', '/bin', '/usr/sbin', '/sbin']));
+
+export interface BatchOutcome {
+  readonly stdout: string;
+  /** 1-based batch line -> the kernel's complaint (only with `force`; otherwise the batch throws). */
+  readonly failed: ReadonlyMap<number, string>;
+}
+
+export class IpBatchError extends Error {
+  readonly stderr: string;
+  constructor(message: string, stderr: string) {
+    super(message);
+    this.name = 'IpBatchError';
+    this.stderr = stderr;
+  }
+}
+
+const RUN_NETNS = new Set(['/run/netns', '/var/run/netns']);
+
+/** argv for running `ip` in the netns at `path` (undefined: the plugin's own netns). */
+function argvFor(path: string | undefined, ipArgs: string[]): [string, string[]] {
+  if (path === undefined) return [ipBin(), ipArgs];
+  if (RUN_NETNS.has(dirname(path))) return [ipBin(), ['-n', basename(path), ...ipArgs]];
+  return [nsenterBin(), [`--net=${path}`, ipBin(), ...ipArgs]];
+}
+
+/**
+ * Runs `lines` as one `ip -batch -`. Without `force` the first failing line fails the whole call
+ * (ip stops there). With `force` every line runs and the failures come back per line, so callers
+ * can accept "already gone" and nothing else.
+ */
+export function ipBatch(
+  lines: readonly string[],
+  opts: { netns?: string; force?: boolean; json?: boolean } = {},
+): Promise<BatchOutcome> {
+  const args = [...(opts.json ? ['-j'] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
+  const [bin, argv] = argvFor(opts.netns, args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e) => reject(new IpBatchError(`cannot run ${bin}: ${e.message}`, '')));
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      const failed = failedLines(stderr);
+      if (code === 0) return resolve({ stdout, failed });
+      if (opts.force && failed.size > 0) return resolve({ stdout, failed });
+      const where = opts.netns ? ` in ${opts.netns}` : '';
+      const [line] = [...failed.keys()];
+      const what = line !== undefined ? `"${lines[line - 1]}"` : 'a batch';
+      reject(new IpBatchError(`ip ${what}${where}: ${(failed.get(line ?? -1) ?? stderr).trim() || `exit ${code}`}`, stderr));
+    });
+    child.stdin.on('error', () => {}); // ip may exit before reading everything; 'close' reports why
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+}
+
+/** `RTNETLINK answers: File exists\nCommand failed -:3` -> {3: "RTNETLINK answers: File exists"}. */
+function failedLines(stderr: string): Map<number, string> {
+  const failed = new Map<number, string>();
+  let pending: string[] = [];
+  for (const text of stderr.split('\n')) {
+    const m = /^Command failed -:(\d+)$/.exec(text.trim());
+    if (m) {
+      failed.set(Number(m[1]), pending.join('; ') || 'failed');
+      pending = [];
+    } else if (text.trim()) pending.push(text.trim());
+  }
+  return failed;
+}
+
+/** Kernel answers that mean "it is already gone": fine for DEL and for undoing. */
+export const isGone = (message: string): boolean =>
+  /No such file or directory|Cannot find device|No such process|does not exist|Cannot assign requested address/.test(message);

@@ -1,0 +1,163 @@
+/**
+ * cni/wire on the real kernel (root only), in namespaces this file creates: a "node" netns (the
+ * wiring runs inside it, as the plugin does when a runtime execs it there) and pod namespaces.
+ * Asserts kernel state and traffic, never call order (DESIGN.md §8).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { deleteNetns, ip, ipBatch } from '../../sim/dataplane/ip.ts';
+import type { WiredPod } from '../../cni/wire/pod.ts';
+import { kernelTestsSkipReason, reaches } from '../helpers/pod-netns.ts';
+
+const skip = await kernelTestsSkipReason();
+const id = randomBytes(3).toString('hex');
+const node = `vpcw-wt${id}-node`;
+const NODE_IP = '10.200.0.1';
+const created: string[] = [];
+
+type Outcome<T> = { ok: T } | { error: { code: string; message: string } };
+
+/** Runs a wire operation inside the node netns, as the runtime would exec the plugin there. */
+function inNode<T>(op: 'wire' | 'unwire' | 'check', arg: object): Promise<Outcome<T>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=/run/netns/${node}`, process.execPath, 'test/helpers/wire-driver.ts'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out) as Outcome<T>);
+      } catch {
+        reject(new Error(`driver printed ${JSON.stringify(out)}`));
+      }
+    });
+    child.stdin.end(JSON.stringify({ op, arg }));
+  });
+}
+
+async function ok<T>(p: Promise<Outcome<T>>): Promise<T> {
+  const r = await p;
+  if ('error' in r) assert.fail(`${r.error.code}: ${r.error.message}`);
+  return r.ok;
+}
+
+async function podNetns(name: string): Promise<string> {
+  const ns = `vpcw-wt${id}-${name}`;
+  await ip(['netns', 'add', ns]);
+  created.push(ns);
+  return `/run/netns/${ns}`;
+}
+
+const json = async <T>(args: string[], netns: string): Promise<T> => JSON.parse(await ip(['-j', ...args], netns)) as T;
+const hostLinks = async () => (await json<{ ifname: string }[]>(['link', 'show'], node)).map((l) => l.ifname);
+const rulesFor = async (podIp: string) =>
+  (await json<{ priority: number; src?: string; dst?: string; table: string }[]>(['rule', 'show'], node)).filter(
+    (r) => r.src === podIp || r.dst === podIp,
+  );
+
+describe('cni/wire: a pod netns wired straight to its address', { skip }, () => {
+  before(async () => {
+    await ip(['netns', 'add', node]);
+    created.push(node);
+    await ipBatch(node, ['link set lo up', `addr add ${NODE_IP}/32 dev lo`]);
+    await ip(['netns', 'exec', node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  });
+  after(async () => {
+    for (const ns of created.reverse()) await deleteNetns(ns).catch(() => {});
+  });
+
+  test('wire: veth, /32, link-local gateway, permanent neighbour, host route and rules; pods reach the node and each other', async () => {
+    const a = await podNetns('a');
+    const b = await podNetns('b');
+    const wa = await ok<WiredPod>(inNode('wire', { netnsPath: a, ifName: 'eth0', hostVeth: `eni${id}a`, podIp: '10.0.3.10', mtu: 9001, routeTable: 0 }));
+    const wb = await ok<WiredPod>(inNode('wire', { netnsPath: b, ifName: 'eth0', hostVeth: `eni${id}b`, podIp: '10.0.3.11', mtu: 9001, routeTable: 3 }));
+    assert.match(wa.hostMac, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    assert.equal(Number.parseInt(wa.hostMac.slice(0, 2), 16) & 3, 2, 'locally administered unicast');
+    assert.deepEqual(await ok<string[]>(inNode('check', wa)), []);
+    assert.deepEqual(await ok<string[]>(inNode('check', wb)), []);
+    const [podLink] = await json<{ address: string; mtu: number }[]>(['link', 'show', 'dev', 'eth0'], a.split('/').pop()!);
+    assert.equal(podLink?.address, wa.containerMac);
+    assert.equal(podLink?.mtu, 9001);
+    assert.deepEqual(
+      (await rulesFor('10.0.3.11')).map((r) => [r.priority, r.table]).sort(),
+      [[1536, '3'], [512, 'main']],
+    );
+    assert.deepEqual((await rulesFor('10.0.3.10')).map((r) => [r.priority, r.table]), [[512, 'main']]);
+    const nsA = a.split('/').pop()!;
+    assert.ok(await reaches(nsA, NODE_IP), 'pod reaches its node');
+    assert.ok(await reaches(nsA, '10.0.3.10'), 'pod reaches itself');
+    // b's from-pod rule sends its replies to table 3, which is empty here: make it route locally.
+    await ip(['route', 'add', '10.0.3.10/32', 'dev', wa.hostVeth, 'table', '3'], node);
+    assert.ok(await reaches(nsA, '10.0.3.11'), 'pod reaches another pod on the node');
+  });
+
+  test('check reports what drifted: a deleted pod route, a deleted rule, a replaced neighbour', async () => {
+    const c = await podNetns('c');
+    const w = await ok<WiredPod>(inNode('wire', { netnsPath: c, ifName: 'eth0', hostVeth: `eni${id}c`, podIp: '10.0.3.12', mtu: 1500, routeTable: 4 }));
+    const ns = c.split('/').pop()!;
+    await ip(['route', 'del', 'default'], ns);
+    await ip(['rule', 'del', 'from', '10.0.3.12/32', 'prio', '1536'], node);
+    await ip(['neigh', 'replace', '169.254.1.1', 'lladdr', '02:00:00:00:00:99', 'dev', 'eth0', 'nud', 'permanent'], ns);
+    const drift = await ok<string[]>(inNode('check', w));
+    assert.equal(drift.length, 3, drift.join('\n'));
+    assert.match(drift.join('\n'), /default route via 169\.254\.1\.1 dev eth0 is missing/);
+    assert.match(drift.join('\n'), /rule "from 10\.0\.3\.12\/32 lookup 4 prio 1536" is missing/);
+    assert.match(drift.join('\n'), /neighbour 169\.254\.1\.1 is 02:00:00:00:00:99/);
+  });
+
+  test('an interface name already in the netns fails as IFNAME_EXISTS and leaves nothing on the node', async () => {
+    const d = await podNetns('d');
+    await ok(inNode('wire', { netnsPath: d, ifName: 'eth0', hostVeth: `eni${id}d`, podIp: '10.0.3.13', mtu: 9001, routeTable: 0 }));
+    const again = await inNode('wire', { netnsPath: d, ifName: 'eth0', hostVeth: `eni${id}e`, podIp: '10.0.3.14', mtu: 9001, routeTable: 2 });
+    assert.ok('error' in again && again.error.code === 'IFNAME_EXISTS', JSON.stringify(again));
+    assert.ok(!(await hostLinks()).includes(`eni${id}e`));
+    assert.deepEqual(await rulesFor('10.0.3.14'), []);
+  });
+
+  test('a stale host veth of the same name (an earlier sandbox of the pod) is replaced', async () => {
+    const old = await podNetns('old');
+    const fresh = await podNetns('new');
+    await ok(inNode('wire', { netnsPath: old, ifName: 'eth0', hostVeth: `eni${id}f`, podIp: '10.0.3.15', mtu: 9001, routeTable: 0 }));
+    const w = await ok<WiredPod>(inNode('wire', { netnsPath: fresh, ifName: 'eth0', hostVeth: `eni${id}f`, podIp: '10.0.3.16', mtu: 9001, routeTable: 0 }));
+    assert.deepEqual(await ok<string[]>(inNode('check', w)), []);
+  });
+
+  test('a failure half-way is undone: no veth, route or rule remains', async () => {
+    const g = await podNetns('g');
+    await ip(['route', 'add', 'blackhole', 'default'], g.split('/').pop()!); // the pod side's default route now collides
+    const r = await inNode('wire', { netnsPath: g, ifName: 'eth0', hostVeth: `eni${id}g`, podIp: '10.0.3.17', mtu: 9001, routeTable: 5 });
+    assert.ok('error' in r && r.error.code === 'KERNEL' && /default/.test(r.error.message), JSON.stringify(r));
+    assert.ok(!(await hostLinks()).includes(`eni${id}g`));
+    assert.deepEqual(await rulesFor('10.0.3.17'), []);
+    const podLinks = await json<{ ifname: string }[]>(['link', 'show'], g.split('/').pop()!);
+    assert.deepEqual(podLinks.map((l) => l.ifname), ['lo']);
+  });
+
+  test('unwire is idempotent: twice, with the netns gone, and without the host veth name', async () => {
+    const h = await podNetns('h');
+    const w = await ok<WiredPod>(inNode('wire', { netnsPath: h, ifName: 'eth0', hostVeth: `eni${id}h`, podIp: '10.0.3.18', mtu: 9001, routeTable: 2 }));
+    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', hostVeth: w.hostVeth, podIp: w.podIp }));
+    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', hostVeth: w.hostVeth, podIp: w.podIp }));
+    assert.ok(!(await hostLinks()).includes(w.hostVeth));
+    assert.deepEqual(await rulesFor('10.0.3.18'), []);
+    await deleteNetns(h.split('/').pop()!);
+    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', hostVeth: w.hostVeth, podIp: w.podIp }));
+
+    const k = await podNetns('k');
+    const wk = await ok<WiredPod>(inNode('wire', { netnsPath: k, ifName: 'eth0', hostVeth: `eni${id}k`, podIp: '10.0.3.19', mtu: 9001, routeTable: 0 }));
+    await ok(inNode('unwire', { netnsPath: k, ifName: 'eth0', podIp: wk.podIp })); // no prevResult: no host veth name
+    assert.ok(!(await hostLinks()).includes(wk.hostVeth));
+    assert.deepEqual(await rulesFor('10.0.3.19'), []);
+  });
+
+  test('bad input is refused before anything reaches ip', async () => {
+    const r = await inNode('wire', { netnsPath: '/run/netns/x', ifName: 'eth0', hostVeth: 'eni1; reboot', podIp: '10.0.3.20', mtu: 9001, routeTable: 0 });
+    assert.ok('error' in r && r.error.code === 'INVALID' && /host veth name/.test(r.error.message), JSON.stringify(r));
+    const gone = await inNode('wire', { netnsPath: `/run/netns/vpcw-wt${id}-absent`, ifName: 'eth0', hostVeth: 'eniabsent', podIp: '10.0.3.21', mtu: 9001, routeTable: 0 });
+    assert.ok('error' in gone && gone.error.code === 'NETNS_NOT_FOUND', JSON.stringify(gone));
+  });
+});
