@@ -1,17 +1,24 @@
 #!/usr/bin/env node
-/** ipamd's entry point: configuration from the environment, then the daemon until SIGTERM. */
+/**
+ * ipamd's entry point: configuration from the environment, the CNI installer around the daemon
+ * (issue 4 item 3: plugin in place before start, conflist only once serving, conflist gone first
+ * on SIGTERM), then the daemon until SIGTERM/SIGINT.
+ */
 import { enableCompileCache } from 'node:module';
-import { parseConfig } from './config.ts';
+import { type Config, parseConfig } from './config.ts';
 import { isIpamdError } from './errors.ts';
+import { type InstallConfig, parseInstallConfig } from './install/config.ts';
 
 // Loading the AWS SDK and gRPC is most of ipamd's start (about 0.8 s of 1 s here); Node's compile
 // cache takes about a third off every start after the first. Enabled before the daemon loads.
 enableCompileCache?.();
 
 async function main(): Promise<number> {
-  let config: ReturnType<typeof parseConfig>;
+  let config: Config;
+  let install: InstallConfig;
   try {
     config = parseConfig(process.env);
+    install = parseInstallConfig(process.env);
   } catch (e) {
     if (isIpamdError(e, 'CONFIG_INVALID')) {
       process.stderr.write(`ipamd: ${e.message}\n`);
@@ -19,14 +26,51 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  const { createLogger } = await import('./logger.ts');
+  const logger = createLogger(config);
+  const { createInstaller } = await import('./install/installer.ts');
+  const installer = install.enabled ? createInstaller(install, logger) : undefined;
+  try {
+    await installer?.prepare();
+  } catch (e) {
+    if (isIpamdError(e, 'CONFIG_INVALID')) {
+      process.stderr.write(`ipamd: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
   const { startIpamd } = await import('./daemon.ts');
   const ipamd = await startIpamd(config, {
+    logger,
     ...(process.env.VPCWIRE_NET_DIR ? { netDir: process.env.VPCWIRE_NET_DIR } : {}),
   });
-  await new Promise<void>((resolve) => {
+  // Listen before announcing: a SIGTERM that lands while the conflist is being written must still
+  // take it away again (the default action would exit and leave the node Ready without ipamd).
+  const stopRequested = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  if (installer) {
+    const { connectIpam } = await import('./api/client.ts');
+    const client = connectIpam(config.socketPath, { deadlineMs: 5000 });
+    try {
+      await installer.announce({ socket: config.socketPath, releaseNotesDir: config.releaseNotesDir }, () => client.checkHealth());
+    } catch (e) {
+      // Serving without a conflist would be a node that never turns Ready: stop and let the
+      // DaemonSet restart us, loudly.
+      logger.error('CNI conflist not written; stopping', { error: String(e) });
+      await installer.withdraw().catch(() => undefined);
+      await ipamd.stop();
+      process.stderr.write(`ipamd: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    } finally {
+      client.close();
+    }
+  }
+  await stopRequested;
+  // Conflist first, so the runtime stops sending pods here while ipamd still answers DELs.
+  await installer?.withdraw();
   await ipamd.stop();
   // Exit now: everything is durable and the socket is gone; an idle keep-alive connection to IMDS
   // (the SDK's MetadataService cannot be closed) would otherwise hold the process for seconds.

@@ -1,0 +1,55 @@
+/**
+ * Whole-file replacement that a reader never sees half done: the runtime watches the CNI conf dir
+ * (containerd reloads on every inotify event) and execs plugins from the bin dir at any moment, so
+ * both files appear by rename(2) of a complete, fsynced temp file in the same directory, and the
+ * directory is fsynced so the rename itself survives a power loss.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** fsync of a directory, so a rename or unlink inside it is durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically with `mode`. The temp name starts with a dot and does not end
+ * in .conf/.conflist/.json, so libcni never loads it while it is being written.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode: number): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode); // the umask may have narrowed the mode given to open()
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dir);
+}
+
+/** Removes `path` durably; false when it was not there. */
+export async function removeFileDurably(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+  return true;
+}
