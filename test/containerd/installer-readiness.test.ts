@@ -55,11 +55,14 @@ describe('installer conflist drives containerd NetworkReady', { skip }, () => {
   });
 
   after(async () => {
-    await ipamd?.stop();
-    await ctrd?.stop();
-    await sim?.stop();
-    await deleteNetns(node);
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await ipamd?.stop();
+      await ctrd?.stop();
+      await sim?.stop();
+    } finally {
+      await deleteNetns(node);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('NotReady before ipamd serves, Ready while it serves, NotReady right after SIGTERM', async (t) => {

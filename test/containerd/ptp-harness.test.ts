@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -63,9 +63,12 @@ describe('containerd harness with ptp + host-local', { skip }, () => {
   });
 
   after(async () => {
-    await ctrd?.stop();
-    await deleteNetns(node);
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await ctrd?.stop();
+    } finally {
+      await deleteNetns(node);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('sandboxes get host-local addresses, and give them back on Stop + Remove', async (t) => {
@@ -130,5 +133,29 @@ describe('containerd harness with ptp + host-local', { skip }, () => {
     assert.deepEqual(reserved(dataDir), [], 'the leftover sandbox went through CNI DEL');
     const r = await run('pgrep', ['-f', c.address]);
     assert.equal(r.stdout.trim(), '', 'no shim of this containerd left');
+  });
+
+  test('stop() after containerd was killed: shim and sandbox process ended, netns unmounted, dir removed', async () => {
+    const c = await startContainerd({
+      netns: node,
+      dir: join(dir, 'containerd-2'),
+      cniBinDir: '/usr/lib/cni',
+      cniConfDir: join(dir, 'net.d'),
+    });
+    ctrd = c;
+    const s = await c.cri.runPodSandbox({ name: 'orphan', namespace: 'default' });
+    const st = await c.cri.podSandboxStatus(s);
+    const pid = Number(st.info.pid);
+    assert.ok(pid > 1 && existsSync(`/proc/${pid}`), 'the pause process runs');
+    c.child.kill('SIGKILL');
+    await new Promise((r) => c.child.once('exit', r));
+    await c.stop();
+    ctrd = undefined;
+    const alive = existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    assert.equal(alive, false, 'the pause process was killed');
+    assert.equal(existsSync(st.netnsPath), false, 'sandbox netns unmounted and removed');
+    assert.equal(existsSync(c.dir), false);
+    assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(c.dir), false, 'nothing mounted under the dir');
+    assert.equal((await run('pgrep', ['-f', c.address])).stdout.trim(), '', 'no shim left');
   });
 });

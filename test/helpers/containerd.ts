@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../sim/dataplane/ip.ts';
@@ -151,8 +151,18 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
   closeSync(logFd);
   const exited = once(child, 'exit');
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const cri = connectCri(address, 60_000);
+  const raw = connectCri(address, 60_000);
+  // Every sandbox netns this containerd made, so stop() can unmount them even after containerd died.
   const sandboxNetns = new Set<string>();
+  const cri: CriClient = {
+    ...raw,
+    async runPodSandbox(pod, opts) {
+      const id = await raw.runPodSandbox(pod, opts);
+      const st = await raw.podSandboxStatus(id).catch(() => undefined);
+      if (st?.netnsPath) sandboxNetns.add(st.netnsPath);
+      return id;
+    },
+  };
 
   const stop = async () => {
     // 1. The way kubelet would: stop and remove every sandbox, so CNI DEL runs and containerd
@@ -191,9 +201,18 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
       }
     }
     // 4. Mounts: sandbox netns bind mounts it did not get to remove, rootfs and shm under dir.
-    for (const m of mountsUnder([o.dir, ...sandboxNetns])) await unmount(m);
-    for (const ns of sandboxNetns) rmSync(ns, { force: true });
-    rmSync(o.dir, { recursive: true, force: true });
+    // mountinfo names real paths: containerd reports /var/run/netns/..., mounted at /run/netns/...
+    const netnsReal = [...sandboxNetns].filter((p) => existsSync(p)).map((p) => realpathSync(p));
+    for (const m of mountsUnder([o.dir, ...netnsReal])) await unmount(m);
+    const failures: string[] = [];
+    for (const path of [...sandboxNetns, o.dir]) {
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch (e) {
+        failures.push(`${path}: ${(e as Error).message}`);
+      }
+    }
+    if (failures.length) throw new Error(`containerd harness left behind: ${failures.join('; ')}`);
   };
 
   try {
