@@ -32,6 +32,11 @@ export function coreHandlers(deps: {
   const eniOf = (a: Allocation) => store.enis().find((e) => e.id === a.eniId);
   return {
     async add(req: AddRequest): Promise<AddResult> {
+      // The runtime never runs two operations for one container at once (CNI spec), so what the
+      // ledger holds for the triple now is what assign() will find.
+      const existing = store
+        .allocations()
+        .some((x) => x.key.network === req.key.networkName && x.key.containerId === req.key.containerId && x.key.ifName === req.key.ifName);
       const a = await store.assign(
         { network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName },
         { namespace: req.pod.namespace ?? '', name: req.pod.name ?? '', uid: req.pod.uid ?? '' },
@@ -50,6 +55,7 @@ export function coreHandlers(deps: {
         mtu: config.eniMtu,
         vethPrefix: config.vethPrefix,
         ...(a.prefix ? { prefix: a.prefix } : {}),
+        existing,
       };
     },
     async del(req: DelRequest): Promise<DelResult> {

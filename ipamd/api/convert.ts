@@ -71,6 +71,7 @@ export const addReplyToWire = (r: AddResult): WireAddNetworkReply => ({
   mtu: r.mtu,
   veth_prefix: r.vethPrefix,
   prefix: r.prefix ?? '',
+  existing: r.existing ?? false,
 });
 
 export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
@@ -85,6 +86,7 @@ export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
     vpcCidrs: [...w.vpc_cidrs],
     mtu: w.mtu,
     vethPrefix: w.veth_prefix,
+    existing: w.existing,
   };
   const prefix = orUndefined(w.prefix);
   return prefix === undefined ? base : { ...base, prefix };

@@ -41,6 +41,8 @@ export interface AddResult {
   readonly vethPrefix: string;
   /** The /28 the address came from (prefix mode); undefined in secondary-IP mode. */
   readonly prefix?: string;
+  /** The triple already held this address (a repeated ADD); absent means false. */
+  readonly existing?: boolean;
 }
 
 export interface DelRequest {

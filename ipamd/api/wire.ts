@@ -29,6 +29,7 @@ export interface WireAddNetworkReply {
   mtu: number;
   veth_prefix: string;
   prefix: string;
+  existing: boolean;
 }
 
 export interface WireDelNetworkRequest {

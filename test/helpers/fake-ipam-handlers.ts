@@ -59,6 +59,7 @@ export class FakeCore implements IpamHandlers {
     }
     const k = FakeCore.id(req.key);
     let a = this.byKey.get(k);
+    const existing = a !== undefined;
     if (!a) {
       const ip = this.free.shift();
       if (ip === undefined) throw Object.assign(new Error('no free address on 2 ENIs; growing'), { code: 'POOL_EMPTY' });
@@ -76,6 +77,7 @@ export class FakeCore implements IpamHandlers {
       vpcCidrs: ['10.0.0.0/16', '100.64.0.0/16'],
       mtu: 9001,
       vethPrefix: 'eni',
+      existing,
     };
   }
 

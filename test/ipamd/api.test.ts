@@ -55,9 +55,12 @@ describe('allocation API: calls', () => {
       vpcCidrs: ['10.0.0.0/16', '100.64.0.0/16'],
       mtu: 9001,
       vethPrefix: 'eni',
+      existing: false,
     });
     assert.deepEqual(core.seen[0], pod('c1'), 'the core sees the request in vpcwire types');
-    assert.equal((await client.addNetwork(pod('c1'))).ipv4Address, first.ipv4Address);
+    const again = await client.addNetwork(pod('c1'));
+    assert.equal(again.ipv4Address, first.ipv4Address);
+    assert.equal(again.existing, true, 'a repeated ADD says the address was already held');
 
     const key = pod('c1').key;
     assert.deepEqual(await client.delNetwork({ key, reason: 'cni-del' }), {

@@ -119,6 +119,8 @@ describe('64 concurrent AddNetwork calls against a real ipamd (m5.4xlarge, WARM_
     again.forEach((r, i) => {
       assert.equal(r.ipv4Address, first[i]!.ipv4Address, `repeated ADD of ${reqs[i]!.key.containerId}`);
       assert.equal(r.eniId, first[i]!.eniId);
+      assert.equal(first[i]!.existing, false, 'a first ADD allocates');
+      assert.equal(r.existing, true, 'a repeated ADD says the address was already held');
     });
     assert.equal((await p.client.getStatus()).allocations.length, N, 'repeated ADDs allocated nothing new');
 
