@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ipBatch } from './ip-batch.ts';
-import { POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD } from './constants.ts';
+import { IFNAME, IPV4, MAC, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
 import type { WiredPod } from './pod.ts';
 
 interface JLink {
@@ -46,17 +46,29 @@ function byLine(stdout: string, lines: number, failed: ReadonlyMap<number, strin
 
 const mac = (s: string | undefined): string => (s ?? '').toLowerCase();
 
-function checkLink(where: string, name: string, link: JLink | undefined, want: { mac: string; mtu: number }, drift: string[]) {
+function checkLink(where: string, name: string, link: JLink | undefined, want: { mac: string; mtu: number | undefined }, drift: string[]) {
   if (!link) {
     drift.push(`${where}: interface ${name} is missing`);
     return;
   }
   if (mac(link.address) !== mac(want.mac)) drift.push(`${where}: ${name} has MAC ${link.address}, expected ${want.mac}`);
-  if (link.mtu !== want.mtu) drift.push(`${where}: ${name} has MTU ${link.mtu}, expected ${want.mtu}`);
+  if (want.mtu !== undefined && link.mtu !== want.mtu) drift.push(`${where}: ${name} has MTU ${link.mtu}, expected ${want.mtu}`);
   if (!link.flags?.includes('UP')) drift.push(`${where}: ${name} is down`);
 }
 
-export async function checkPod(w: WiredPod): Promise<string[]> {
+/** What CHECK compares; the MTU only when prevResult carries it (CNI 1.1.0 results do). */
+export type CheckTarget = Omit<WiredPod, 'mtu'> & { readonly mtu?: number | undefined };
+
+export async function checkPod(w: CheckTarget): Promise<string[]> {
+  // prevResult is input: nothing from it reaches a batch line unchecked.
+  const bad = (what: string, v: unknown) => new Error(`${what} ${JSON.stringify(v)} in prevResult is not valid`);
+  if (!IFNAME.test(w.hostVeth)) throw bad('host interface name', w.hostVeth);
+  if (!validIfName(w.ifName)) throw bad('interface name', w.ifName);
+  if (!IPV4.test(w.podIp)) throw bad('pod IPv4 address', w.podIp);
+  if (!MAC.test(w.hostMac)) throw bad('host MAC', w.hostMac);
+  if (!MAC.test(w.containerMac)) throw bad('container MAC', w.containerMac);
+  if (!w.netnsPath.startsWith('/') || /\s/.test(w.netnsPath)) throw bad('netns path', w.netnsPath);
+  if (!Number.isInteger(w.routeTable) || w.routeTable < 0) throw bad('route table', w.routeTable);
   const drift: string[] = [];
   const hostLines = [`link show dev ${w.hostVeth}`, `route show table main exact ${w.podIp}/32`, 'rule show'];
   const host = await ipBatch(hostLines, { json: true, force: true });

@@ -1,12 +1,12 @@
 /**
- * Wires a pod's network namespace straight to its VPC address (DESIGN.md §2), in two `ip` batches:
- * the node side first (the veth is created with its container end directly in the pod netns, no
- * create-then-move: about 2 ms instead of 29), then the pod side. Any failure undoes what was done,
- * so the caller only has to release the address.
+ * Wires a pod's network namespace straight to its VPC address (DESIGN.md §2): the veth is created
+ * with its container end directly in the pod netns (no create-then-move: about 2 ms instead of 29),
+ * then the node side and the pod side are configured at once, one `ip` batch each. Any failure
+ * undoes what was done, so the caller only has to release the address.
  */
 import { randomFillSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD } from './constants.ts';
+import { IFNAME, IPV4, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
 import { ipBatch, isGone } from './ip-batch.ts';
 
 export { POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD };
@@ -44,20 +44,24 @@ export function randomMac(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-const IFNAME = /^[^\s/:]{1,15}$/;
+
+const invalid = (what: string, v: unknown) => new WireError('INVALID', `${what} ${JSON.stringify(v)} is not valid`);
 
 /** Everything that reaches an `ip` command line is checked first: no injection through a batch line. */
 export function checkWiring(w: PodWiring): void {
-  const bad = (what: string, v: unknown) => new WireError('INVALID', `${what} ${JSON.stringify(v)} is not valid`);
-  if (!IPV4.test(w.podIp)) throw bad('pod IPv4 address', w.podIp);
-  if (!IFNAME.test(w.ifName) || w.ifName === '.' || w.ifName === '..') throw bad('interface name', w.ifName);
-  if (!IFNAME.test(w.hostVeth)) throw bad('host veth name', w.hostVeth);
-  if (!Number.isInteger(w.mtu) || w.mtu < 68 || w.mtu > 65535) throw bad('MTU', w.mtu);
-  if (!Number.isInteger(w.routeTable) || w.routeTable < 0 || w.routeTable > 0xfffffff) throw bad('route table', w.routeTable);
-  if (!w.netnsPath.startsWith('/') || /\s/.test(w.netnsPath)) throw bad('netns path', w.netnsPath);
+  if (!IPV4.test(w.podIp)) throw invalid('pod IPv4 address', w.podIp);
+  if (!validIfName(w.ifName)) throw invalid('interface name', w.ifName);
+  if (!IFNAME.test(w.hostVeth)) throw invalid('host veth name', w.hostVeth);
+  if (!Number.isInteger(w.mtu) || w.mtu < 68 || w.mtu > 65535) throw invalid('MTU', w.mtu);
+  if (!Number.isInteger(w.routeTable) || w.routeTable < 0 || w.routeTable > 0xfffffff) throw invalid('route table', w.routeTable);
+  checkNetnsPath(w.netnsPath);
 }
 
+function checkNetnsPath(p: string): void {
+  if (!p.startsWith('/') || /\s/.test(p)) throw invalid('netns path', p);
+}
+
+/** The pod's policy rules (DESIGN.md §2), cleared first: a leaked pod with this address may have left some. */
 const ruleLines = (ip: string, table: number): string[] => [
   `rule del to ${ip}/32 prio ${PRIO_TO_POD}`,
   `rule del from ${ip}/32 prio ${PRIO_FROM_POD}`,
@@ -70,16 +74,17 @@ export async function wirePod(w: PodWiring): Promise<WiredPod> {
   if (!existsSync(w.netnsPath)) throw new WireError('NETNS_NOT_FOUND', `network namespace ${w.netnsPath} does not exist`);
   const wired: WiredPod = { ...w, hostMac: randomMac(), containerMac: randomMac() };
   await addVeth(wired, true);
-  try {
-    // The rule dels clear what a leaked pod with this address may have left; "gone" is fine there.
-    const host = await ipBatch(
-      [`link set ${w.hostVeth} up`, `route replace ${w.podIp}/32 dev ${w.hostVeth} scope link`, ...ruleLines(w.podIp, w.routeTable)],
-      { force: true },
-    );
-    for (const [line, msg] of host.failed) {
-      if (!(line === 3 || line === 4) || !isGone(msg)) throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${msg}`);
-    }
-    await ipBatch(
+  // Both ends exist now; each side is one batch, and neither depends on the other (the pod's
+  // neighbour entry uses the host MAC chosen above), so they run at once.
+  const [host, pod] = await Promise.allSettled([
+    ipBatch([`link set ${w.hostVeth} up`, `route replace ${w.podIp}/32 dev ${w.hostVeth} scope link`, ...ruleLines(w.podIp, w.routeTable)], {
+      force: true,
+    }).then((r) => {
+      for (const [line, msg] of r.failed) {
+        if (!(line === 3 || line === 4) || !isGone(msg)) throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${msg}`);
+      }
+    }),
+    ipBatch(
       [
         'link set lo up',
         `link set ${w.ifName} up`,
@@ -89,11 +94,15 @@ export async function wirePod(w: PodWiring): Promise<WiredPod> {
         `neigh replace ${POD_GATEWAY} lladdr ${wired.hostMac} dev ${w.ifName} nud permanent`,
       ],
       { netns: w.netnsPath },
-    );
-  } catch (err) {
-    await unwirePod(w).catch(() => {}); // best effort: the first error is the one to report
+    ),
+  ]);
+  const failed = [host, pod].find((r) => r.status === 'rejected');
+  if (failed) {
+    // We created this veth moments ago, so removing it by name is safe; the first error is the one to report.
+    await Promise.allSettled([deleteLink(w.hostVeth), removePodRules(w.podIp)]);
+    const err = failed.reason as Error;
     if (err instanceof WireError) throw err;
-    throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${(err as Error).message}`, { cause: err });
+    throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${err.message}`, { cause: err });
   }
   return wired;
 }
@@ -120,43 +129,60 @@ async function addVeth(w: WiredPod, retry: boolean): Promise<void> {
     throw new WireError('IFNAME_EXISTS', `interface ${w.ifName} already exists in ${w.netnsPath}`);
   }
   if (!retry) throw new WireError('HOST_VETH_EXISTS', `host interface ${w.hostVeth} exists and could not be replaced`);
-  const del = await ipBatch([`link del ${w.hostVeth}`], { force: true });
-  for (const msg of del.failed.values()) if (!isGone(msg)) throw new WireError('HOST_VETH_EXISTS', `removing stale ${w.hostVeth}: ${msg}`);
+  await deleteLink(w.hostVeth).catch((e: Error) => {
+    throw new WireError('HOST_VETH_EXISTS', `removing stale ${w.hostVeth}: ${e.message}`);
+  });
   await addVeth(w, false);
 }
 
+async function deleteLink(name: string, netns?: string): Promise<void> {
+  const r = await ipBatch([`link del ${name}`], { force: true, ...(netns ? { netns } : {}) });
+  for (const msg of r.failed.values()) {
+    if (!isGone(msg)) throw new WireError('KERNEL', `deleting ${name}${netns ? ` in ${netns}` : ''}: ${msg}`);
+  }
+}
+
 /**
- * Removes what wirePod made; anything already gone is fine (DEL is idempotent, CNI spec). Deleting
- * either end of the veth deletes both, and the host route goes with the link.
+ * DEL's kernel part for the pod's end: deleting the container interface inside the pod's own
+ * netns deletes its host peer and, with it, the host route. Nothing is deleted by host name: a
+ * newer sandbox of the same pod may already own a veth of that name. A netns that is gone took
+ * the whole pair with it.
  */
-export async function unwirePod(w: { netnsPath?: string; ifName: string; hostVeth?: string; podIp?: string }): Promise<void> {
-  const lines: string[] = [];
-  if (w.hostVeth !== undefined) {
-    if (!IFNAME.test(w.hostVeth)) throw new WireError('INVALID', `host veth name ${JSON.stringify(w.hostVeth)} is not valid`);
-    lines.push(`link del ${w.hostVeth}`);
-  }
-  if (w.podIp !== undefined) {
-    if (!IPV4.test(w.podIp)) throw new WireError('INVALID', `pod IPv4 address ${JSON.stringify(w.podIp)} is not valid`);
-    lines.push(`rule del to ${w.podIp}/32 prio ${PRIO_TO_POD}`, `rule del from ${w.podIp}/32 prio ${PRIO_FROM_POD}`);
-  }
-  let podEndMayRemain = w.hostVeth === undefined;
-  if (lines.length > 0) {
-    const r = await ipBatch(lines, { force: true });
-    for (const [line, msg] of r.failed) {
-      if (!isGone(msg)) throw new WireError('KERNEL', `tearing down "${lines[line - 1]}": ${msg}`);
-      if (line === 1 && w.hostVeth !== undefined) podEndMayRemain = true;
+export async function removePodInterface(netnsPath: string, ifName: string): Promise<void> {
+  checkNetnsPath(netnsPath);
+  if (!validIfName(ifName)) throw invalid('interface name', ifName);
+  if (!existsSync(netnsPath)) return;
+  const r = await ipBatch([`link del ${ifName}`], { netns: netnsPath, force: true });
+  for (const msg of r.failed.values()) {
+    // "Invalid argument"/"not supported": the netns file is no longer a live namespace.
+    if (!isGone(msg) && !/Invalid argument|Operation not supported/.test(msg)) {
+      throw new WireError('KERNEL', `removing ${ifName} in ${netnsPath}: ${msg}`);
     }
   }
-  // Only when the host end was not found by name (no prevResult, another prefix): remove the
-  // pod end so a netns the runtime keeps can be wired again.
-  if (podEndMayRemain && w.netnsPath && existsSync(w.netnsPath) && IFNAME.test(w.ifName)) {
-    const r = await ipBatch([`link del ${w.ifName}`], { netns: w.netnsPath, force: true });
-    for (const msg of r.failed.values()) {
-      if (!isGone(msg) && !/Invalid argument|Operation not supported/.test(msg)) {
-        throw new WireError('KERNEL', `removing ${w.ifName} in ${w.netnsPath}: ${msg}`);
-      }
-    }
+}
+
+/** Removes the pod's two policy rules; missing ones are fine (DEL is idempotent). */
+export async function removePodRules(podIp: string): Promise<void> {
+  if (!IPV4.test(podIp)) throw invalid('pod IPv4 address', podIp);
+  const lines = [`rule del to ${podIp}/32 prio ${PRIO_TO_POD}`, `rule del from ${podIp}/32 prio ${PRIO_FROM_POD}`];
+  const r = await ipBatch(lines, { force: true });
+  for (const [line, msg] of r.failed) {
+    if (!isGone(msg)) throw new WireError('KERNEL', `tearing down "${lines[line - 1]}": ${msg}`);
   }
+}
+
+/**
+ * GC's kernel part for an address no attachment owns any more: the pod veth that the address's
+ * /32 route points at (so only the veth that really carries it, whatever sandbox made it), then
+ * the rules. The pod end goes with the host end.
+ */
+export async function removeStaleAddress(podIp: string, vethPrefix: string): Promise<void> {
+  if (!IPV4.test(podIp)) throw invalid('pod IPv4 address', podIp);
+  const r = await ipBatch([`route show table main exact ${podIp}/32`], { json: true, force: true });
+  const routes = (JSON.parse(r.stdout.trim() || '[]') as { dev?: string; scope?: string }[]).filter((x) => x.scope === 'link' && x.dev);
+  // Only a pod veth: never an ENI or anything else a /32 may point at.
+  for (const route of routes) if (IFNAME.test(route.dev!) && route.dev!.startsWith(vethPrefix)) await deleteLink(route.dev!);
+  await removePodRules(podIp);
 }
 
 export { checkPod } from './inspect.ts';

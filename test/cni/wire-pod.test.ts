@@ -20,7 +20,7 @@ const created: string[] = [];
 type Outcome<T> = { ok: T } | { error: { code: string; message: string } };
 
 /** Runs a wire operation inside the node netns, as the runtime would exec the plugin there. */
-function inNode<T>(op: 'wire' | 'unwire' | 'check', arg: object): Promise<Outcome<T>> {
+function inNode<T>(op: 'wire' | 'unwire' | 'gc' | 'check', arg: object): Promise<Outcome<T>> {
   return new Promise((resolve, reject) => {
     const child = spawn('nsenter', [`--net=/run/netns/${node}`, process.execPath, 'test/helpers/wire-driver.ts'], {
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -137,21 +137,42 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     assert.deepEqual(podLinks.map((l) => l.ifname), ['lo']);
   });
 
-  test('unwire is idempotent: twice, with the netns gone, and without the host veth name', async () => {
+  test('unwire is idempotent: twice, and with the netns gone', async () => {
     const h = await podNetns('h');
     const w = await ok<WiredPod>(inNode('wire', { netnsPath: h, ifName: 'eth0', hostVeth: `eni${id}h`, podIp: '10.0.3.18', mtu: 9001, routeTable: 2 }));
-    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', hostVeth: w.hostVeth, podIp: w.podIp }));
-    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', hostVeth: w.hostVeth, podIp: w.podIp }));
-    assert.ok(!(await hostLinks()).includes(w.hostVeth));
+    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', podIp: w.podIp }));
+    assert.ok(!(await hostLinks()).includes(w.hostVeth), 'the host end goes with the pod end');
     assert.deepEqual(await rulesFor('10.0.3.18'), []);
+    assert.deepEqual(await json(['route', 'show', 'exact', '10.0.3.18/32'], node), []);
+    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', podIp: w.podIp }));
     await deleteNetns(h.split('/').pop()!);
-    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', hostVeth: w.hostVeth, podIp: w.podIp }));
+    await ok(inNode('unwire', { netnsPath: h, ifName: 'eth0', podIp: w.podIp }));
+  });
 
-    const k = await podNetns('k');
-    const wk = await ok<WiredPod>(inNode('wire', { netnsPath: k, ifName: 'eth0', hostVeth: `eni${id}k`, podIp: '10.0.3.19', mtu: 9001, routeTable: 0 }));
-    await ok(inNode('unwire', { netnsPath: k, ifName: 'eth0', podIp: wk.podIp })); // no prevResult: no host veth name
-    assert.ok(!(await hostLinks()).includes(wk.hostVeth));
-    assert.deepEqual(await rulesFor('10.0.3.19'), []);
+  test("unwiring an old sandbox leaves a newer sandbox's veth of the same name alone", async () => {
+    const old = await podNetns('old2');
+    const fresh = await podNetns('new2');
+    const name = `eni${id}m`;
+    await ok(inNode('wire', { netnsPath: old, ifName: 'eth0', hostVeth: name, podIp: '10.0.3.22', mtu: 9001, routeTable: 0 }));
+    await deleteNetns(old.split('/').pop()!); // the old sandbox's netns went first, taking its veth
+    const w = await ok<WiredPod>(inNode('wire', { netnsPath: fresh, ifName: 'eth0', hostVeth: name, podIp: '10.0.3.23', mtu: 9001, routeTable: 0 }));
+    await ok(inNode('unwire', { netnsPath: old, ifName: 'eth0', podIp: '10.0.3.22' }));
+    assert.deepEqual(await ok<string[]>(inNode('check', w)), [], 'the new sandbox is untouched');
+  });
+
+  test('gc removes the veth that carries a stale address and its rules, and nothing else', async () => {
+    const n = await podNetns('n');
+    const keep = await podNetns('keep');
+    const stale = await ok<WiredPod>(inNode('wire', { netnsPath: n, ifName: 'eth0', hostVeth: `eni${id}n`, podIp: '10.0.3.24', mtu: 9001, routeTable: 3 }));
+    const kept = await ok<WiredPod>(inNode('wire', { netnsPath: keep, ifName: 'eth0', hostVeth: `eni${id}o`, podIp: '10.0.3.25', mtu: 9001, routeTable: 0 }));
+    await ok(inNode('gc', { podIp: '10.0.3.24', vethPrefix: 'eni' }));
+    assert.ok(!(await hostLinks()).includes(stale.hostVeth));
+    assert.deepEqual(await rulesFor('10.0.3.24'), []);
+    assert.deepEqual(await json<{ ifname: string }[]>(['link', 'show'], n.split('/').pop()!).then((l) => l.map((x) => x.ifname)), ['lo']);
+    assert.deepEqual(await ok<string[]>(inNode('check', kept)), []);
+    await ok(inNode('gc', { podIp: '10.0.3.24', vethPrefix: 'eni' })); // again: nothing left to do
+    await ok(inNode('gc', { podIp: '10.0.3.25', vethPrefix: 'xyz' })); // another prefix: not ours to delete
+    assert.ok((await hostLinks()).includes(kept.hostVeth));
   });
 
   test('bad input is refused before anything reaches ip', async () => {
