@@ -55,7 +55,10 @@ async function main(): Promise<number> {
     const { connectIpam } = await import('./api/client.ts');
     const client = connectIpam(config.socketPath, { deadlineMs: 5000 });
     try {
-      await installer.announce({ socket: config.socketPath, releaseNotesDir: config.releaseNotesDir }, () => client.checkHealth());
+      await installer.announce(
+        { socket: config.socketPath, releaseNotesDir: config.releaseNotesDir, vethPrefix: config.vethPrefix },
+        () => client.checkHealth(),
+      );
     } catch (e) {
       // Serving without a conflist would be a node that never turns Ready: stop and let the
       // DaemonSet restart us, loudly.

@@ -27,6 +27,8 @@ export interface InstallConfig {
   readonly conflistName: string;
   readonly networkName: string;
   readonly chainedPlugins: readonly ChainedPlugin[];
+  /** The plugin's log file (VPCWIRE_CNI_PLUGIN_LOG_FILE; 'none' turns it off). */
+  readonly pluginLogFile: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -64,6 +66,15 @@ function chained(env: Env): ChainedPlugin[] {
   return out;
 }
 
+/** Upstream logs its plugin to /var/log/aws-routed-eni/plugin.log; ours sits beside ipamd's. */
+function pluginLog(env: Env): string | undefined {
+  const name = 'VPCWIRE_CNI_PLUGIN_LOG_FILE';
+  const v = str(env, name) ?? '/var/log/vpcwire/plugin.log';
+  if (v.toLowerCase() === 'none') return undefined;
+  if (!v.startsWith('/')) bad(name, v, "expected an absolute path or 'none'");
+  return v;
+}
+
 export function parseInstallConfig(env: Env = process.env): InstallConfig {
   const flag = str(env, 'VPCWIRE_INSTALL_CNI');
   let enabled = str(env, 'VPCWIRE_CNI_CONF_DIR') !== undefined;
@@ -90,6 +101,7 @@ export function parseInstallConfig(env: Env = process.env): InstallConfig {
     conflistName,
     networkName,
     chainedPlugins: Object.freeze(chained(env)),
+    pluginLogFile: pluginLog(env),
   };
   return Object.freeze(config);
 }

@@ -16,6 +16,10 @@ export interface PluginSettings {
   readonly socket: string;
   /** Where the plugin leaves release notes when ipamd is down (its VPCWIRE_RELEASE_NOTES_DIR). */
   readonly releaseNotesDir: string;
+  /** ipamd's AWS_VPC_K8S_CNI_VETHPREFIX: the plugin names host veths with it, ipamd looks for them. */
+  readonly vethPrefix: string;
+  /** The plugin's log (one line per invocation); undefined: no log. */
+  readonly logFile?: string | undefined;
 }
 
 /**
@@ -47,7 +51,13 @@ export function buildConflist(
     cniVersion: CONFLIST_CNI_VERSION,
     name: install.networkName,
     plugins: [
-      { type: 'vpcwire', socket: plugin.socket, releaseNotesDir: plugin.releaseNotesDir },
+      {
+        type: 'vpcwire',
+        socket: plugin.socket,
+        releaseNotesDir: plugin.releaseNotesDir,
+        vethPrefix: plugin.vethPrefix,
+        ...(plugin.logFile ? { logFile: plugin.logFile } : {}),
+      },
       ...install.chainedPlugins.map(chainedEntry),
     ],
   };

@@ -10,6 +10,7 @@
  *              sending pods to this node before ipamd goes away.
  */
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { IpamdError } from '../errors.ts';
 import type { InstallConfig } from './config.ts';
@@ -30,6 +31,7 @@ export function createInstaller(install: InstallConfig, logger: Logger): Install
     async prepare() {
       await mkdir(install.binDir, { recursive: true, mode: 0o755 });
       await mkdir(install.confDir, { recursive: true, mode: 0o755 });
+      if (install.pluginLogFile) await mkdir(dirname(install.pluginLogFile), { recursive: true, mode: 0o755 });
       if (await removeConflist(install)) {
         logger.warn('removed a CNI conflist left by a previous ipamd; the node is not Ready until this one serves', {
           path: conflistPath(install),
@@ -47,7 +49,7 @@ export function createInstaller(install: InstallConfig, logger: Logger): Install
       if (status !== 'SERVING') {
         throw new IpamdError('INTERNAL', `not writing the CNI conflist: ipamd's health service says ${status}, not SERVING`);
       }
-      const path = await writeConflist(install, plugin);
+      const path = await writeConflist(install, { ...plugin, logFile: install.pluginLogFile });
       logger.info('CNI conflist written; the node can turn Ready', {
         path,
         network: install.networkName,

@@ -53,15 +53,18 @@ describe('CNI installer configuration', () => {
     refused({ VPCWIRE_CNI_CONFLIST_NAME: '10-vpcwire.conf' }, 'VPCWIRE_CNI_CONFLIST_NAME');
     refused({ VPCWIRE_CNI_CONFLIST_NAME: '../10-vpcwire.conflist' }, 'VPCWIRE_CNI_CONFLIST_NAME');
     refused({ VPCWIRE_CNI_NETWORK_NAME: 'vpc wire' }, 'VPCWIRE_CNI_NETWORK_NAME');
+    refused({ VPCWIRE_CNI_PLUGIN_LOG_FILE: 'plugin.log' }, 'VPCWIRE_CNI_PLUGIN_LOG_FILE');
+    assert.equal(parseInstallConfig({}).pluginLogFile, '/var/log/vpcwire/plugin.log');
+    assert.equal(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: 'none' }).pluginLogFile, undefined);
   });
 
   test('the conflist: spec 1.0.0, vpcwire first with ipamd socket and release-notes dir, then the chain', () => {
     const c = parseInstallConfig({ VPCWIRE_CNI_CHAINED_PLUGINS: 'portmap,bandwidth,tuning', VPCWIRE_CNI_NETWORK_NAME: 'pods' });
-    assert.deepEqual(buildConflist(c, { socket: '/run/x.sock', releaseNotesDir: '/var/lib/x' }), {
+    assert.deepEqual(buildConflist(c, { socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', logFile: '/var/log/x.log' }), {
       cniVersion: '1.0.0',
       name: 'pods',
       plugins: [
-        { type: 'vpcwire', socket: '/run/x.sock', releaseNotesDir: '/var/lib/x' },
+        { type: 'vpcwire', socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', logFile: '/var/log/x.log' },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
         { type: 'bandwidth', capabilities: { bandwidth: true } },
         { type: 'tuning', sysctl: {} },

@@ -48,6 +48,7 @@ function installDirs(t: { after: (fn: () => void) => void }) {
       VPCWIRE_CNI_CONF_DIR: confDir,
       VPCWIRE_CNI_PLUGIN_SOURCE: source,
       VPCWIRE_CNI_CHAINED_PLUGINS: 'portmap,bandwidth',
+      VPCWIRE_CNI_PLUGIN_LOG_FILE: join(dir, 'log', 'plugin.log'),
     },
   };
 }
@@ -100,6 +101,7 @@ describe('CNI installer in ipamd', () => {
         VPCWIRE_CHECKPOINT: join(d.dir, 'state', 'ipam.json'),
         VPCWIRE_NET_DIR: join(d.dir, 'net'),
         VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
+        VPCWIRE_HOST_NETWORK: 'false', // no node netns: never configure this machine's own
         AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
         AWS_VPC_K8S_CNI_LOG_FILE: logFile,
         ...d.env,
@@ -142,7 +144,7 @@ describe('CNI installer in ipamd', () => {
       cniVersion: '1.0.0',
       name: 'vpcwire',
       plugins: [
-        { type: 'vpcwire', socket, releaseNotesDir },
+        { type: 'vpcwire', socket, releaseNotesDir, vethPrefix: 'eni', logFile: join(d.dir, 'log', 'plugin.log') },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
         { type: 'bandwidth', capabilities: { bandwidth: true } },
       ],
@@ -189,7 +191,7 @@ describe('CNI installer in ipamd', () => {
     const d = installDirs(t);
     const run = (env: Record<string, string>) =>
       spawnSync(process.execPath, [MAIN], {
-        env: { PATH: process.env.PATH ?? '', AWS_VPC_K8S_CNI_LOG_FILE: join(d.dir, 'ipamd.log'), ...env },
+        env: { PATH: process.env.PATH ?? '', VPCWIRE_HOST_NETWORK: 'false', AWS_VPC_K8S_CNI_LOG_FILE: join(d.dir, 'ipamd.log'), ...env },
         encoding: 'utf8',
         timeout: 20_000,
       });
