@@ -1,0 +1,119 @@
+/**
+ * The network configuration on stdin (spec §Section 1 "Plugin configuration objects"), parsed once
+ * into a frozen object. The plugin's own keys are what the installer writes (ipamd/install/
+ * conflist.ts): `socket` and `releaseNotesDir`, plus optional `deadlineMs` and `logFile`. Anything
+ * wrong is CNI error 7 naming the key; an unsupported cniVersion is error 1.
+ */
+import { CniError, CODE } from './errors.ts';
+import { compareSpec, SUPPORTED_SPECS } from './version.ts';
+
+export interface GcAttachment {
+  readonly containerId: string;
+  readonly ifName: string;
+}
+
+export interface NetConf {
+  readonly cniVersion: string;
+  readonly name: string;
+  readonly type: string;
+  /** ipamd's allocation API socket. */
+  readonly socket: string;
+  /** Where DEL leaves release notes when ipamd cannot be reached (ipamd replays them at start). */
+  readonly releaseNotesDir: string;
+  /** Host veth name prefix (ipamd's AWS_VPC_K8S_CNI_VETHPREFIX), for a DEL that has no prevResult. */
+  readonly vethPrefix: string;
+  /** Deadline of each call to ipamd. */
+  readonly deadlineMs: number;
+  /** Optional: one JSON line per invocation (verb, container, outcome, phase timings). */
+  readonly logFile: string | undefined;
+  /** The previous plugin's (or our ADD's) result, as given: parsed by result.ts when needed. */
+  readonly prevResult: Record<string, unknown> | undefined;
+  /** GC: the attachments the runtime still has (spec 1.1 §GC). */
+  readonly validAttachments: readonly GcAttachment[] | undefined;
+}
+
+export const DEFAULTS = {
+  socket: '/run/vpcwire/ipamd.sock',
+  releaseNotesDir: '/var/lib/vpcwire/release-notes',
+  deadlineMs: 10_000,
+  vethPrefix: 'eni',
+} as const;
+
+const bad = (msg: string): CniError => new CniError(CODE.INVALID_CONFIG, `invalid network configuration: ${msg}`);
+
+function optString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '') throw bad(`"${key}" must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function absPath(o: Record<string, unknown>, key: string, dflt: string): string {
+  const v = optString(o, key) ?? dflt;
+  if (!v.startsWith('/')) throw bad(`"${key}" must be an absolute path, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** GC: `cni.dev/valid-attachments`, or the older `cni.dev/attachments` (DESIGN.md §5). */
+function attachments(o: Record<string, unknown>): GcAttachment[] | undefined {
+  const key = 'cni.dev/valid-attachments' in o ? 'cni.dev/valid-attachments' : 'cni.dev/attachments' in o ? 'cni.dev/attachments' : undefined;
+  if (key === undefined) return undefined;
+  const list = o[key];
+  if (!Array.isArray(list)) throw bad(`"${key}" must be a list of {"containerID", "ifname"}`);
+  return list.map((a: unknown, i) => {
+    const r = a as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || typeof r.containerID !== 'string' || typeof r.ifname !== 'string') {
+      throw bad(`"${key}"[${i}] must be {"containerID": string, "ifname": string}, got ${JSON.stringify(a)}`);
+    }
+    return { containerId: r.containerID, ifName: r.ifname };
+  });
+}
+
+export function parseNetConf(stdin: string): NetConf {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stdin);
+  } catch (e) {
+    throw new CniError(CODE.DECODE_FAILURE, `the network configuration on stdin is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('expected a JSON object on stdin');
+  const o = raw as Record<string, unknown>;
+  const cniVersion = o.cniVersion;
+  if (typeof cniVersion !== 'string' || cniVersion === '') throw bad('"cniVersion" is required');
+  if (!SUPPORTED_SPECS.some((v) => compareSpec(v, cniVersion) === 0)) {
+    throw new CniError(CODE.INCOMPATIBLE_VERSION, `incompatible CNI version ${cniVersion}: vpcwire supports ${SUPPORTED_SPECS.join(', ')}`);
+  }
+  const name = o.name;
+  // libcni's rule for network names.
+  if (typeof name !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+    throw bad(`"name" must be letters, digits, '_', '.' or '-', starting with a letter or digit; got ${JSON.stringify(name)}`);
+  }
+  const type = optString(o, 'type') ?? 'vpcwire';
+  const deadline = o.deadlineMs ?? DEFAULTS.deadlineMs;
+  if (typeof deadline !== 'number' || !Number.isInteger(deadline) || deadline < 1 || deadline > 600_000) {
+    throw bad(`"deadlineMs" must be an integer from 1 to 600000, got ${JSON.stringify(o.deadlineMs)}`);
+  }
+  const prev = o.prevResult;
+  if (prev !== undefined && prev !== null && (typeof prev !== 'object' || Array.isArray(prev))) {
+    throw bad('"prevResult" must be an object');
+  }
+  const vethPrefix = optString(o, 'vethPrefix') ?? DEFAULTS.vethPrefix;
+  // ipamd's rule for AWS_VPC_K8S_CNI_VETHPREFIX (ipamd/config.ts).
+  if (!/^[a-zA-Z0-9]{1,4}$/.test(vethPrefix) || ['eth', 'lo', 'vlan'].includes(vethPrefix)) {
+    throw bad(`"vethPrefix" must be 1-4 letters or digits and not eth, lo or vlan; got ${JSON.stringify(vethPrefix)}`);
+  }
+  const logFile = optString(o, 'logFile');
+  if (logFile !== undefined && !logFile.startsWith('/')) throw bad(`"logFile" must be an absolute path, got ${JSON.stringify(logFile)}`);
+  return Object.freeze({
+    cniVersion,
+    name,
+    type,
+    socket: absPath(o, 'socket', DEFAULTS.socket),
+    releaseNotesDir: absPath(o, 'releaseNotesDir', DEFAULTS.releaseNotesDir),
+    vethPrefix,
+    deadlineMs: deadline,
+    logFile,
+    prevResult: (prev ?? undefined) as Record<string, unknown> | undefined,
+    validAttachments: attachments(o),
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * The plugin's one error family (DESIGN.md §8): a CNI error code from the spec's table
+ * ("Error" section, CNI 1.1) or vpcwire's own range (100+), a message naming what is wrong, and
+ * optional details. main.ts prints it as the spec's error JSON on stdout and exits non-zero.
+ */
+
+/** Well-known codes (CNI 1.1 §Error) and vpcwire's own (plugins may use 100 and above). */
+export const CODE = {
+  INCOMPATIBLE_VERSION: 1,
+  UNSUPPORTED_FIELD: 2,
+  UNKNOWN_CONTAINER: 3,
+  INVALID_ENV: 4,
+  IO_FAILURE: 5,
+  DECODE_FAILURE: 6,
+  INVALID_CONFIG: 7,
+  TRY_AGAIN_LATER: 11,
+  /** STATUS: cannot service ADD requests. */
+  NOT_AVAILABLE: 50,
+  /** STATUS: not available, and existing containers may have limited connectivity. */
+  NOT_AVAILABLE_LIMITED: 51,
+  /** ipamd answered with an error that is not one of the above. */
+  IPAM_FAILED: 100,
+  /** The kernel refused part of the wiring (already undone). */
+  WIRING_FAILED: 101,
+  /** CNI_IFNAME already exists in the container's netns (spec, ADD). */
+  INTERFACE_EXISTS: 102,
+  /** CHECK found the kernel differing from prevResult. */
+  CHECK_FAILED: 103,
+  /** GC could not release every stale allocation. */
+  GC_INCOMPLETE: 104,
+} as const;
+
+export class CniError extends Error {
+  readonly code: number;
+  readonly details: string;
+  constructor(code: number, msg: string, details = '', options?: { cause?: unknown }) {
+    super(msg, options);
+    this.name = 'CniError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The spec's error object: {"cniVersion", "code", "msg", "details"}. */
+  toJSON(cniVersion: string): Record<string, unknown> {
+    return { cniVersion, code: this.code, msg: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}

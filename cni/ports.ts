@@ -1,0 +1,76 @@
+/**
+ * What the verbs need from ipamd, in the plugin's own types (DESIGN.md §1: the plugin shares only
+ * ipamd.proto with ipamd). main.ts binds it to the lean gRPC client in ipam/; the verbs never see
+ * the wire.
+ */
+import type { PodArgs } from './env.ts';
+
+export interface TripleKey {
+  readonly networkName: string;
+  readonly containerId: string;
+  readonly ifName: string;
+}
+
+export interface AddReply {
+  readonly ipv4Address: string;
+  /** 0: the main table (primary ENI); else the ENI's table (deviceIndex + 1). */
+  readonly routeTable: number;
+  readonly eniId: string;
+  readonly mtu: number;
+  readonly vethPrefix: string;
+  /** The triple already held this address before this call (a repeated ADD). */
+  readonly existing: boolean;
+}
+
+export interface DelReply {
+  readonly released: boolean;
+  readonly ipv4Address?: string;
+}
+
+export interface HeldAddress {
+  readonly networkName: string;
+  readonly containerId: string;
+  readonly ifName: string;
+  readonly podNamespace: string;
+  readonly podName: string;
+  readonly ipv4Address: string;
+  readonly routeTable: number;
+}
+
+export interface PoolState {
+  readonly serving: boolean;
+  readonly freeAddresses: number;
+  readonly canGrow: boolean;
+  readonly reason: string;
+  /** Empty when ipamd's host networking (ENI routes, SNAT) is as it should be. */
+  readonly hostNetworkProblem: string;
+}
+
+export interface IpamPort {
+  add(key: TripleKey, netns: string, pod: PodArgs): Promise<AddReply>;
+  del(key: TripleKey, reason: string): Promise<DelReply>;
+  list(): Promise<HeldAddress[]>;
+  poolState(): Promise<PoolState>;
+}
+
+/**
+ * Failure codes the verbs act on: UNAVAILABLE and DEADLINE_EXCEEDED mean ipamd could not be
+ * reached in time; POOL_EMPTY that it has no address right now; anything else is its answer.
+ */
+export type IpamFailureCode = 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'POOL_EMPTY' | (string & {});
+
+/** An answer from ipamd (or the lack of one), as the port's implementation reports it. */
+export class IpamFailure extends Error {
+  readonly code: IpamFailureCode;
+  constructor(code: IpamFailureCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IpamFailure';
+    this.code = code;
+  }
+}
+
+export const isIpamFailure = (e: unknown): e is IpamFailure => e instanceof IpamFailure;
+
+/** ipamd was not reached (down, starting, stopping, or too slow): DEL then leaves a release note. */
+export const unreachable = (e: unknown): boolean =>
+  isIpamFailure(e) && (e.code === 'UNAVAILABLE' || e.code === 'DEADLINE_EXCEEDED');

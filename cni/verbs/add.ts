@@ -1,0 +1,48 @@
+/**
+ * ADD (CNI spec §ADD, DESIGN.md §2): ask ipamd for the pod's address, wire the netns to it,
+ * return the interfaces and the /32. If the wiring fails it is undone and the address given back
+ * (unless ipamd says an earlier ADD of the same triple holds it), so nothing leaks either way.
+ */
+import { existsSync } from 'node:fs';
+import type { NetConf } from '../config.ts';
+import type { CniEnv } from '../env.ts';
+import { CniError, CODE } from '../errors.ts';
+import { hostVethName } from '../host-veth.ts';
+import type { IpamPort, TripleKey } from '../ports.ts';
+import { buildResult } from '../result.ts';
+import { POD_GATEWAY, WireError, wirePod } from '../wire/pod.ts';
+import { fromIpam } from './ipam-errors.ts';
+import type { Phases } from './phases.ts';
+
+export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: IpamPort, phases: Phases): Promise<Record<string, unknown>> {
+  // Cheap, and it spares ipamd an allocation for a sandbox that is already gone (code 3).
+  if (!existsSync(env.netns)) throw new CniError(CODE.UNKNOWN_CONTAINER, `network namespace ${env.netns} does not exist`);
+  const key: TripleKey = { networkName: conf.name, containerId: env.containerId, ifName: env.ifName };
+  const reply = await ipam.add(key, env.netns, env.pod).catch((e: unknown) => {
+    throw fromIpam(e, `no address for ${env.containerId}`, conf.socket);
+  });
+  phases.mark('ipam');
+  const hostVeth = hostVethName(reply.vethPrefix, env.pod, env.containerId, env.ifName);
+  try {
+    const w = await wirePod({
+      netnsPath: env.netns,
+      ifName: env.ifName,
+      hostVeth,
+      podIp: reply.ipv4Address,
+      mtu: reply.mtu,
+      routeTable: reply.routeTable,
+    });
+    phases.mark('wire');
+    return buildResult({ ...w, netns: env.netns, gateway: POD_GATEWAY }, conf.cniVersion);
+  } catch (e) {
+    phases.mark('wire');
+    if (!reply.existing) {
+      await ipam.del(key, 'cni-add-failed').catch(() => undefined); // ipamd down: the runtime's DEL will release it
+    }
+    if (e instanceof WireError) {
+      const code = e.code === 'IFNAME_EXISTS' ? CODE.INTERFACE_EXISTS : e.code === 'NETNS_NOT_FOUND' ? CODE.UNKNOWN_CONTAINER : CODE.WIRING_FAILED;
+      throw new CniError(code, e.message, `address ${reply.ipv4Address} ${reply.existing ? 'kept (held by an earlier ADD)' : 'released'}`);
+    }
+    throw e;
+  }
+}
