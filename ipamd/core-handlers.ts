@@ -105,6 +105,7 @@ export function coreHandlers(deps: {
           ipv4Address: a.ip,
           eniId: a.eniId,
           allocatedAt: a.allocatedAt,
+          routeTable: routeTable(a.deviceIndex),
         })),
         poolTargets: Object.fromEntries(
           Object.entries(targets)

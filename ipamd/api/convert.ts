@@ -139,6 +139,7 @@ export const allocationToWire = (a: AllocationStatus): WireAllocation => ({
   ipv4_address: a.ipv4Address,
   eni_id: a.eniId,
   allocated_at_unix_ms: String(Math.trunc(a.allocatedAt)),
+  route_table: a.routeTable,
 });
 
 export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
@@ -147,6 +148,7 @@ export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
   ipv4Address: w.ipv4_address,
   eniId: w.eni_id,
   allocatedAt: Number(w.allocated_at_unix_ms),
+  routeTable: w.route_table,
 });
 
 export const statusToWire = (s: StatusReport): WireGetStatusReply => ({

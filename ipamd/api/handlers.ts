@@ -86,6 +86,8 @@ export interface AllocationStatus {
   readonly eniId: string;
   /** Milliseconds since the Unix epoch. */
   readonly allocatedAt: number;
+  /** The host route table the pod's traffic uses (routeTableFor its ENI's device index). */
+  readonly routeTable: number;
 }
 
 export interface Status {
@@ -104,6 +106,8 @@ export interface PoolStatus {
   readonly canGrow: boolean;
   /** Why it cannot allocate, when nothing is free and it cannot grow; otherwise ''. */
   readonly reason: string;
+  /** '' while host networking is as it should be; else what is wrong and could not be repaired. */
+  readonly hostNetworkProblem?: string;
 }
 
 /**

@@ -136,7 +136,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     GetPoolStatus: unary('GetPoolStatus', async (): Promise<WireGetPoolStatusReply> => {
       const serving = health.isServing();
       if (!serving) {
-        return { serving, free_addresses: 0, assigned_addresses: 0, can_grow: false, reason: 'ipamd is not serving (starting or stopping)' };
+        return {
+          serving,
+          free_addresses: 0,
+          assigned_addresses: 0,
+          can_grow: false,
+          reason: 'ipamd is not serving (starting or stopping)',
+          host_network_problem: '',
+        };
       }
       const p = await handlers.poolStatus();
       return {
@@ -145,6 +152,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         assigned_addresses: p.assignedAddresses,
         can_grow: p.canGrow,
         reason: p.reason,
+        host_network_problem: p.hostNetworkProblem ?? '',
       };
     }),
   };

@@ -85,6 +85,7 @@ export interface WireAllocation {
   eni_id: string;
   /** int64 as a decimal string. */
   allocated_at_unix_ms: string;
+  route_table: number;
 }
 
 export interface WireGetStatusReply {
@@ -103,6 +104,7 @@ export interface WireGetPoolStatusReply {
   assigned_addresses: number;
   can_grow: boolean;
   reason: string;
+  host_network_problem: string;
 }
 
 export interface WireListAllocationsReply {

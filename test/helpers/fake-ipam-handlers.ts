@@ -63,7 +63,7 @@ export class FakeCore implements IpamHandlers {
     if (!a) {
       const ip = this.free.shift();
       if (ip === undefined) throw Object.assign(new Error('no free address on 2 ENIs; growing'), { code: 'POOL_EMPTY' });
-      a = { key: req.key, pod: req.pod, ipv4Address: ip, eniId: 'eni-0b', allocatedAt: 1_700_000_000_123 };
+      a = { key: req.key, pod: req.pod, ipv4Address: ip, eniId: 'eni-0b', allocatedAt: 1_700_000_000_123, routeTable: 2 };
       this.byKey.set(k, a);
     }
     return {

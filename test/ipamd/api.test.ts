@@ -85,6 +85,7 @@ describe('allocation API: calls', () => {
     const mine = s.allocations.find((a) => a.key.containerId === 's1')!;
     assert.deepEqual(mine, { ...core.byKey.get('vpcwire/s1/eth0')!, pod: { namespace: 'default', name: 'web-s1', uid: 'uid-s1' } });
     assert.equal(mine.allocatedAt, 1_700_000_000_123);
+    assert.equal(mine.routeTable, 2, "the route table of the allocation's ENI (CNI CHECK compares the pod's rules with it)");
     assert.deepEqual(await client.listAllocations(), s.allocations);
     await client.delNetwork({ key: pod('s1').key, reason: 'test' });
   });
