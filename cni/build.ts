@@ -60,7 +60,7 @@ export async function buildPlugin(opts: { outDir?: string; force?: boolean } = {
     seaConfig,
     JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }),
   );
-  execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: 'pipe' }); // throws with its stderr on failure
   const tmp = join(dirname(exe), `.vpcwire.${process.pid}.tmp`);
   copyFileSync(node, tmp);
   chmodSync(tmp, 0o755);

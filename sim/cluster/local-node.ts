@@ -1,0 +1,171 @@
+/**
+ * A node of the local cluster: an emulated instance with ipamd running for it as a real process.
+ * ipamd runs in the host netns, where the emulator's EC2 and IMDS endpoints listen on loopback, and
+ * with the kernel data plane does its host-side work in the node's netns (VPCWIRE_HOST_NETNS);
+ * the CNI plugin is exec'd inside the node's netns (plugin-exec.ts), as a runtime on that node
+ * would. Without a data plane (no root) ipamd keeps its host networking off and only allocates.
+ * Used by the demo and by the end-to-end tests.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
+import type { Emulator } from '../emulator.ts';
+import { formatIpv4 } from '../model/ipv4.ts';
+
+const IPAMD_MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
+
+export interface LocalNode {
+  readonly name: string;
+  readonly instanceId: string;
+  /** The node's netns name (under /run/netns); undefined without a data plane. */
+  readonly netns: string | undefined;
+  readonly primaryIp: string;
+  readonly dir: string;
+  readonly socket: string;
+  readonly releaseNotesDir: string;
+  readonly logFile: string;
+  /** The plugin's log (one JSON line per invocation, with phase timings). */
+  readonly pluginLogFile: string;
+  readonly client: IpamClient;
+  /** The plugin's entry in a conflist for this node: what ipamd's installer writes. */
+  pluginConfig(cniVersion?: string, name?: string): Record<string, unknown>;
+  /** ipamd's stderr so far (for error messages). */
+  stderr(): string;
+  /** SIGTERM (then SIGKILL after 5 s); the node's files are kept until `stop`. */
+  stopIpamd(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  killIpamd(): Promise<void>;
+  /** Starts ipamd again on the same files. */
+  startIpamd(extraEnv?: Record<string, string>): Promise<void>;
+  /** Stops ipamd and removes the node's files. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalNode(sim: Emulator, name: string, env: Record<string, string> = {}): Promise<LocalNode> {
+  const instance = sim.instance(name);
+  const netns = sim.dataPlane?.nodeNetns(instance.id);
+  if (sim.dataPlane && !netns) throw new Error(`instance ${name} has no netns in the data plane`);
+  await sim.dataPlane?.settled();
+  const dir = mkdtempSync(join(tmpdir(), `vpcwire-${name}-`));
+  const socket = join(dir, 'run', 'ipamd.sock');
+  const releaseNotesDir = join(dir, 'release-notes');
+  const logFile = join(dir, 'ipamd.log');
+  const pluginLogFile = join(dir, 'plugin.log');
+  mkdirSync(releaseNotesDir, { recursive: true, mode: 0o700 });
+  const baseEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'vpcwire-node-compile-cache'),
+    AWS_REGION: sim.region,
+    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
+    AWS_EC2_ENDPOINT: sim.endpoints.ec2,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instance.id),
+    ...(netns ? { VPCWIRE_HOST_NETNS: netns, VPCWIRE_HOST_NETWORK: 'true' } : { VPCWIRE_HOST_NETWORK: 'false' }),
+    VPCWIRE_SOCKET: socket,
+    VPCWIRE_CHECKPOINT: join(dir, 'state', 'ipam.json'),
+    VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
+    VPCWIRE_INSTALL_CNI: 'false',
+    AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
+    AWS_VPC_K8S_CNI_LOG_FILE: logFile,
+  };
+  let child: ChildProcess | undefined;
+  let stderr = '';
+  let client: IpamClient | undefined;
+
+  const node: LocalNode = {
+    name,
+    instanceId: instance.id,
+    netns,
+    primaryIp: formatIpv4(sim.state.enis.get(instance.primaryEniId)!.primaryIp),
+    dir,
+    socket,
+    releaseNotesDir,
+    logFile,
+    pluginLogFile,
+    get client(): IpamClient {
+      if (!client) throw new Error(`ipamd of ${name} is not running`);
+      return client;
+    },
+    pluginConfig: (cniVersion = '1.0.0', network = 'vpcwire') => ({
+      cniVersion,
+      name: network,
+      type: 'vpcwire',
+      socket,
+      releaseNotesDir,
+      vethPrefix: env.AWS_VPC_K8S_CNI_VETHPREFIX ?? 'eni',
+      logFile: pluginLogFile,
+    }),
+    stderr: () => stderr,
+    async startIpamd(extraEnv = {}) {
+      stderr = '';
+      const c = spawn(process.execPath, [IPAMD_MAIN], { env: { ...baseEnv, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr!.on('data', (d) => (stderr += d));
+      client?.close();
+      client = undefined;
+      const deadline = Date.now() + 30_000;
+      // Dial only once the socket accepts: a gRPC channel that meets a refused socket backs off for seconds.
+      while (!(await socketAccepts(socket))) {
+        if (c.exitCode !== null) throw new Error(`ipamd of ${name} exited ${c.exitCode}: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`ipamd of ${name} did not listen on ${socket}: ${stderr}`);
+        await sleep(20);
+      }
+      const cl = connectIpam(socket, { deadlineMs: 5000 });
+      client = cl;
+      for (;;) {
+        if (c.exitCode !== null) throw new Error(`ipamd of ${name} exited ${c.exitCode}: ${stderr}`);
+        if ((await cl.checkHealth().catch(() => 'DOWN')) === 'SERVING') return;
+        if (Date.now() > deadline) throw new Error(`ipamd of ${name} did not become SERVING: ${stderr}`);
+        await sleep(50);
+      }
+    },
+    async stopIpamd() {
+      await signal('SIGTERM');
+    },
+    async killIpamd() {
+      await signal('SIGKILL');
+    },
+    async stop() {
+      await node.stopIpamd();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  async function signal(sig: NodeJS.Signals): Promise<void> {
+    client?.close();
+    client = undefined;
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = once(c, 'exit');
+    c.kill(sig);
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  try {
+    await node.startIpamd();
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  return node;
+}
+
+/** Whether something accepts connections on the unix socket now (false: absent, stale or refused). */
+export function socketAccepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
