@@ -41,7 +41,25 @@ export interface Config {
   readonly leakMinAgeMs: number;
   /** How long growth pauses after the subnet ran out of addresses or /28 blocks. */
   readonly subnetFullBackoffMs: number;
+  // Host networking (DESIGN.md §2: per secondary ENI, node egress)
+  /** VPCWIRE_HOST_NETWORK: false turns every kernel change off (tests and the demo without root). */
+  readonly hostNetwork: boolean;
+  /**
+   * VPCWIRE_HOST_NETNS: where the kernel work happens, a netns name under /run/netns or an
+   * absolute path; undefined = ipamd's own netns (production). Only the local emulator sets it.
+   */
+  readonly hostNetns: string | undefined;
+  /** How often the kernel is compared with what it should be and repaired. */
+  readonly hostNetworkCheckMs: number;
+  /** AWS_VPC_K8S_CNI_EXTERNALSNAT: no SNAT, connmark or fwmark rule (a NAT gateway does it). */
+  readonly externalSnat: boolean;
+  /** AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: destinations never SNATed, as network/len. */
+  readonly excludeSnatCidrs: readonly string[];
+  /** AWS_VPC_K8S_CNI_RANDOMIZESNAT: prng = --random-fully, hashrandom = --random, none. */
+  readonly randomizeSnat: SnatRandomization;
 }
+
+export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
 
 const LEVELS: Record<string, LogLevel> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 /** Tag keys upstream reserves for its own bookkeeping; ADDITIONAL_ENI_TAGS may not set them. */
@@ -70,6 +88,40 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   if (v === 'true') return true;
   if (v === 'false') return false;
   return bad(name, raw, "expected 'true' or 'false'");
+}
+
+/** Comma-separated IPv4 CIDRs, each returned as network/len (host bits cleared, as iptables shows them). */
+function cidrList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  const out: string[] = [];
+  for (const item of raw.split(',').map((x) => x.trim())) {
+    if (item === '') continue;
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(item);
+    const octets = m ? m.slice(1, 5).map(Number) : [];
+    const len = m ? Number(m[5]) : NaN;
+    if (!m || octets.some((o) => o > 255) || len > 32) bad(name, raw, `'${item}' is not an IPv4 CIDR (a.b.c.d/len)`);
+    const n = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const size = 2 ** (32 - len);
+    const base = n - (n % size);
+    const text = `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/${len}`;
+    if (!out.includes(text)) out.push(text);
+  }
+  return out;
+}
+
+/** A netns name (as under /run/netns) or an absolute path to a netns file. */
+function netns(env: Env, name: string): string | undefined {
+  const v = str(env, name);
+  if (v === undefined) return undefined;
+  if (v.startsWith('/')) {
+    if (v.includes('\0') || v.split('/').includes('..')) bad(name, v, 'expected an absolute path without ..');
+    return v;
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v) || v === '.' || v === '..') {
+    bad(name, v, 'expected a netns name (letters, digits, _ . -) or an absolute path');
+  }
+  return v;
 }
 
 function str(env: Env, name: string): string | undefined {
@@ -127,6 +179,11 @@ export function parseConfig(env: Env = process.env): Config {
   const imdsEndpoint = str(env, 'VPCWIRE_IMDS_ENDPOINT') ?? 'http://169.254.169.254';
   if (!/^https?:\/\/./.test(imdsEndpoint)) bad('VPCWIRE_IMDS_ENDPOINT', imdsEndpoint, 'expected an http(s) URL');
   const cooldown = int(env, 'IP_COOLDOWN_PERIOD', { min: 0, max: 3600 }) ?? 30;
+  const randomRaw = str(env, 'AWS_VPC_K8S_CNI_RANDOMIZESNAT') ?? 'prng';
+  const randomizeSnat = randomRaw.toLowerCase();
+  if (randomizeSnat !== 'prng' && randomizeSnat !== 'hashrandom' && randomizeSnat !== 'none') {
+    bad('AWS_VPC_K8S_CNI_RANDOMIZESNAT', randomRaw, "expected 'prng', 'hashrandom' or 'none'");
+  }
   const config: Config = {
     warmEniTarget: int(env, 'WARM_ENI_TARGET', { min: 0 }) ?? 1,
     warmIpTarget,
@@ -156,6 +213,12 @@ export function parseConfig(env: Env = process.env): Config {
     leakSweepIntervalMs: int(env, 'VPCWIRE_LEAK_SWEEP_INTERVAL_MS', { min: 100 }) ?? 3_600_000,
     leakMinAgeMs: int(env, 'VPCWIRE_LEAK_MIN_AGE_MS', { min: 0 }) ?? 300_000,
     subnetFullBackoffMs: int(env, 'VPCWIRE_SUBNET_FULL_BACKOFF_MS', { min: 0 }) ?? 60_000,
+    hostNetwork: bool(env, 'VPCWIRE_HOST_NETWORK', true),
+    hostNetns: netns(env, 'VPCWIRE_HOST_NETNS'),
+    hostNetworkCheckMs: int(env, 'VPCWIRE_HOST_NETWORK_CHECK_MS', { min: 100 }) ?? 30_000,
+    externalSnat: bool(env, 'AWS_VPC_K8S_CNI_EXTERNALSNAT', false),
+    excludeSnatCidrs: Object.freeze(cidrList(env, 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS')),
+    randomizeSnat,
   };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);

@@ -59,6 +59,7 @@ export function ipamdEnv(sim: Emulator, instanceId: string, p: IpamdProcess, ext
     VPCWIRE_CHECKPOINT: p.checkpoint,
     VPCWIRE_NET_DIR: p.netDir,
     VPCWIRE_RELEASE_NOTES_DIR: p.releaseNotesDir,
+    VPCWIRE_HOST_NETWORK: 'false', // no node netns: never configure this machine's own
     AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
     AWS_VPC_K8S_CNI_LOG_FILE: join(p.dir, 'ipamd.log'),
     ...extra,

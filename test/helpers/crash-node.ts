@@ -33,6 +33,8 @@ const topology: Topology = {
 };
 
 const ENV = {
+  // No node netns: never configure this machine's own (startIpamdProcess sets it too).
+  VPCWIRE_HOST_NETWORK: 'false',
   WARM_IP_TARGET: String(WARM_IP),
   MINIMUM_IP_TARGET: String(WARM_IP),
   IP_COOLDOWN_PERIOD: '1',

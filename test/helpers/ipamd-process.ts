@@ -56,6 +56,9 @@ export async function startIpamdProcess(
     VPCWIRE_CHECKPOINT: checkpoint,
     VPCWIRE_NET_DIR: netDir,
     VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
+    // No node netns here: ipamd would otherwise configure this machine's own netns. Tests of the
+    // host side pass VPCWIRE_HOST_NETWORK=true with VPCWIRE_HOST_NETNS.
+    VPCWIRE_HOST_NETWORK: 'false',
     AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
     AWS_VPC_K8S_CNI_LOG_FILE: join(dir, 'ipamd.log'),
   };

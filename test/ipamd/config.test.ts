@@ -70,6 +70,43 @@ describe('ipamd configuration (upstream names and defaults)', () => {
     refused({ IP_COOLDOWN_PERIOD: '1.5' }, /IP_COOLDOWN_PERIOD="1.5"/);
   });
 
+  test('host networking: defaults, values, and bad values named', () => {
+    const d = parseConfig({});
+    assert.equal(d.hostNetwork, true);
+    assert.equal(d.hostNetns, undefined, "unset: ipamd's own netns");
+    assert.equal(d.hostNetworkCheckMs, 30_000);
+    assert.equal(d.externalSnat, false);
+    assert.deepEqual(d.excludeSnatCidrs, []);
+    assert.equal(d.randomizeSnat, 'prng');
+    const c = parseConfig({
+      VPCWIRE_HOST_NETWORK: 'false',
+      VPCWIRE_HOST_NETNS: 'vpcw-ab12-node1',
+      VPCWIRE_HOST_NETWORK_CHECK_MS: '100',
+      AWS_VPC_K8S_CNI_EXTERNALSNAT: 'true',
+      AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: ' 172.16.0.0/12, 100.64.1.7/10,,172.16.0.0/12 ',
+      AWS_VPC_K8S_CNI_RANDOMIZESNAT: 'hashrandom',
+    });
+    assert.equal(c.hostNetwork, false);
+    assert.equal(c.hostNetns, 'vpcw-ab12-node1');
+    assert.equal(c.hostNetworkCheckMs, 100);
+    assert.equal(c.externalSnat, true);
+    assert.deepEqual(c.excludeSnatCidrs, ['172.16.0.0/12', '100.64.0.0/10'], 'host bits cleared as iptables shows them, duplicates once');
+    assert.ok(Object.isFrozen(c.excludeSnatCidrs));
+    assert.equal(c.randomizeSnat, 'hashrandom');
+    assert.equal(parseConfig({ VPCWIRE_HOST_NETNS: '/proc/1234/ns/net' }).hostNetns, '/proc/1234/ns/net');
+    assert.equal(parseConfig({ AWS_VPC_K8S_CNI_RANDOMIZESNAT: 'none' }).randomizeSnat, 'none');
+
+    refused({ VPCWIRE_HOST_NETWORK: 'off' }, /VPCWIRE_HOST_NETWORK="off"/);
+    refused({ VPCWIRE_HOST_NETNS: 'a/b' }, /VPCWIRE_HOST_NETNS="a\/b".*netns name/);
+    refused({ VPCWIRE_HOST_NETNS: '/run/netns/../x' }, /VPCWIRE_HOST_NETNS=.*absolute path/);
+    refused({ VPCWIRE_HOST_NETWORK_CHECK_MS: '50' }, /VPCWIRE_HOST_NETWORK_CHECK_MS="50".*>= 100/);
+    refused({ AWS_VPC_K8S_CNI_EXTERNALSNAT: 'yes' }, /AWS_VPC_K8S_CNI_EXTERNALSNAT="yes"/);
+    refused({ AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: '10.0.0.0/8,10.1.2.3' }, /AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS=.*'10\.1\.2\.3' is not an IPv4 CIDR/);
+    refused({ AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: '10.0.0.0/33' }, /EXCLUDE_SNAT_CIDRS=.*'10\.0\.0\.0\/33'/);
+    refused({ AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: '256.0.0.0/8' }, /EXCLUDE_SNAT_CIDRS=.*'256\.0\.0\.0\/8'/);
+    refused({ AWS_VPC_K8S_CNI_RANDOMIZESNAT: 'fully' }, /AWS_VPC_K8S_CNI_RANDOMIZESNAT="fully".*prng/);
+  });
+
   test('combinations upstream refuses are refused', () => {
     refused({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '0' }, /WARM_PREFIX_TARGET="0".*WARM_IP_TARGET/);
     assert.doesNotThrow(() => parseConfig({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '0', WARM_IP_TARGET: '2' }));
@@ -77,7 +114,7 @@ describe('ipamd configuration (upstream names and defaults)', () => {
 
   test('ipamd exits 2 with the message when started with a bad value', () => {
     const r = spawnSync(process.execPath, [new URL('../../ipamd/main.ts', import.meta.url).pathname], {
-      env: { PATH: process.env.PATH ?? '', WARM_IP_TARGET: 'lots' },
+      env: { PATH: process.env.PATH ?? '', VPCWIRE_HOST_NETWORK: 'false', WARM_IP_TARGET: 'lots' },
       encoding: 'utf8',
     });
     assert.equal(r.status, 2);
