@@ -100,3 +100,38 @@ export interface CallStats {
   totalMs: number;
   maxMs: number;
 }
+
+/** A secondary ENI as host networking needs it (DESIGN.md §2 "Per secondary ENI"). */
+export interface HostEni {
+  readonly eniId: string;
+  readonly mac: string;
+  /** On the default network card; its route table is deviceIndex + 1. */
+  readonly deviceIndex: number;
+  readonly primaryIp: string;
+  readonly subnetCidr: string;
+}
+
+/** What one comparison of the kernel with what it should be found and did. */
+export interface HostCheckReport {
+  /** What should have been there and was added, e.g. `rule from 10.0.1.5/32 lookup 2 priority 32765`. */
+  readonly missing: readonly string[];
+  /** What should not have been there and was removed (stale rules, duplicate jumps, old chains). */
+  readonly removed: readonly string[];
+  /** What could not be repaired this time (e.g. an ENI's link is not there), retried next check. */
+  readonly unrepaired: readonly string[];
+  readonly durationMs: number;
+}
+
+/**
+ * The node's kernel networking as ipamd owns it: per secondary ENI link, address, route table and
+ * rule; node egress SNAT, connmark and the fwmark rule. A narrow port so the reconciler is tested
+ * without root; the kernel implementation lives in host-network/.
+ */
+export interface HostNetworkPort {
+  /** Configures an ENI (waiting, bounded, for its link to appear); idempotent. Rejects if it cannot. */
+  setupEni(eni: HostEni): Promise<void>;
+  /** Removes an ENI's rule and table routes; what is already gone is fine. */
+  teardownEni(eniId: string): Promise<void>;
+  /** Compares the kernel with what it should be and repairs the difference. */
+  check(): Promise<HostCheckReport>;
+}
