@@ -30,10 +30,11 @@ export async function buildPlugin(opts: { outDir?: string; force?: boolean } = {
   mkdirSync(outDir, { recursive: true });
   const exe = join(outDir, 'vpcwire');
   const bundlePath = join(outDir, 'vpcwire.cjs');
+  const stagedBundle = join(outDir, `.vpcwire.${process.pid}.cjs`);
   const { build } = await import('esbuild');
   await build({
     entryPoints: [join(ROOT, 'cni', 'main.ts')],
-    outfile: bundlePath,
+    outfile: stagedBundle,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -42,6 +43,7 @@ export async function buildPlugin(opts: { outDir?: string; force?: boolean } = {
     legalComments: 'none',
     logLevel: 'error',
   });
+  renameSync(stagedBundle, bundlePath);
   const bundle = readFileSync(bundlePath);
   const node = process.execPath;
   const st = statSync(node);
@@ -54,8 +56,9 @@ export async function buildPlugin(opts: { outDir?: string; force?: boolean } = {
   if (!opts.force && existsSync(exe) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) {
     return { path: exe, rebuilt: false, bundleBytes: bundle.length };
   }
-  const blobPath = join(outDir, 'vpcwire.blob');
-  const seaConfig = join(outDir, 'sea-config.json');
+  // Per process: two test runners may build at once; only the final rename is shared.
+  const blobPath = join(outDir, `.vpcwire.${process.pid}.blob`);
+  const seaConfig = join(outDir, `.sea-config.${process.pid}.json`);
   writeFileSync(
     seaConfig,
     JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }),

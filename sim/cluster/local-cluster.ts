@@ -39,6 +39,8 @@ export interface LocalCluster {
   addPod(node: string, pod: PodSpec, opts?: { cniVersion?: string; maxAttempts?: number }): Promise<LocalPod>;
   /** CNI DEL with the cached result, then the pod's netns removed, as a runtime tears a sandbox down. */
   delPod(pod: LocalPod): Promise<PluginRun>;
+  /** Drops a pod a test tore down by hand: its netns is removed if it is still there. */
+  forget(pod: LocalPod): Promise<void>;
   /** CHECK against the cached result. */
   checkPod(pod: LocalPod): Promise<PluginRun>;
   /** Tears down every pod, stops every ipamd and the emulator; reports what it could not remove. */
@@ -131,6 +133,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
         pods.splice(pods.indexOf(p), 1);
       }
       return r;
+    },
+
+    async forget(p) {
+      const i = pods.indexOf(p);
+      if (i >= 0) pods.splice(i, 1);
+      await deleteNetns(p.netns);
     },
 
     checkPod(p) {
