@@ -213,6 +213,20 @@ describe('when ipamd cannot be reached in time', () => {
     await rejects(delNetwork(path, { networkName: 'vpcwire', containerId: 'x', ifName: 'eth0' }), 'UNAVAILABLE', /ECONNREFUSED/);
   });
 
+  test('UNAVAILABLE with EACCES for a caller the 0600 socket refuses (a non-root process)', { skip: process.getuid?.() !== 0 && 'needs root to drop to nobody' }, async () => {
+    const server = await fx.serve(new FakeCore(1));
+    try {
+      const code = `import { checkHealth } from ${JSON.stringify(CLIENT_URL)};
+        checkHealth(process.argv[1]).then(console.log, (e) => console.log(e.code, e.details));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', code, server.socketPath], {
+        uid: 65534, gid: 65534, cwd: '/', env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 10_000,
+      });
+      assert.match(out, /^UNAVAILABLE cannot connect to \/\S+: EACCES \(permission denied/);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('DEADLINE_EXCEEDED against a server that accepts and stays silent; the connection is then closed', async () => {
     const path = join(fx.dir, 'silent.sock');
     const { server, closed } = await silentServer(path);
