@@ -10,12 +10,14 @@ import { Datastore } from './datastore/datastore.ts';
 import type { VethExists } from './datastore/types.ts';
 import { EniManager, type Waits } from './eni-manager.ts';
 import { IpamdError } from './errors.ts';
+import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
+import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
 import { sweepLeakedEnis } from './leak-sweep.ts';
 import { createLogger, type Logger } from './logger.ts';
-import type { Ec2Port, ImdsPort } from './ports.ts';
+import type { Ec2Port, HostNetworkPort, ImdsPort } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
 import { readReleaseNotes, removeReleaseNote } from './release-notes.ts';
-import { vethExistsIn } from './veth.ts';
+import { vethExistsAmong, vethExistsIn } from './veth.ts';
 
 export interface IpamdDeps {
   ec2?: Ec2Port;
@@ -26,6 +28,10 @@ export interface IpamdDeps {
   /** Where host interfaces are listed (sysfs); /sys/class/net by default. */
   netDir?: string;
   waits?: Partial<Waits>;
+  /** Host networking; by default the kernel (VPCWIRE_HOST_NETNS) unless VPCWIRE_HOST_NETWORK=false. */
+  hostNetwork?: HostNetworkPort;
+  /** How long a new ENI's link may take to appear. */
+  linkWait?: Partial<LinkWait>;
   reconcileIntervalMs?: number;
   sweepIntervalMs?: number;
 }
@@ -35,6 +41,7 @@ export interface Ipamd {
   readonly store: Datastore;
   readonly reconciler: Reconciler;
   readonly ec2: Ec2Port;
+  readonly hostNetwork: HostNetworkPort;
   readonly instanceId: string;
   stop(): Promise<void>;
 }
@@ -71,12 +78,34 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   });
   const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs });
 
+  // Every kernel command goes to the node's netns: VPCWIRE_HOST_NETNS when set, else our own.
+  const kernel: KernelCommands = kernelCommands(config.hostNetns);
+  const hostNetwork =
+    deps.hostNetwork ??
+    (config.hostNetwork
+      ? new HostNetwork({
+          commands: kernel,
+          logger,
+          mtu: config.eniMtu,
+          primaryMac: identity.primaryMac,
+          primaryIp: identity.primaryIp,
+          vpcCidrs: primaryEni.vpcCidrs,
+          excludeSnatCidrs: config.excludeSnatCidrs,
+          externalSnat: config.externalSnat,
+          randomizeSnat: config.randomizeSnat,
+          vethPrefix: config.vethPrefix,
+          maxTable: Math.max(instanceType.maxEnis, ...instanceType.networkCards.map((c) => c.maxEnis)),
+          ...(deps.linkWait ? { linkWait: deps.linkWait } : {}),
+        })
+      : disabledHostNetwork);
+
   // Adopt what EC2 says is attached on the default network card (EC2 is the truth).
   const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
   const reconciler = new Reconciler({
     store,
     enis,
     ec2,
+    hostNetwork,
     config,
     instanceType,
     instanceId: identity.instanceId,
@@ -84,11 +113,12 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     logger,
     now,
   });
-  await reconciler.resync({ waitForAttaching: true });
+  await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
+  // Node egress and anything a previous ipamd left half done, before the node can get pods. What
+  // the last check could not repair is reported to the CNI STATUS verb (GetPoolStatus).
+  let hostProblem = (await hostNetwork.check()).unrepaired.join('; ');
   const loaded = await checkpoint.load();
-  const vethExists: VethExists =
-    deps.vethExists ??
-    ((alloc) => vethExistsIn(deps.netDir ?? '/sys/class/net', config.vethPrefix)(alloc.pod));
+  const vethExists: VethExists = deps.vethExists ?? (await defaultVethExists(config, deps.netDir, kernel));
   const report = await store.restore(loaded.state, { vethExists });
   logger.info('checkpoint replayed', { report });
 
@@ -100,7 +130,8 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
   }
 
-  const handlers = coreHandlers({ store, reconciler, config, instanceId: identity.instanceId, vpcCidrs: primaryEni.vpcCidrs });
+  const core = coreHandlers({ store, reconciler, config, instanceId: identity.instanceId, vpcCidrs: primaryEni.vpcCidrs });
+  const handlers = { ...core, poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostProblem }) };
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
   // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.
   await reconciler.settle().catch((e) => logger.warn('initial pool fill incomplete', { error: String(e) }));
@@ -125,19 +156,54 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   sweepTimer.unref();
   void sweep();
 
+  // Repairs drift (a route or rule deleted by hand, a flushed iptables table) every interval.
+  let hostCheck: Promise<unknown> | undefined;
+  const hostTimer = setInterval(() => {
+    if (hostCheck) return; // the previous pass is still running
+    hostCheck = hostNetwork.check().then(
+      (r) => (hostProblem = r.unrepaired.join('; ')),
+      (e) => {
+        hostProblem = `host network check failed: ${String(e)}`;
+        logger.warn('host network check failed', { error: String(e) });
+      },
+    ).finally(() => (hostCheck = undefined));
+  }, config.hostNetworkCheckMs);
+  hostTimer.unref();
+
   return {
     api,
     store,
     reconciler,
     ec2,
+    hostNetwork,
     instanceId: identity.instanceId,
     async stop() {
       clearInterval(sweepTimer);
+      clearInterval(hostTimer);
       api.setServing(false);
       await api.close();
       await reconciler.stop();
+      await hostCheck;
       await store.idle();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },
   };
+}
+
+/**
+ * Whether a pod's host veth still exists, for the checkpoint replay (DESIGN.md §3). A test's
+ * directory of names (VPCWIRE_NET_DIR) wins; with VPCWIRE_HOST_NETNS the node's links are listed
+ * once (`ip -n <ns> -j link show`), not once per allocation; otherwise our own /sys/class/net.
+ */
+async function defaultVethExists(config: Config, netDir: string | undefined, kernel: KernelCommands): Promise<VethExists> {
+  if (netDir !== undefined || config.hostNetns === undefined) {
+    const exists = vethExistsIn(netDir ?? '/sys/class/net', config.vethPrefix);
+    return (alloc) => exists(alloc.pod);
+  }
+  // A failed listing fails each check, which keeps the allocation (restore.ts): leaking an
+  // address until GC is recoverable, handing a live pod's address to another pod is not.
+  const names = await kernel.linkNames().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  if (names instanceof Error) return () => Promise.reject(names);
+  const exists = vethExistsAmong(names, config.vethPrefix);
+  return (alloc) => Promise.resolve(exists(alloc.pod));
 }

@@ -4,12 +4,14 @@ import type { Datastore } from './datastore/datastore.ts';
 import type { EniManager } from './eni-manager.ts';
 import { isIpamdError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import type { Ec2Port, InstanceTypeInfo } from './ports.ts';
+import type { Ec2Port, HostEni, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
 
 export interface ReconcilerOptions {
   store: Datastore;
   enis: EniManager;
   ec2: Ec2Port;
+  /** Host networking of secondary ENIs: done before an ENI's addresses enter the pool (DESIGN.md §2). */
+  hostNetwork: HostNetworkPort;
   config: Config;
   instanceType: InstanceTypeInfo;
   instanceId: string;
@@ -35,6 +37,12 @@ export class Reconciler {
   readonly #limits: InstanceLimits;
   #blockedUntil = 0;
   readonly #quarantine = new Map<string, number>();
+  /**
+   * Attached ENIs kept out of the pool because their host setup failed (eniId -> why). Retried at
+   * each resync; while any is pending no further ENI is created, or a node whose setup fails
+   * would attach ENIs until the instance limit.
+   */
+  readonly #hostPending = new Map<string, string>();
   #running: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #kicked = false;
@@ -139,6 +147,10 @@ export class Reconciler {
     store.setGrowthBlocked(now < this.#blockedUntil);
     const step = planNext(store.snapshot(now), this.#targets, this.#limits);
     if (step.kind === 'none') return step;
+    if (step.kind === 'create-eni' && this.#hostPending.size > 0) {
+      const [eniId, why] = [...this.#hostPending][0]!;
+      return { kind: 'none', reason: `not creating an ENI while ${eniId} waits for host network setup (${why}); ${step.reason}` };
+    }
     this.steps++;
     logger.debug('pool step', { step });
     try {
@@ -166,6 +178,11 @@ export class Reconciler {
       }
       case 'create-eni': {
         const made = await enis.create(step.count);
+        // Host side first (DESIGN.md §2): no pod may get an address routed through a bare link.
+        await this.#setupHost(
+          { eniId: made.eni.id, mac: made.eni.mac, deviceIndex: made.deviceIndex, primaryIp: made.eni.primaryIp, subnetCidr: made.subnetCidr },
+          true,
+        );
         await store.addEni({
           id: made.eni.id,
           deviceIndex: made.deviceIndex,
@@ -200,6 +217,7 @@ export class Reconciler {
       }
       case 'free-eni': {
         if (!(await store.removeEni(step.eniId))) return;
+        await this.#teardownHost(step.eniId);
         await enis.free(step.eniId);
         return;
       }
@@ -238,7 +256,7 @@ export class Reconciler {
    * still list them), free addresses EC2 no longer assigns are dropped, ENIs come and go likewise.
    * Assigned addresses EC2 lost are reported loudly and kept (the pod still uses them).
    */
-  async resync(opts: { waitForAttaching?: boolean } = {}): Promise<void> {
+  async resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
     const { store, ec2, logger } = this.#o;
     const defaultCard = this.#o.instanceType.defaultNetworkCard;
     let all = await ec2.instanceEnis(this.#o.instanceId);
@@ -261,6 +279,12 @@ export class Reconciler {
       const ips = e.secondaryIps.filter((ip) => !this.quarantined(ip));
       const prefixes = e.prefixes.filter((p) => !this.quarantined(p));
       if (!mine) {
+        if (e.attachment!.deviceIndex !== 0) {
+          const host = { eniId: e.id, mac: e.mac, deviceIndex: e.attachment!.deviceIndex, primaryIp: e.primaryIp, subnetCidr: this.#o.subnetCidr };
+          // At start a failure stops ipamd (as upstream): without this ENI in the pool, the
+          // checkpoint replay would drop the allocations of pods running on its addresses.
+          if (!(await this.#setupHost(host, opts.failOnHostSetup ?? false))) continue;
+        }
         await store.addEni({
           id: e.id,
           deviceIndex: e.attachment!.deviceIndex,
@@ -283,10 +307,52 @@ export class Reconciler {
     for (const mine of known.values()) {
       if (mine.isPrimary || inEc2.some((e) => e.id === mine.id)) continue;
       await this.#dropGone(mine.id, mine.secondaryIps, mine.prefixes);
-      await store.removeEni(mine.id).catch((err) =>
-        logger.error('EC2 no longer attaches an ENI whose addresses pods still use', { eniId: mine.id, error: String(err) }),
+      const removed = await store.removeEni(mine.id).then(
+        () => true,
+        (err) => {
+          logger.error('EC2 no longer attaches an ENI whose addresses pods still use', { eniId: mine.id, error: String(err) });
+          return false;
+        },
       );
+      if (removed) await this.#teardownHost(mine.id);
     }
+    for (const eniId of this.#hostPending.keys()) {
+      if (inEc2.some((e) => e.id === eniId)) continue;
+      this.#hostPending.delete(eniId);
+      await this.#teardownHost(eniId);
+    }
+  }
+
+  /** ENIs attached in EC2 but kept out of the pool because their host setup failed. */
+  get hostPending(): ReadonlyMap<string, string> {
+    return this.#hostPending;
+  }
+
+  /**
+   * Sets up an ENI's host side. On failure the ENI stays out of the pool and is retried at the
+   * next resync; `rethrow` passes the error on (the step fails, which schedules that resync).
+   */
+  async #setupHost(eni: HostEni, rethrow: boolean): Promise<boolean> {
+    try {
+      await this.#o.hostNetwork.setupEni(eni);
+      this.#hostPending.delete(eni.eniId);
+      return true;
+    } catch (e) {
+      this.#hostPending.set(eni.eniId, String(e));
+      this.#o.logger.error('host network setup of an ENI failed; its addresses stay out of the pool until a resync sets it up', {
+        eniId: eni.eniId,
+        deviceIndex: eni.deviceIndex,
+        error: String(e),
+      });
+      if (rethrow) throw e;
+      return false;
+    }
+  }
+
+  async #teardownHost(eniId: string): Promise<void> {
+    await this.#o.hostNetwork.teardownEni(eniId).catch((e) =>
+      this.#o.logger.warn('removing an ENI host network failed; the host network check removes what is left', { eniId, error: String(e) }),
+    );
   }
 
   async #dropGone(eniId: string, ips: readonly string[], prefixes: readonly string[]): Promise<void> {

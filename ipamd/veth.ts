@@ -27,3 +27,14 @@ export function vethExistsIn(netDir: string, vethPrefix: string) {
     }
   };
 }
+
+/**
+ * The same check against a set of link names listed once (`ip -n <node netns> -j link show`,
+ * when VPCWIRE_HOST_NETNS puts the node in another netns than ipamd's own /sys/class/net).
+ */
+export function vethExistsAmong(names: ReadonlySet<string>, vethPrefix: string) {
+  return (pod: { namespace: string; name: string }): boolean => {
+    if (!pod.namespace || !pod.name) return true; // cannot tell: keep it rather than free a live address
+    return names.has(hostVethName(vethPrefix, pod.namespace, pod.name));
+  };
+}
