@@ -122,6 +122,13 @@ describe('lean client against the real ipamd server', () => {
     }
   });
 
+  test('a request over one 16 KiB frame arrives whole; one over the initial 64 KiB window is refused unsent', async () => {
+    // ipamd can only name the length if it got every DATA frame of the message.
+    await rejects(addNetwork(s, { ...params('big1'), netns: `/${'n'.repeat(19_999)}` }), 'INVALID_ARGUMENT', /^netns is 20000 characters long/);
+    const err = await rejects(addNetwork(join(fx.dir, 'never-dialled.sock'), { ...params('big2'), netns: `/${'n'.repeat(70_000)}` }), 'RESOURCE_EXHAUSTED');
+    assert.match(err.details, /request message of \d+ bytes exceeds 65530/);
+  });
+
   test('FAILED_PRECONDITION for a client version ipamd does not accept, naming both versions', async () => {
     assert.equal(API_VERSION, IPAMD_API_VERSION, 'the client speaks the API version ipamd serves');
     const err = await rejects(addNetwork(s, params('fp1'), { clientVersion: '2.0.0' }), 'FAILED_PRECONDITION', /2\.0\.0.*1\.0\.0/);

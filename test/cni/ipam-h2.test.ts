@@ -8,6 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addNetwork, getPoolStatus, IpamError } from '../../cni/ipam/client.ts';
+import { unaryCall } from '../../cni/ipam/h2-unary.ts';
 import { encodeHeaderBlock, type HeaderField, HpackDecoder } from '../../cni/ipam/hpack.ts';
 import { huffmanEncode } from '../../cni/ipam/huffman.ts';
 import { AddNetworkRequest, GetPoolStatusReply } from '../../cni/ipam/messages.ts';
@@ -159,6 +160,18 @@ describe('the client against a scripted HTTP/2 server', () => {
       clientVersion: '1.0.0', networkName: 'vpcwire', containerId: 'w1', ifName: 'eth0', netns: '/var/run/netns/w1',
       k8sPodNamespace: '', k8sPodName: 'web', k8sPodUid: '', k8sPodInfraContainerId: '',
     });
+  });
+
+  test('a header block over one frame goes out as HEADERS + CONTINUATION', async () => {
+    let seenPath: string | undefined;
+    script = async (c) => {
+      seenPath = (await c.request()).headers.find(([n]) => n === ':path')?.[1];
+      c.send(...SERVER_PREFACE, frame(HEADERS, END_HEADERS | END_STREAM, 1, firstBlock([...OK_HEADERS, ['grpc-status', '12']])));
+    };
+    const long = `/x.Y/${'M'.repeat(40_000)}`;
+    const r = await unaryCall({ socketPath: path, path: long, message: new Uint8Array(), deadlineMs: 2000, maxReplyBytes: 100 });
+    assert.deepEqual(r, { ok: false, grpcCode: 12, details: '' });
+    assert.equal(seenPath, long);
   });
 
   test('padding, priority fields, CONTINUATION, Huffman literals, PING, SETTINGS and unknown frames mid-reply', async () => {
