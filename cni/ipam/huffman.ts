@@ -34,29 +34,30 @@ export const EOS = 256;
 const MAX_BITS = 30;
 
 /**
- * The canonical code, as the decoder uses it: for each length, the first code of that length, how
- * many codes have it, and where its symbols start in `symbols` (all symbols sorted by length, then
- * by value: the order in which canonical codes are assigned).
+ * The canonical code, as the decoder uses it: for each length, how many codes have it, the first
+ * code of that length, and where its symbols start in `symbols` (all symbols ordered by length,
+ * then by value: the order in which canonical codes are assigned). Built by counting, in two
+ * passes over the lengths, rather than by sorting: this runs once per process, in the interpreter.
  */
-const symbols = Array.from(CODE_LENGTHS.keys()).sort((a, b) => CODE_LENGTHS[a]! - CODE_LENGTHS[b]! || a - b);
-const firstCode = new Int32Array(MAX_BITS + 2);
 const count = new Int32Array(MAX_BITS + 2);
+const firstCode = new Int32Array(MAX_BITS + 2);
 const offset = new Int32Array(MAX_BITS + 2);
-const codes = new Int32Array(257);
+const symbols = new Int32Array(CODE_LENGTHS.length);
+const codes = new Int32Array(CODE_LENGTHS.length);
 {
-  let code = 0;
-  let len = 0;
-  symbols.forEach((sym, i) => {
+  for (const l of CODE_LENGTHS) count[l]!++;
+  for (let l = 1, code = 0, at = 0; l <= MAX_BITS; l++) {
+    code = (code + count[l - 1]!) << 1;
+    firstCode[l] = code;
+    offset[l] = at;
+    at += count[l]!;
+  }
+  const next = offset.slice();
+  for (let sym = 0; sym < CODE_LENGTHS.length; sym++) {
     const l = CODE_LENGTHS[sym]!;
-    if (l !== len) {
-      code <<= l - len;
-      len = l;
-      firstCode[l] = code;
-      offset[l] = i;
-    }
-    codes[sym] = code++;
-    count[l]!++;
-  });
+    codes[sym] = firstCode[l]! + next[l]! - offset[l]!;
+    symbols[next[l]!++] = sym;
+  }
 }
 
 /** The code of one symbol (right-aligned) and its length: for tests and the encoder below. */

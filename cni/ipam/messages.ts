@@ -42,7 +42,10 @@ const V = WireType.Varint;
 
 function codec<T>(fields: { readonly [K in keyof T]-?: Spec<T[K]> }): Codec<T> {
   const table = Object.entries(fields as Record<string, readonly [number, Kind]>);
-  const byNumber = new Map(table.map(([key, [no, kind]]) => [no, { key, kind, wire: kind === 'int32' || kind === 'int64' || kind === 'bool' ? V : S }]));
+  // Built on first decode: a one-shot process decodes one or two of these messages, not all.
+  let byNumber: Map<number, { key: string; kind: Kind; wire: WireType }> | undefined;
+  const lookup = () =>
+    (byNumber ??= new Map(table.map(([key, [no, kind]]) => [no, { key, kind, wire: kind === 'int32' || kind === 'int64' || kind === 'bool' ? V : S }])));
 
   const write = (w: BinaryWriter, m: T): void => {
     const rec = m as Record<string, unknown>;
@@ -78,10 +81,11 @@ function codec<T>(fields: { readonly [K in keyof T]-?: Spec<T[K]> }): Codec<T> {
 
   const decode = (bytes: Uint8Array): T => {
     const m = defaults();
+    const fieldsByNumber = lookup();
     const r = new BinaryReader(bytes);
     while (r.pos < r.len) {
       const [no, wire] = r.tag();
-      const field = byNumber.get(no);
+      const field = fieldsByNumber.get(no);
       if (field === undefined) {
         r.skip(wire, no); // unknown: a newer ipamd's addition
         continue;
