@@ -1,8 +1,8 @@
 // The plugin's hand-written protobuf codecs (cni/ipam/messages.ts) against the encoder ipamd itself
 // uses: @grpc/proto-loader (protobufjs) loading ipamd.proto and health.proto with ipamd's options.
-// For random messages, both ways: our bytes decoded by protobufjs, protobufjs's bytes decoded by
-// ours, must give back the same object. A field added to the .proto and missing here (or numbered
-// differently) fails this. Also: unknown fields are skipped, wrong wire types refused.
+// For random messages shaped by the .proto's own descriptors, both ways: our bytes decoded by
+// protobufjs, protobufjs's bytes decoded by ours, must give back the same object. A field added to
+// the .proto and missing here (or numbered differently) fails this. Also: unknown fields are skipped, wrong wire types refused.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -22,8 +22,10 @@ import {
   VersionedRequest,
 } from '../../cni/ipam/messages.ts';
 
-const ipamDef = loadSync(IPAMD_PROTO_PATH, LOADER_OPTIONS)['vpcwire.ipamd.v1.Ipam'] as unknown as Record<string, MethodDefinition<object, object>>;
-const healthDef = loadSync(HEALTH_PROTO_PATH, LOADER_OPTIONS)['grpc.health.v1.Health'] as unknown as Record<string, MethodDefinition<object, object>>;
+const ipamPkg = loadSync(IPAMD_PROTO_PATH, LOADER_OPTIONS);
+const healthPkg = loadSync(HEALTH_PROTO_PATH, LOADER_OPTIONS);
+const ipamDef = ipamPkg['vpcwire.ipamd.v1.Ipam'] as unknown as Record<string, MethodDefinition<object, object>>;
+const healthDef = healthPkg['grpc.health.v1.Health'] as unknown as Record<string, MethodDefinition<object, object>>;
 
 // ipamd's loader options: snake_case names, int64 as decimal strings, enums as names.
 const INT64 = new Set(['allocated_at_unix_ms']);
@@ -43,10 +45,31 @@ const text = fc.oneof(fc.constant(''), fc.string(), fc.string({ unit: 'grapheme'
 const int32 = fc.oneof(fc.constant(0), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
 const ms = fc.oneof(fc.constant(0), fc.constant(1_700_000_000_123), fc.maxSafeInteger());
 
-const allocation = fc.record({
-  networkName: text, containerId: text, ifName: text, k8sPodNamespace: text, k8sPodName: text, k8sPodUid: text,
-  ipv4Address: text, eniId: text, allocatedAtUnixMs: ms, routeTable: int32,
-});
+interface FieldDescriptor {
+  name: string;
+  label: string;
+  type: string;
+  typeName: string;
+}
+
+/**
+ * Random messages with exactly the fields the .proto declares (camelCase), built from the loader's
+ * own descriptors: a field added to the .proto and not to messages.ts makes the decoders disagree.
+ */
+function arbitraryOf(pkg: Record<string, unknown>, pkgName: string, message: string): fc.Arbitrary<object> {
+  const fields = (pkg[`${pkgName}.${message}`] as { type: { field: FieldDescriptor[] } }).type.field;
+  const scalar: Record<string, fc.Arbitrary<unknown>> = {
+    TYPE_STRING: text, TYPE_INT32: int32, TYPE_INT64: ms, TYPE_BOOL: fc.boolean(), TYPE_ENUM: fc.integer({ min: 0, max: 3 }),
+  };
+  return fc.record(
+    Object.fromEntries(
+      fields.map((f) => {
+        const one = scalar[f.type] ?? arbitraryOf(pkg, pkgName, f.typeName);
+        return [camel(f.name), f.label === 'LABEL_REPEATED' ? fc.array(one, { maxLength: 4 }) : one];
+      }),
+    ),
+  );
+}
 
 interface Case {
   name: string;
@@ -57,57 +80,28 @@ interface Case {
   enumNames?: readonly string[];
 }
 
-const request = (def: MethodDefinition<object, object>) => ({ serialize: def.requestSerialize, deserialize: def.requestDeserialize });
-const reply = (def: MethodDefinition<object, object>) => ({ serialize: def.responseSerialize, deserialize: def.responseDeserialize });
+/** One message of a method: its codec here, its protobufjs codec and random instances. */
+const side = (
+  name: string, codec: unknown, def: MethodDefinition<object, object>, dir: 'request' | 'response', pkg = ipamPkg, pkgName = 'vpcwire.ipamd.v1',
+): Case => ({
+  name,
+  codec: codec as Codec<object>,
+  arb: arbitraryOf(pkg, pkgName, name),
+  serialize: dir === 'request' ? def.requestSerialize : def.responseSerialize,
+  deserialize: dir === 'request' ? def.requestDeserialize : def.responseDeserialize,
+});
 
 const CASES: Case[] = [
-  {
-    name: 'AddNetworkRequest', codec: AddNetworkRequest as Codec<object>, ...request(ipamDef.AddNetwork!),
-    arb: fc.record({
-      clientVersion: text, networkName: text, containerId: text, ifName: text, netns: text,
-      k8sPodNamespace: text, k8sPodName: text, k8sPodUid: text, k8sPodInfraContainerId: text,
-    }),
-  },
-  {
-    name: 'AddNetworkReply', codec: AddNetworkReply as Codec<object>, ...reply(ipamDef.AddNetwork!),
-    arb: fc.record({
-      ipv4Address: text, deviceIndex: int32, routeTable: int32, eniId: text, eniMac: text, subnetCidr: text,
-      subnetGateway: text, vpcCidrs: fc.array(text, { maxLength: 4 }), mtu: int32, vethPrefix: text, prefix: text,
-      existing: fc.boolean(),
-    }),
-  },
-  {
-    name: 'DelNetworkRequest', codec: DelNetworkRequest as Codec<object>, ...request(ipamDef.DelNetwork!),
-    arb: fc.record({ clientVersion: text, networkName: text, containerId: text, ifName: text, reason: text }),
-  },
-  {
-    name: 'DelNetworkReply', codec: DelNetworkReply as Codec<object>, ...reply(ipamDef.DelNetwork!),
-    arb: fc.record({ released: fc.boolean(), ipv4Address: text, deviceIndex: int32, routeTable: int32 }),
-  },
-  {
-    name: 'ListAllocationsRequest', codec: VersionedRequest as Codec<object>, ...request(ipamDef.ListAllocations!),
-    arb: fc.record({ clientVersion: text }),
-  },
-  {
-    name: 'ListAllocationsReply', codec: ListAllocationsReply as Codec<object>, ...reply(ipamDef.ListAllocations!),
-    arb: fc.record({ allocations: fc.array(allocation, { maxLength: 5 }) }),
-  },
-  {
-    name: 'GetPoolStatusRequest', codec: VersionedRequest as Codec<object>, ...request(ipamDef.GetPoolStatus!),
-    arb: fc.record({ clientVersion: text }),
-  },
-  {
-    name: 'GetPoolStatusReply', codec: GetPoolStatusReply as Codec<object>, ...reply(ipamDef.GetPoolStatus!),
-    arb: fc.record({
-      serving: fc.boolean(), freeAddresses: int32, assignedAddresses: int32, canGrow: fc.boolean(), reason: text,
-      hostNetworkProblem: text,
-    }),
-  },
-  { name: 'HealthCheckRequest', codec: HealthCheckRequest as Codec<object>, ...request(healthDef.Check!), arb: fc.record({ service: text }) },
-  {
-    name: 'HealthCheckResponse', codec: HealthCheckResponse as Codec<object>, ...reply(healthDef.Check!),
-    arb: fc.record({ status: fc.integer({ min: 0, max: 3 }) }), enumNames: SERVING_STATUS,
-  },
+  side('AddNetworkRequest', AddNetworkRequest, ipamDef.AddNetwork!, 'request'),
+  side('AddNetworkReply', AddNetworkReply, ipamDef.AddNetwork!, 'response'),
+  side('DelNetworkRequest', DelNetworkRequest, ipamDef.DelNetwork!, 'request'),
+  side('DelNetworkReply', DelNetworkReply, ipamDef.DelNetwork!, 'response'),
+  side('ListAllocationsRequest', VersionedRequest, ipamDef.ListAllocations!, 'request'),
+  side('ListAllocationsReply', ListAllocationsReply, ipamDef.ListAllocations!, 'response'),
+  side('GetPoolStatusRequest', VersionedRequest, ipamDef.GetPoolStatus!, 'request'),
+  side('GetPoolStatusReply', GetPoolStatusReply, ipamDef.GetPoolStatus!, 'response'),
+  side('HealthCheckRequest', HealthCheckRequest, healthDef.Check!, 'request', healthPkg, 'grpc.health.v1'),
+  { ...side('HealthCheckResponse', HealthCheckResponse, healthDef.Check!, 'response', healthPkg, 'grpc.health.v1'), enumNames: SERVING_STATUS },
 ];
 
 describe('messages.ts against protobufjs (ipamd.proto, health.proto, ipamd loader options)', () => {
@@ -127,9 +121,10 @@ describe('messages.ts against protobufjs (ipamd.proto, health.proto, ipamd loade
 
 describe('forward compatibility and malformed input', () => {
   const reply: AddNetworkReply = {
+    ...AddNetworkReply.decode(new Uint8Array()), // every field the .proto declares, at its default
     ipv4Address: '10.0.16.5', deviceIndex: 1, routeTable: 2, eniId: 'eni-0b', eniMac: '02:00:00:00:00:0b',
     subnetCidr: '10.0.16.0/20', subnetGateway: '10.0.16.1', vpcCidrs: ['10.0.0.0/16'], mtu: 9001, vethPrefix: 'eni',
-    prefix: '', existing: true,
+    existing: true,
   };
 
   test('fields of every wire type unknown to this client (a newer ipamd) are skipped', () => {
