@@ -29,7 +29,7 @@ export function ipamPort(conf: NetConf): IpamPort {
         },
         opts,
       ).catch(failure);
-      return { ipv4Address: r.ipv4Address, routeTable: r.routeTable, eniId: r.eniId, mtu: r.mtu, vethPrefix: r.vethPrefix, existing: r.existing };
+      return { ipv4Address: r.ipv4Address, routeTable: r.routeTable, eniId: r.eniId, mtu: r.mtu, vethPrefix: r.vethPrefix, existing: r.existing, hostVethName: r.hostVethName };
     },
     async del(key, reason) {
       const r = await delNetwork(socket, { ...key, reason }, opts).catch(failure);

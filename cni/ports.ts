@@ -20,6 +20,8 @@ export interface AddReply {
   readonly vethPrefix: string;
   /** The triple already held this address before this call (a repeated ADD). */
   readonly existing: boolean;
+  /** The pod's host veth name (ipamd names it; the same name it looks for after a restart). */
+  readonly hostVethName: string;
 }
 
 export interface DelReply {

@@ -13,6 +13,7 @@ import type { Datastore } from './datastore/datastore.ts';
 import { formatIpv4, parseCidr } from './datastore/ipv4.ts';
 import type { Allocation } from './datastore/types.ts';
 import type { Reconciler } from './reconciler.ts';
+import { hostVethFor } from './veth.ts';
 
 /** The subnet's VPC router: its network address + 1 (DESIGN.md §2). */
 function gateway(cidrText: string): string {
@@ -56,6 +57,7 @@ export function coreHandlers(deps: {
         vethPrefix: config.vethPrefix,
         ...(a.prefix ? { prefix: a.prefix } : {}),
         existing,
+        hostVethName: hostVethFor(config.vethPrefix, req.pod, req.key),
       };
     },
     async del(req: DelRequest): Promise<DelResult> {

@@ -4,11 +4,22 @@ import { join } from 'node:path';
 
 /**
  * The host-side veth name of a pod (DESIGN.md §2, as upstream): the prefix plus 11 hex characters
- * of sha1("<namespace>.<podname>"), within Linux's 15-character limit. The CNI plugin computes the
- * same name; it lives here only until the plugin and ipamd share it through the protocol package.
+ * of sha1("<namespace>.<podname>"), within Linux's 15-character limit. ipamd names it and tells the
+ * plugin in the AddNetwork reply, so the one rule lives here and the plugin loads no hashing.
  */
 export function hostVethName(prefix: string, namespace: string, podName: string): string {
   return `${prefix}${createHash('sha1').update(`${namespace}.${podName}`).digest('hex').slice(0, 11)}`;
+}
+
+/** The name for an AddNetwork: by pod when the runtime passed pod arguments, else by container and interface. */
+export function hostVethFor(
+  prefix: string,
+  pod: { namespace?: string | undefined; name?: string | undefined },
+  key: { containerId: string; ifName: string },
+): string {
+  return pod.namespace && pod.name
+    ? hostVethName(prefix, pod.namespace, pod.name)
+    : `${prefix}${createHash('sha1').update(`${key.containerId}.${key.ifName}`).digest('hex').slice(0, 11)}`;
 }
 
 /**

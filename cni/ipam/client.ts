@@ -27,7 +27,7 @@ import {
 export type { AddNetworkReply, Allocation, DelNetworkReply, GetPoolStatusReply } from './messages.ts';
 
 /** The allocation API version this client speaks, sent as client_version (ipamd/api/version.ts). */
-export const API_VERSION = '1.0.0';
+export const API_VERSION = '1.1.0';
 const IPAM = '/vpcwire.ipamd.v1.Ipam/';
 const HEALTH = '/grpc.health.v1.Health/';
 /** ipamd.proto: RESOURCE_EXHAUSTED with this prefix means the warm pool is momentarily empty. */

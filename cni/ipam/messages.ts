@@ -154,6 +154,8 @@ export interface AddNetworkReply {
   prefix: string;
   /** The triple already held this address (a repeated ADD): never release it on a failed wiring. */
   existing: boolean;
+  /** The pod's host veth name, as ipamd names it (API 1.1). */
+  hostVethName: string;
 }
 export const AddNetworkReply = codec<AddNetworkReply>({
   ipv4Address: [1, 'string'],
@@ -168,6 +170,7 @@ export const AddNetworkReply = codec<AddNetworkReply>({
   vethPrefix: [10, 'string'],
   prefix: [11, 'string'],
   existing: [12, 'bool'],
+  hostVethName: [13, 'string'],
 });
 
 export interface DelNetworkRequest {

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import type { NetConf } from '../config.ts';
 import type { CniEnv } from '../env.ts';
 import { CniError, CODE } from '../errors.ts';
-import { hostVethName } from '../host-veth.ts';
 import type { IpamPort, TripleKey } from '../ports.ts';
 import { buildResult } from '../result.ts';
 import { POD_GATEWAY, WireError, wirePod } from '../wire/pod.ts';
@@ -22,7 +21,7 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
     throw fromIpam(e, `no address for ${env.containerId}`, conf.socket);
   });
   phases.mark('ipam');
-  const hostVeth = hostVethName(reply.vethPrefix, env.pod, env.containerId, env.ifName);
+  const hostVeth = reply.hostVethName;
   try {
     const w = await wirePod({
       netnsPath: env.netns,

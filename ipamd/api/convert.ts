@@ -72,6 +72,7 @@ export const addReplyToWire = (r: AddResult): WireAddNetworkReply => ({
   veth_prefix: r.vethPrefix,
   prefix: r.prefix ?? '',
   existing: r.existing ?? false,
+  host_veth_name: r.hostVethName ?? '',
 });
 
 export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
@@ -87,6 +88,7 @@ export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
     mtu: w.mtu,
     vethPrefix: w.veth_prefix,
     existing: w.existing,
+    ...(w.host_veth_name ? { hostVethName: w.host_veth_name } : {}),
   };
   const prefix = orUndefined(w.prefix);
   return prefix === undefined ? base : { ...base, prefix };

@@ -43,6 +43,8 @@ export interface AddResult {
   readonly prefix?: string;
   /** The triple already held this address (a repeated ADD); absent means false. */
   readonly existing?: boolean;
+  /** The pod's host veth name (see ipamd/veth.ts); absent from a core that does not name it. */
+  readonly hostVethName?: string;
 }
 
 export interface DelRequest {

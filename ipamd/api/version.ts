@@ -3,7 +3,7 @@
  * versioning of the protocol in ipamd.proto, not of the vpcwire package: a client built for 1.x
  * talks to any 1.y ipamd; a new major means a breaking change to the messages' meaning.
  */
-export const API_VERSION = '1.0.0';
+export const API_VERSION = '1.1.0';
 
 export interface Version {
   readonly major: number;

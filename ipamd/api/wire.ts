@@ -30,6 +30,7 @@ export interface WireAddNetworkReply {
   veth_prefix: string;
   prefix: string;
   existing: boolean;
+  host_veth_name: string;
 }
 
 export interface WireDelNetworkRequest {

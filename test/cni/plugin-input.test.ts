@@ -8,9 +8,8 @@ import { describe, test } from 'node:test';
 import { parseNetConf } from '../../cni/config.ts';
 import { parseCniArgs, parseEnv, verbOf } from '../../cni/env.ts';
 import { CniError } from '../../cni/errors.ts';
-import { hostVethName } from '../../cni/host-veth.ts';
 import { buildResult, readPrevious, requireForCheck } from '../../cni/result.ts';
-import { hostVethName as ipamdHostVethName } from '../../ipamd/veth.ts';
+import { hostVethFor, hostVethName } from '../../ipamd/veth.ts';
 
 function cniError(fn: () => unknown, code: number, msg: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -138,10 +137,12 @@ describe('results', () => {
     cniError(() => requireForCheck(readPrevious({ ips: [{ address: '10.0.0.1/32' }] }, 'eth0'), 'eth0'), 7, /missing hostVeth, hostMac, containerMac, sandbox/);
   });
 
-  test("the host veth name is the one ipamd looks for after a restart", () => {
+  test('the host veth name ipamd gives the plugin is the one it looks for after a restart', () => {
     const pod = { namespace: 'kube-system', name: 'coredns-7db6d8ff4d-x2x9k' };
-    assert.equal(hostVethName('eni', pod, 'c1', 'eth0'), ipamdHostVethName('eni', pod.namespace, pod.name));
-    assert.match(hostVethName('eni', pod, 'c1', 'eth0'), /^eni[0-9a-f]{11}$/);
-    assert.notEqual(hostVethName('eni', {}, 'c1', 'eth0'), hostVethName('eni', {}, 'c2', 'eth0'), 'without pod args the container decides');
+    const key = { containerId: 'c1', ifName: 'eth0' };
+    assert.equal(hostVethFor('eni', pod, key), hostVethName('eni', pod.namespace, pod.name));
+    // Upstream's rule, pinned: prefix + the first 11 hex digits of sha1("kube-system.coredns-7db6d8ff4d-x2x9k").
+    assert.equal(hostVethFor('eni', pod, key), 'eni3e2638a6d41');
+    assert.notEqual(hostVethFor('eni', {}, key), hostVethFor('eni', {}, { ...key, containerId: 'c2' }), 'without pod args the container decides');
   });
 });

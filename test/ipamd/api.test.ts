@@ -141,10 +141,10 @@ describe('allocation API: calls', () => {
 
   test('FAILED_PRECONDITION for a missing, malformed or other-major client version, naming both versions', async () => {
     for (const [v, re] of [
-      ['', /^client_version \(missing\) is not a semantic version; ipamd serves API 1\.0\.0/],
-      ['banana', /^client_version "banana" is not a semantic version; ipamd serves API 1\.0\.0/],
-      ['2.0.0', /^client_version 2\.0\.0 is incompatible: ipamd serves API 1\.0\.0 and accepts clients 1\.x/],
-      ['0.9.1', /^client_version 0\.9\.1 is incompatible: ipamd serves API 1\.0\.0/],
+      ['', /^client_version \(missing\) is not a semantic version; ipamd serves API 1\.1\.0/],
+      ['banana', /^client_version "banana" is not a semantic version; ipamd serves API 1\.1\.0/],
+      ['2.0.0', /^client_version 2\.0\.0 is incompatible: ipamd serves API 1\.1\.0 and accepts clients 1\.x/],
+      ['0.9.1', /^client_version 0\.9\.1 is incompatible: ipamd serves API 1\.1\.0/],
     ] as const) {
       const c = connectIpam(server.socketPath, { clientVersion: v });
       await rejectsWith(c.addNetwork(pod('ver')), 'FAILED_PRECONDITION', re);
@@ -156,7 +156,11 @@ describe('allocation API: calls', () => {
     assert.ok((await minor.addNetwork(pod('ver'))).ipv4Address, 'a newer minor of the same major is accepted');
     await minor.delNetwork({ key: pod('ver').key, reason: '' });
     minor.close();
-    assert.equal(core.seen.length, 1, 'refused versions never reach the core');
+    const older = connectIpam(server.socketPath, { clientVersion: '1.0.0' });
+    assert.ok((await older.addNetwork(pod('ver'))).ipv4Address, 'an older minor of the same major is accepted (fields are only added)');
+    await older.delNetwork({ key: pod('ver').key, reason: '' });
+    older.close();
+    assert.equal(core.seen.length, 2, 'refused versions never reach the core');
   });
 
   test('INTERNAL for a handler crash, with its message, and the server keeps serving', async () => {

@@ -134,6 +134,7 @@ describe('ipamd pool behaviour against the emulator', () => {
       assert.deepEqual(r.vpcCidrs, ['10.61.0.0/16']);
       assert.equal(r.mtu, 9001);
       assert.equal(r.vethPrefix, 'eni');
+      assert.equal(r.hostVethName, hostVethName('eni', 'default', 'reply-check'), 'ipamd names the host veth');
       const listed = (await p.client.listAllocations()).find((a) => a.key.containerId === 'c-reply-check')!;
       assert.equal(listed.routeTable, r.routeTable, 'ListAllocations carries the same route table (CNI CHECK)');
     });
