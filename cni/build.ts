@@ -61,7 +61,16 @@ export async function buildPlugin(opts: { outDir?: string; force?: boolean } = {
   const seaConfig = join(outDir, `.sea-config.${process.pid}.json`);
   writeFileSync(
     seaConfig,
-    JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }),
+    JSON.stringify({
+      main: bundlePath,
+      output: blobPath,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      useSnapshot: false,
+      // No V8 worker threads: a process that lives for tens of milliseconds never needs a
+      // background compiler or GC helper, and starting four of them costs every pod ~3 ms of CPU.
+      execArgv: ['--v8-pool-size=0'],
+    }),
   );
   execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: 'pipe' }); // throws with its stderr on failure
   const tmp = join(dirname(exe), `.vpcwire.${process.pid}.tmp`);

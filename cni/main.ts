@@ -56,10 +56,11 @@ async function run(): Promise<Outcome> {
     env = parseEnv(verb, process.env);
     conf = parseNetConf(stdin);
     cniVersion = conf.cniVersion;
+    phases.mark('input');
     // Loaded only now (the bundle keeps them as lazily initialised modules): VERSION and errors in
     // the input never pay for the gRPC client, crypto or child processes.
     const ipam = (await import('./ipam-port.ts')).ipamPort(conf);
-    phases.mark('parsed');
+    phases.mark('loaded');
     let out = '';
     switch (verb) {
       case 'ADD':
@@ -113,5 +114,7 @@ void run().then((outcome) => {
       // The log is for people; a full or read-only disk must not fail the pod.
     }
   }
-  process.exitCode = outcome.exitCode;
+  // Nothing is left to do: exit now rather than wait for the loop to drain (stdout to a pipe is
+  // written synchronously on Linux).
+  process.exit(outcome.exitCode);
 });

@@ -9,7 +9,7 @@ import type { CniEnv } from '../env.ts';
 import { CniError, CODE } from '../errors.ts';
 import type { IpamPort, TripleKey } from '../ports.ts';
 import { buildResult } from '../result.ts';
-import { POD_GATEWAY, WireError, wirePod } from '../wire/pod.ts';
+import { POD_GATEWAY } from '../wire/constants.ts';
 import { fromIpam } from './ipam-errors.ts';
 import type { Phases } from './phases.ts';
 
@@ -17,9 +17,17 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
   // Cheap, and it spares ipamd an allocation for a sandbox that is already gone (code 3).
   if (!existsSync(env.netns)) throw new CniError(CODE.UNKNOWN_CONTAINER, `network namespace ${env.netns} does not exist`);
   const key: TripleKey = { networkName: conf.name, containerId: env.containerId, ifName: env.ifName };
-  const reply = await ipam.add(key, env.netns, env.pod).catch((e: unknown) => {
-    throw fromIpam(e, `no address for ${env.containerId}`, conf.socket);
-  });
+  const asked = ipam.add(key, env.netns, env.pod).then(
+    (reply) => ({ reply }),
+    (error: unknown) => ({ error }),
+  );
+  // While ipamd works, load the kernel half (child processes): one loop turn first, so the request
+  // is on the socket before this synchronous work starts.
+  await new Promise((resolve) => setImmediate(resolve));
+  const { WireError, wirePod } = await import('../wire/pod.ts');
+  const answer = await asked;
+  if ('error' in answer) throw fromIpam(answer.error, `no address for ${env.containerId}`, conf.socket);
+  const reply = answer.reply;
   phases.mark('ipam');
   const hostVeth = reply.hostVethName;
   try {

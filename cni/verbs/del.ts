@@ -19,11 +19,15 @@ export async function cmdDel(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
   const key: TripleKey = { networkName: conf.name, containerId: env.containerId, ifName: env.ifName };
   const prev = readPrevious(conf.prevResult, env.ifName);
   const netns = env.netns || prev.sandbox;
-  const [kernel, released] = await Promise.allSettled([
-    netns ? removePodInterface(netns, env.ifName) : Promise.resolve(),
-    ipam.del(key, 'cni-del'),
-  ]);
-  phases.mark('ipam+link');
+  // ipamd first: once the request is on the socket (one loop turn), the kernel's part runs while
+  // ipamd answers (the `ip` run is synchronous, see wire/ip-batch.ts).
+  const asked = ipam.del(key, 'cni-del');
+  asked.catch(() => undefined); // settled below; never an unhandled rejection meanwhile
+  await new Promise((resolve) => setImmediate(resolve));
+  const kernel = await Promise.allSettled([netns ? removePodInterface(netns, env.ifName) : Promise.resolve()]).then((r) => r[0]!);
+  phases.mark('link');
+  const [released] = await Promise.allSettled([asked]);
+  phases.mark('ipam');
   let ruleIp: string | undefined;
   if (released.status === 'fulfilled') {
     // Only an address ipamd just took back from this container: after a repeated DEL the one in

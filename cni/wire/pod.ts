@@ -4,10 +4,9 @@
  * then the node side and the pod side are configured at once, one `ip` batch each. Any failure
  * undoes what was done, so the caller only has to release the address.
  */
-import { randomFillSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { IFNAME, IPV4, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
-import { ipBatch, isGone } from './ip-batch.ts';
+import { ipBatch, ipBin, isGone, netnsName } from './ip-batch.ts';
 
 export { POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD };
 
@@ -37,11 +36,15 @@ export class WireError extends Error {
   }
 }
 
-/** A random locally administered unicast MAC (the host end's is the pod's gateway MAC). */
+/**
+ * A random locally administered unicast MAC (the host end's is the pod's gateway MAC). V8 seeds
+ * Math.random from the OS per process; a MAC needs uniqueness, not secrecy, and node:crypto would
+ * cost the plugin several milliseconds of start-up on every pod.
+ */
 export function randomMac(): string {
-  const b = randomFillSync(Buffer.alloc(6));
+  const b = Array.from({ length: 6 }, () => Math.floor(Math.random() * 256));
   b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 
@@ -61,10 +64,8 @@ function checkNetnsPath(p: string): void {
   if (!p.startsWith('/') || /\s/.test(p)) throw invalid('netns path', p);
 }
 
-/** The pod's policy rules (DESIGN.md §2), cleared first: a leaked pod with this address may have left some. */
+/** The pod's policy rules (DESIGN.md §2). */
 const ruleLines = (ip: string, table: number): string[] => [
-  `rule del to ${ip}/32 prio ${PRIO_TO_POD}`,
-  `rule del from ${ip}/32 prio ${PRIO_FROM_POD}`,
   `rule add to ${ip}/32 lookup main prio ${PRIO_TO_POD}`,
   ...(table > 0 ? [`rule add from ${ip}/32 lookup ${table} prio ${PRIO_FROM_POD}`] : []),
 ];
@@ -73,57 +74,101 @@ export async function wirePod(w: PodWiring): Promise<WiredPod> {
   checkWiring(w);
   if (!existsSync(w.netnsPath)) throw new WireError('NETNS_NOT_FOUND', `network namespace ${w.netnsPath} does not exist`);
   const wired: WiredPod = { ...w, hostMac: randomMac(), containerMac: randomMac() };
-  await addVeth(wired, true);
-  // Both ends exist now; each side is one batch, and neither depends on the other (the pod's
-  // neighbour entry uses the host MAC chosen above), so they run at once.
-  const [host, pod] = await Promise.allSettled([
-    ipBatch([`link set ${w.hostVeth} up`, `route replace ${w.podIp}/32 dev ${w.hostVeth} scope link`, ...ruleLines(w.podIp, w.routeTable)], {
-      force: true,
-    }).then((r) => {
-      for (const [line, msg] of r.failed) {
-        if (!(line === 3 || line === 4) || !isGone(msg)) throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${msg}`);
-      }
-    }),
-    ipBatch(
-      [
-        'link set lo up',
-        `link set ${w.ifName} up`,
-        `addr add ${w.podIp}/32 dev ${w.ifName}`,
-        `route add ${POD_GATEWAY} dev ${w.ifName} scope link`,
-        `route add default via ${POD_GATEWAY} dev ${w.ifName}`,
-        `neigh replace ${POD_GATEWAY} lladdr ${wired.hostMac} dev ${w.ifName} nud permanent`,
-      ],
-      { netns: w.netnsPath },
-    ),
-  ]);
-  const failed = [host, pod].find((r) => r.status === 'rejected');
-  if (failed) {
+  // Starting a process costs more than the kernel work, so as few as possible: the node side
+  // creates the pair with its container end already in the pod netns, then configures the pod side
+  // through `ip netns exec` from the same batch (a named netns, as runtimes make them); otherwise a
+  // second `ip` in the pod netns.
+  const inPod = podLines(wired);
+  const done = await nodeSide(wired, inPod, true);
+  if (done) return wired;
+  try {
+    await ipBatch(inPod, { netns: w.netnsPath });
+  } catch (err) {
     // We created this veth moments ago, so removing it by name is safe; the first error is the one to report.
-    await Promise.allSettled([deleteLink(w.hostVeth), removePodRules(w.podIp)]);
-    const err = failed.reason as Error;
-    if (err instanceof WireError) throw err;
-    throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${err.message}`, { cause: err });
+    await undo(wired);
+    throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${(err as Error).message}`, { cause: err });
   }
   return wired;
 }
 
+/** The pod side (DESIGN.md §2): lo and the interface up, the /32, the link-local gateway, its permanent neighbour. */
+const podLines = (w: WiredPod): string[] => [
+  'link set lo up',
+  `link set ${w.ifName} up`,
+  `addr add ${w.podIp}/32 dev ${w.ifName}`,
+  `route add ${POD_GATEWAY} dev ${w.ifName} scope link`,
+  `route add default via ${POD_GATEWAY} dev ${w.ifName}`,
+  `neigh replace ${POD_GATEWAY} lladdr ${w.hostMac} dev ${w.ifName} nud permanent`,
+];
+
+function tempBatchFile(): { dir: string; path: string } {
+  const dir = mkdtempSync(`${process.env.TMPDIR || '/tmp'}/vpcwire-`);
+  return { dir, path: `${dir}/pod.batch` };
+}
+
+const undo = (w: WiredPod): Promise<unknown> => Promise.allSettled([deleteLink(w.hostVeth), removePodRules(w.podIp)]);
+
 /**
- * Creates the veth pair. "File exists" is ambiguous: the spec's case (CNI_IFNAME already in the
- * pod netns) is an error; a host veth left by an earlier sandbox of the same pod is removed and
- * the pair created again, as upstream does.
+ * The node side in one batch: the veth pair (its container end created in the pod netns), the
+ * host end up, the /32 route to the pod and its rules, and, for a named pod netns, the pod side as
+ * a nested batch (`netns exec NAME ip -batch FILE`: Node's stdio pipes are socketpairs, which a
+ * child cannot reopen through /dev/fd, so the nested batch is a file in a private temp dir). ip stops at the first failing line, so nothing runs after a failed
+ * creation (the rules of a pod that owns this address stay intact). Rules a leaked pod left for
+ * this address make `rule add` fail: they are cleared and added again. True when the pod side was
+ * done here too.
  */
-async function addVeth(w: WiredPod, retry: boolean): Promise<void> {
-  const line =
+async function nodeSide(w: WiredPod, inPod: readonly string[], retry: boolean): Promise<boolean> {
+  const rules = ruleLines(w.podIp, w.routeTable);
+  const name = netnsName(w.netnsPath);
+  // 0700 and a random name: root runs what the file says, so nobody else may write or guess it.
+  const file = name ? tempBatchFile() : undefined;
+  const lines = [
     `link add ${w.hostVeth} address ${w.hostMac} mtu ${w.mtu} type veth` +
-    ` peer name ${w.ifName} address ${w.containerMac} mtu ${w.mtu} netns ${w.netnsPath}`;
+      ` peer name ${w.ifName} address ${w.containerMac} mtu ${w.mtu} netns ${w.netnsPath}`,
+    `link set ${w.hostVeth} up`,
+    `route replace ${w.podIp}/32 dev ${w.hostVeth} scope link`,
+    ...rules,
+    ...(name && file ? [`netns exec ${name} ${ipBin()} -batch ${file.path}`] : []),
+  ];
+  let r;
   try {
-    await ipBatch([line]);
-    return;
-  } catch (err) {
-    if (!/File exists/.test((err as Error).message)) {
-      throw new WireError('KERNEL', `creating veth ${w.hostVeth}/${w.ifName}: ${(err as Error).message}`, { cause: err });
-    }
+    if (file) writeFileSync(file.path, `${inPod.join('\n')}\n`, { mode: 0o600 });
+    r = await ipBatch(lines, { report: true });
+  } catch (e) {
+    throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    if (file) rmSync(file.dir, { recursive: true, force: true });
   }
+  const [failedLine, msg] = [...r.failed][0] ?? [];
+  if (failedLine === undefined) return name !== undefined;
+  if (failedLine === 1) {
+    if (!/File exists/.test(msg!)) throw new WireError('KERNEL', `creating veth ${w.hostVeth}/${w.ifName}: ${msg}`);
+    await replaceStaleHostVeth(w, retry);
+    return nodeSide(w, inPod, false);
+  }
+  try {
+    if (name && failedLine === lines.length) {
+      // The nested batch names its own failing line: "<kernel's answer>; Command failed FILE:N".
+      const m = /^(.*?);? ?Command failed \S+:(\d+)/.exec(msg!);
+      const what = m ? `"${inPod[Number(m[2]) - 1]}": ${m[1]}` : msg;
+      throw new Error(`pod side in ${w.netnsPath}: ${what}`);
+    }
+    if (failedLine <= 3 || !/File exists/.test(msg!)) throw new Error(`"${lines[failedLine - 1]}": ${msg}`);
+    await removePodRules(w.podIp);
+    await ipBatch(rules);
+    return false; // the pod side has not run yet
+  } catch (e) {
+    await undo(w);
+    throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * "File exists" on creating the pair is ambiguous: the spec's case (CNI_IFNAME already in the pod
+ * netns) is an error; a host veth left by an earlier sandbox of the same pod is removed so the
+ * pair can be created again, as upstream does.
+ */
+async function replaceStaleHostVeth(w: WiredPod, retry: boolean): Promise<void> {
   const inPod = await ipBatch([`link show dev ${w.ifName}`], { netns: w.netnsPath, force: true });
   if (inPod.failed.size === 0) {
     throw new WireError('IFNAME_EXISTS', `interface ${w.ifName} already exists in ${w.netnsPath}`);
@@ -132,7 +177,6 @@ async function addVeth(w: WiredPod, retry: boolean): Promise<void> {
   await deleteLink(w.hostVeth).catch((e: Error) => {
     throw new WireError('HOST_VETH_EXISTS', `removing stale ${w.hostVeth}: ${e.message}`);
   });
-  await addVeth(w, false);
 }
 
 async function deleteLink(name: string, netns?: string): Promise<void> {

@@ -89,6 +89,7 @@ describe('vpcwire CNI plugin failures', { skip: await kernelTestsSkipReason() },
     const repeat = await add(owner.netns, owner.containerId, 'owner');
     assert.equal(repeat.json?.code, 102);
     assert.ok((await c.node('node').client.listAllocations()).some((a) => a.key.containerId === owner.containerId));
+    assert.equal((await c.checkPod(owner)).exitCode, 0, "the owner's links, routes and rules are untouched");
     assert.ok(await reaches(owner.netns, c.node('node').primaryIp));
     assert.equal((await c.delPod(owner)).exitCode, 0);
   });

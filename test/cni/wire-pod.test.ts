@@ -126,6 +126,16 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     assert.deepEqual(await ok<string[]>(inNode('check', w)), []);
   });
 
+  test('rules a leaked pod left for the same address are replaced, not duplicated', async () => {
+    const leak = await podNetns('leak');
+    await ok(inNode('wire', { netnsPath: leak, ifName: 'eth0', hostVeth: `eni${id}p`, podIp: '10.0.3.26', mtu: 9001, routeTable: 0 }));
+    await deleteNetns(leak.split('/').pop()!); // the veth goes with it; its rules stay behind
+    const fresh = await podNetns('fresh');
+    const w = await ok<WiredPod>(inNode('wire', { netnsPath: fresh, ifName: 'eth0', hostVeth: `eni${id}q`, podIp: '10.0.3.26', mtu: 9001, routeTable: 6 }));
+    assert.deepEqual(await ok<string[]>(inNode('check', w)), []);
+    assert.deepEqual((await rulesFor('10.0.3.26')).map((r) => [r.priority, r.table]).sort(), [[1536, '6'], [512, 'main']]);
+  });
+
   test('a failure half-way is undone: no veth, route or rule remains', async () => {
     const g = await podNetns('g');
     await ip(['route', 'add', 'blackhole', 'default'], g.split('/').pop()!); // the pod side's default route now collides
@@ -173,6 +183,22 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     await ok(inNode('gc', { podIp: '10.0.3.24', vethPrefix: 'eni' })); // again: nothing left to do
     await ok(inNode('gc', { podIp: '10.0.3.25', vethPrefix: 'xyz' })); // another prefix: not ours to delete
     assert.ok((await hostLinks()).includes(kept.hostVeth));
+  });
+
+  test('a netns the runtime names by /proc path (not under /run/netns) is wired too', async () => {
+    const holder = await podNetns('byproc');
+    const sleeper = spawn('ip', ['netns', 'exec', holder.split('/').pop()!, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      // `ip netns exec` runs sleep as a child of ip: find it by the netns it is in.
+      const { execFileSync } = await import('node:child_process');
+      const pid = execFileSync('ip', ['netns', 'pids', holder.split('/').pop()!]).toString().trim().split('\n')[0];
+      const w = await ok<WiredPod>(inNode('wire', { netnsPath: `/proc/${pid}/ns/net`, ifName: 'eth0', hostVeth: `eni${id}r`, podIp: '10.0.3.27', mtu: 9001, routeTable: 0 }));
+      assert.deepEqual(await ok<string[]>(inNode('check', w)), []);
+      assert.ok(await reaches(holder.split('/').pop()!, NODE_IP));
+    } finally {
+      sleeper.kill();
+    }
   });
 
   test('bad input is refused before anything reaches ip', async () => {
