@@ -1,14 +1,22 @@
 /**
  * `npm run bench`: benchmarks reported as figures and ratios, written to bench-results/. Timings
  * never gate the test suite (DEVELOPERS.md); they are read and compared across runs.
+ * `npm run bench -- cni` (or sim, ipamd) runs only the named sections.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchCniSection } from './cni-report.ts';
 import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
 import { fmt } from './stats.ts';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
 const out: Record<string, unknown> = { node: process.version, at: new Date().toISOString() };
+const wanted = new Set(process.argv.slice(2));
+const run = (section: string) => wanted.size === 0 || wanted.has(section);
+mkdirSync('bench-results', { recursive: true });
+
+if (run('cni')) out.cni = await benchCniSection('bench-results');
+if (run('sim')) {
 
 const sim = await benchAssignRoundTrip(iterations);
 out.sim = sim;
@@ -19,8 +27,10 @@ const lines = [
   `  plain HTTP round trip to the same process: median ${fmt(sim.httpFloor.median)} -> SDK call is ${sim.ratioToHttpFloor.toFixed(1)}x the floor`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
+}
 
 // ipamd as a real process on a unix socket against the emulator (issue 3).
+if (run('ipamd')) {
 const ipamd = await benchIpamd({ calls: Number(process.env.BENCH_IPAMD_CALLS ?? 2000) });
 out.ipamd = ipamd;
 const kib = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
@@ -56,7 +66,7 @@ const first = ipamd.ec2Calls[0];
 if (first) ipamdLines.push(`    minimum: ${first.minimum.formula}`);
 ipamdLines.push(`  (section wall time: ${Object.entries(ipamd.seconds).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
 process.stdout.write(`${ipamdLines.join('\n')}\n`);
+}
 
-mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/bench.json', `${JSON.stringify(out, null, 2)}\n`);
 process.stdout.write('wrote bench-results/bench.json\n');
