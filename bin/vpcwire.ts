@@ -5,6 +5,7 @@
 const USAGE = `usage: vpcwire <command> [options]
 
 commands:
+  demo           the local demo: emulator + kernel data plane, two nodes running ipamd, pods wired by the CNI plugin
   sim            start the local VPC emulator (EC2, STS, IMDS, admin) and print its endpoints
   sim cleanup    delete network namespaces left behind by emulator runs (root)
   status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
@@ -13,6 +14,7 @@ commands:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'demo') return (await import('../sim/cluster/demo.ts')).runDemoCommand(rest);
   if (command === 'sim') return (await import('../sim/cli.ts')).runSimCommand(rest);
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {

@@ -28,6 +28,8 @@ export interface LocalPod extends PodSpec {
   readonly result: Record<string, unknown>;
   /** How many ADDs it took (CNI 11, "try again later", is retried as kubelet does). */
   readonly attempts: number;
+  /** Wall time of the successful ADD (exec to exit). */
+  readonly addMs: number;
 }
 
 export interface LocalCluster {
@@ -105,6 +107,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
             hostVeth: ifaces.find((i) => !i.sandbox)!.name,
             result: r.json,
             attempts: attempt,
+            addMs: r.ms,
           };
           pods.push(p);
           return p;

@@ -104,7 +104,8 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
     stderr: () => stderr,
     async startIpamd(extraEnv = {}) {
       stderr = '';
-      const c = spawn(process.execPath, [IPAMD_MAIN], { env: { ...baseEnv, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Its own process group: a Ctrl-C at the terminal reaches the demo, which stops ipamd in order.
+      const c = spawn(process.execPath, [IPAMD_MAIN], { env: { ...baseEnv, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
       child = c;
       c.stderr!.on('data', (d) => (stderr += d));
       client?.close();
