@@ -1,8 +1,18 @@
-# One image for ipamd, the CNI plugin and its installer (DESIGN.md §1). Node 24 runs the
-# TypeScript sources directly (type stripping), so there is no build stage. The CNI plugin and its
-# installer come with their issue; today the image runs ipamd (default) or the emulator CLI.
-# Not built in this workplace: it has no Docker engine.
+# One image for ipamd, the CNI plugin and its installer (DESIGN.md §1). Node 24 runs ipamd's
+# TypeScript sources directly (type stripping); the CNI plugin is built into one self-contained
+# executable (cni/build.ts: esbuild bundle in a Node single executable application), because it runs
+# on the host, which has no Node. ipamd's installer copies it to the host's CNI bin dir and writes
+# the conflist once ipamd serves. Not built in this workplace: it has no Docker engine.
+FROM node:24-bookworm-slim AS plugin
+WORKDIR /opt/vpcwire
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY cni ./cni
+RUN node cni/build.ts
+
 FROM node:24-bookworm-slim
+# ip and iptables-restore: ipamd sets up each secondary ENI's routes and rules and the node's SNAT.
+RUN apt-get update && apt-get install -y --no-install-recommends iproute2 iptables && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/vpcwire
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
@@ -11,5 +21,8 @@ COPY ipamd ./ipamd
 COPY warm-pool ./warm-pool
 COPY sim ./sim
 COPY data ./data
+COPY --from=plugin /opt/vpcwire/build/cni/vpcwire ./build/cni/vpcwire
+# The DaemonSet mounts the host's /opt/cni/bin and /etc/cni/net.d at these paths.
+ENV VPCWIRE_INSTALL_CNI=true
 ENTRYPOINT ["node"]
 CMD ["ipamd/main.ts"]
