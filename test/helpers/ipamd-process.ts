@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
+import { socketAccepts } from '../../sim/cluster/local-node.ts';
 import type { Emulator } from '../../sim/emulator.ts';
 
 const MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
@@ -112,14 +112,3 @@ export async function startIpamdProcess(
   return p;
 }
 
-/** Whether something accepts connections on the unix socket now (false: absent, stale or refused). */
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}

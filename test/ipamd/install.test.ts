@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { connectIpam } from '../../ipamd/api/client.ts';
+import { socketAccepts } from '../../sim/cluster/local-node.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
 
@@ -53,16 +53,6 @@ function installDirs(t: { after: (fn: () => void) => void }) {
   };
 }
 
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** ipamd's JSON log lines' messages, in order. */
 const logMessages = (file: string): string[] =>
