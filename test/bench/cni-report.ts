@@ -61,39 +61,53 @@ export async function benchCniSection(dir: string): Promise<CniBenchResult | { s
   return r;
 }
 
-/** A small SVG bar chart of the three comparisons (ms, lower is better), with node -e 0 as a reference line. */
+/**
+ * A small SVG chart: one panel per comparison (ADD, DEL, concurrent ADDs), each on its own scale
+ * so the single-pod bars stay readable, with the Node start-up floor drawn in each panel.
+ */
 export function cniChart(r: CniBenchResult): string {
   const groups = [
-    { label: 'ADD, one pod (median)', v: r.vpcwire.add.median, p: r.ptp.add.median },
-    { label: 'DEL, one pod (median)', v: r.vpcwire.del.median, p: r.ptp.del.median },
-    { label: `${r.concurrent} concurrent ADDs (total)`, v: r.vpcwire.concurrentAddTotal.median, p: r.ptp.concurrentAddTotal.median },
-  ];
-  const W = 640;
-  const rowH = 64;
-  const left = 190;
-  const H = 40 + groups.length * rowH + 30;
-  const max = Math.max(...groups.flatMap((g) => [g.v, g.p])) * 1.15;
-  const x = (ms: number) => left + (ms / max) * (W - left - 20);
-  const bar = (y: number, ms: number, color: string, name: string) =>
-    `<rect x="${left}" y="${y}" width="${(x(ms) - left).toFixed(1)}" height="18" fill="${color}"/>` +
-    `<text x="${(x(ms) + 4).toFixed(1)}" y="${y + 14}" font-size="12">${name} ${ms.toFixed(1)} ms</text>`;
+    { label: 'ADD, one pod (median)', bars: [['ptp + host-local', r.ptp.add.median], ['vpcwire', r.vpcwire.add.median], ['node -e 0', r.context.nodeBare.median]] },
+    { label: 'DEL, one pod (median)', bars: [['ptp + host-local', r.ptp.del.median], ['vpcwire', r.vpcwire.del.median], ['node -e 0', r.context.nodeBare.median]] },
+    {
+      label: `${r.concurrent} ADDs at once (total)`,
+      bars: [
+        ['ptp + host-local', r.ptp.concurrentAddTotal.median],
+        ['vpcwire', r.vpcwire.concurrentAddTotal.median],
+        [`${r.concurrent} bare plugin starts`, r.context.concurrentVersionTotal.median],
+      ],
+    },
+  ] as const;
+  const colors = ['#9aa5b1', '#2b6cb0', '#e2a03f'];
+  const W = 700;
+  const left = 200;
+  const barH = 16;
+  const rowH = 3 * (barH + 4) + 26;
+  const H = 40 + groups.length * rowH;
   const rows = groups
     .map((g, i) => {
-      const y = 40 + i * rowH;
-      return (
-        `<text x="10" y="${y + 24}" font-size="13">${g.label}</text>` +
-        bar(y + 2, g.p, '#9aa5b1', 'ptp + host-local') +
-        bar(y + 24, g.v, '#2b6cb0', `vpcwire (${(g.v / g.p).toFixed(2)}x)`)
-      );
+      const y0 = 40 + i * rowH;
+      const max = Math.max(...g.bars.map((b) => b[1])) * 1.45;
+      const base = g.bars[0][1];
+      const bars = g.bars
+        .map(([name, ms], j) => {
+          const y = y0 + 18 + j * (barH + 4);
+          const w = (ms / max) * (W - left - 20);
+          const ratio = j === 1 ? ` (${(ms / base).toFixed(2)}x)` : '';
+          return (
+            `<text x="${left - 6}" y="${y + 12}" font-size="12" text-anchor="end">${name}</text>` +
+            `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${colors[j]}"/>` +
+            `<text x="${(left + w + 4).toFixed(1)}" y="${y + 12}" font-size="12">${ms.toFixed(1)} ms${ratio}</text>`
+          );
+        })
+        .join('');
+      return `<text x="10" y="${y0 + 10}" font-size="13" font-weight="bold">${g.label}</text>${bars}`;
     })
     .join('\n');
-  const nx = x(r.context.nodeBare.median);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
-<text x="10" y="22" font-size="15" font-weight="bold">CNI plugin wall time on this machine (${r.machine.cpus} CPUs), lower is better</text>
+<rect width="${W}" height="${H}" fill="white"/>
+<text x="10" y="22" font-size="15" font-weight="bold">vpcwire CNI plugin vs ptp + host-local, wall time on ${r.machine.cpus} CPUs (lower is better)</text>
 ${rows}
-<line x1="${nx.toFixed(1)}" y1="34" x2="${nx.toFixed(1)}" y2="${H - 24}" stroke="#c53030" stroke-dasharray="4 3"/>
-<text x="${(nx + 4).toFixed(1)}" y="${H - 10}" font-size="11" fill="#c53030">node -e 0: ${r.context.nodeBare.median.toFixed(1)} ms</text>
 </svg>
 `;
 }
-
