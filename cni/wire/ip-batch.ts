@@ -6,7 +6,7 @@
  * else through `nsenter --net=<path>`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 /** Runtimes exec plugins with a sparse PATH; look where Debian and the EKS AMI keep these. */
@@ -38,15 +38,33 @@ export class IpBatchError extends Error {
   }
 }
 
-const RUN_NETNS = new Set(['/run/netns', '/var/run/netns']);
+const RUN_NETNS = '/run/netns';
+const named = new Map<string, boolean>();
 
-/** The name `ip netns` knows a namespace by, when `path` is a named one (/run/netns/NAME). */
-export const netnsName = (path: string): string | undefined => (RUN_NETNS.has(dirname(path)) ? basename(path) : undefined);
+/**
+ * The name `ip netns` knows a namespace by, when `path` is a named one: in iproute2's /run/netns,
+ * directly or through a link such as Debian's /var/run -> /run (containerd names sandboxes
+ * /var/run/netns/cni-...). Anything else (a /proc path, another mount) goes through nsenter.
+ */
+export function netnsName(path: string): string | undefined {
+  const dir = dirname(path);
+  let ok = named.get(dir);
+  if (ok === undefined) {
+    try {
+      ok = dir === RUN_NETNS || realpathSync(dir) === RUN_NETNS;
+    } catch {
+      ok = false;
+    }
+    named.set(dir, ok);
+  }
+  return ok ? basename(path) : undefined;
+}
 
 /** argv for running `ip` in the netns at `path` (undefined: the plugin's own netns). */
 function argvFor(path: string | undefined, ipArgs: string[]): [string, string[]] {
   if (path === undefined) return [ipBin(), ipArgs];
-  if (RUN_NETNS.has(dirname(path))) return [ipBin(), ['-n', basename(path), ...ipArgs]];
+  const name = netnsName(path);
+  if (name) return [ipBin(), ['-n', name, ...ipArgs]];
   return [nsenterBin(), [`--net=${path}`, ipBin(), ...ipArgs]];
 }
 

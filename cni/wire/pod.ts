@@ -101,9 +101,13 @@ const podLines = (w: WiredPod): string[] => [
   `neigh replace ${POD_GATEWAY} lladdr ${w.hostMac} dev ${w.ifName} nud permanent`,
 ];
 
-function tempBatchFile(): { dir: string; path: string } {
-  const dir = mkdtempSync(`${process.env.TMPDIR || '/tmp'}/vpcwire-`);
-  return { dir, path: `${dir}/pod.batch` };
+function tempBatchFile(): { dir: string; path: string } | undefined {
+  try {
+    const dir = mkdtempSync(`${process.env.TMPDIR || '/tmp'}/vpcwire-`);
+    return { dir, path: `${dir}/pod.batch` };
+  } catch {
+    return undefined;
+  }
 }
 
 const undo = (w: WiredPod): Promise<unknown> => Promise.allSettled([deleteLink(w.hostVeth), removePodRules(w.podIp)]);
@@ -119,9 +123,10 @@ const undo = (w: WiredPod): Promise<unknown> => Promise.allSettled([deleteLink(w
  */
 async function nodeSide(w: WiredPod, inPod: readonly string[], retry: boolean): Promise<boolean> {
   const rules = ruleLines(w.podIp, w.routeTable);
-  const name = netnsName(w.netnsPath);
   // 0700 and a random name: root runs what the file says, so nobody else may write or guess it.
-  const file = name ? tempBatchFile() : undefined;
+  // No temp dir (a full or read-only /tmp): the pod side runs as a second `ip` instead.
+  const file = netnsName(w.netnsPath) ? tempBatchFile() : undefined;
+  const name = file ? netnsName(w.netnsPath) : undefined;
   const lines = [
     `link add ${w.hostVeth} address ${w.hostMac} mtu ${w.mtu} type veth` +
       ` peer name ${w.ifName} address ${w.containerMac} mtu ${w.mtu} netns ${w.netnsPath}`,
