@@ -61,10 +61,10 @@ async function run(): Promise<Outcome> {
     // the input never pay for the gRPC client, crypto or child processes.
     const ipam = (await import('./ipam-port.ts')).ipamPort(conf);
     phases.mark('loaded');
-    let out = '';
+    let result: Record<string, unknown> | undefined;
     switch (verb) {
       case 'ADD':
-        out = JSON.stringify(await (await import('./verbs/add.ts')).cmdAdd(env, conf, ipam, phases));
+        result = await (await import('./verbs/add.ts')).cmdAdd(env, conf, ipam, phases);
         break;
       case 'DEL':
         await (await import('./verbs/del.ts')).cmdDel(env, conf, ipam, phases);
@@ -79,14 +79,14 @@ async function run(): Promise<Outcome> {
         await (await import('./verbs/status.ts')).cmdStatus(conf, ipam);
         break;
     }
-    return { stdout: out, exitCode: 0, log: logLine(verb, env, phases, out) };
+    return { stdout: result ? JSON.stringify(result) : '', exitCode: 0, log: logLine(verb, env, phases, result) };
   } catch (e) {
     const err =
       e instanceof CniError ? e : new CniError(CODE.IO_FAILURE, `internal error: ${(e as Error)?.message ?? String(e)}`, (e as Error)?.stack ?? '');
-    return { stdout: JSON.stringify(err.toJSON(cniVersion)), exitCode: 1, log: logLine(verb, env, phases, '', err) };
+    return { stdout: JSON.stringify(err.toJSON(cniVersion)), exitCode: 1, log: logLine(verb, env, phases, undefined, err) };
   }
 
-  function logLine(v: Verb | undefined, e: CniEnv | undefined, p: Phases, result: string, err?: CniError): Record<string, unknown> {
+  function logLine(v: Verb | undefined, e: CniEnv | undefined, p: Phases, result: Record<string, unknown> | undefined, err?: CniError): Record<string, unknown> {
     return {
       time: new Date().toISOString(),
       verb: v,
@@ -95,7 +95,7 @@ async function run(): Promise<Outcome> {
       netns: e?.netns,
       pod: e?.pod.namespace && e.pod.name ? `${e.pod.namespace}/${e.pod.name}` : undefined,
       ...(err ? { code: err.code, error: err.message, details: err.details || undefined } : { ok: true }),
-      ...(result ? { result: JSON.parse(result) as unknown } : {}),
+      ...(result ? { result } : {}),
       ms: p,
       logFile: conf?.logFile,
     };

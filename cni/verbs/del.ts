@@ -9,7 +9,6 @@ import type { NetConf } from '../config.ts';
 import type { CniEnv } from '../env.ts';
 import { CniError, CODE } from '../errors.ts';
 import { type IpamPort, type TripleKey, unreachable } from '../ports.ts';
-import { writeReleaseNote } from '../release-note.ts';
 import { readPrevious } from '../result.ts';
 import { removePodInterface, removePodRules } from '../wire/pod.ts';
 import { fromIpam } from './ipam-errors.ts';
@@ -24,7 +23,8 @@ export async function cmdDel(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
   const asked = ipam.del(key, 'cni-del');
   asked.catch(() => undefined); // settled below; never an unhandled rejection meanwhile
   await new Promise((resolve) => setImmediate(resolve));
-  const kernel = await Promise.allSettled([netns ? removePodInterface(netns, env.ifName) : Promise.resolve()]).then((r) => r[0]!);
+  let kernelError: Error | undefined;
+  if (netns) await removePodInterface(netns, env.ifName).catch((e: Error) => (kernelError = e));
   phases.mark('link');
   const [released] = await Promise.allSettled([asked]);
   phases.mark('ipam');
@@ -35,7 +35,8 @@ export async function cmdDel(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
     ruleIp = released.value.released ? released.value.ipv4Address : undefined;
   } else if (unreachable(released.reason)) {
     try {
-      writeReleaseNote(conf.releaseNotesDir, key);
+      // Loaded only here: it hashes with node:crypto, which costs every DEL 6-8 ms to load.
+      (await import('../release-note.ts')).writeReleaseNote(conf.releaseNotesDir, key);
     } catch (e) {
       throw new CniError(CODE.IO_FAILURE, `ipamd is unreachable and the release note could not be written to ${conf.releaseNotesDir}: ${(e as Error).message}`);
     }
@@ -45,8 +46,7 @@ export async function cmdDel(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
   }
   if (ruleIp) await removePodRules(ruleIp);
   phases.mark('rules');
-  if (kernel.status === 'rejected') {
-    const e = kernel.reason as Error;
-    throw new CniError(CODE.WIRING_FAILED, `removing ${env.ifName} from ${netns}: ${e.message}`);
+  if (kernelError) {
+    throw new CniError(CODE.WIRING_FAILED, `removing ${env.ifName} from ${netns}: ${kernelError.message}`);
   }
 }
