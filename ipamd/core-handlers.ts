@@ -28,19 +28,28 @@ export function coreHandlers(deps: {
   config: Config;
   instanceId: string;
   vpcCidrs: readonly string[];
+  /** Drift counts for the status view. */
+  driftCounts?: () => Record<string, number>;
 }): IpamHandlers {
   const { store, reconciler, config } = deps;
   const eniOf = (a: Allocation) => store.enis().find((e) => e.id === a.eniId);
   return {
     async add(req: AddRequest): Promise<AddResult> {
       // The runtime never runs two operations for one container at once (CNI spec), so what the
-      // ledger holds for the triple now is what assign() will find.
+      // ledger holds for the triple now is what assign() will find; an address recovered from the
+      // kernel for this pod's veth is the running pod's own, so it counts as existing too.
+      const hostVeth = hostVethFor(config.vethPrefix, req.pod, req.key);
       const existing = store
         .allocations()
-        .some((x) => x.key.network === req.key.networkName && x.key.containerId === req.key.containerId && x.key.ifName === req.key.ifName);
+        .some(
+          (x) =>
+            (x.key.network === req.key.networkName && x.key.containerId === req.key.containerId && x.key.ifName === req.key.ifName) ||
+            (x.recovered && x.hostVeth === hostVeth),
+        );
       const a = await store.assign(
         { network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName },
         { namespace: req.pod.namespace ?? '', name: req.pod.name ?? '', uid: req.pod.uid ?? '' },
+        { hostVeth },
       );
       reconciler.kick();
       const eni = eniOf(a);
@@ -57,11 +66,14 @@ export function coreHandlers(deps: {
         vethPrefix: config.vethPrefix,
         ...(a.prefix ? { prefix: a.prefix } : {}),
         existing,
-        hostVethName: hostVethFor(config.vethPrefix, req.pod, req.key),
+        hostVethName: hostVeth,
       };
     },
     async del(req: DelRequest): Promise<DelResult> {
-      const a = await store.release({ network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName });
+      const a = await store.release(
+        { network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName },
+        { hostVeth: hostVethFor(config.vethPrefix, req.pod ?? {}, req.key) },
+      );
       if (!a) return { released: false };
       reconciler.kick();
       return { released: true, ipv4Address: a.ip, deviceIndex: a.deviceIndex, routeTable: routeTable(a.deviceIndex) };
@@ -108,12 +120,15 @@ export function coreHandlers(deps: {
           eniId: a.eniId,
           allocatedAt: a.allocatedAt,
           routeTable: routeTable(a.deviceIndex),
+          ...(a.recovered ? { recovered: true } : {}),
+          ...(a.hostVeth ? { hostVethName: a.hostVeth } : {}),
         })),
         poolTargets: Object.fromEntries(
           Object.entries(targets)
             .filter(([, v]) => v !== undefined)
             .map(([k, v]) => [k, String(v)]),
         ),
+        driftCounts: deps.driftCounts?.() ?? {},
       };
     },
   };

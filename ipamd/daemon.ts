@@ -9,9 +9,11 @@ import { Checkpoint } from './datastore/checkpoint.ts';
 import { Datastore } from './datastore/datastore.ts';
 import type { VethExists } from './datastore/types.ts';
 import { EniManager, type Waits } from './eni-manager.ts';
+import { DriftLog } from './drift.ts';
 import { IpamdError } from './errors.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
+import { KernelAudit } from './kernel-audit.ts';
 import { sweepLeakedEnis } from './leak-sweep.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Ec2Port, HostNetworkPort, ImdsPort } from './ports.ts';
@@ -34,6 +36,8 @@ export interface IpamdDeps {
   linkWait?: Partial<LinkWait>;
   reconcileIntervalMs?: number;
   sweepIntervalMs?: number;
+  /** Where pods' veths, routes and rules are read (and stale pod rules removed); the node's kernel by default. */
+  podKernel?: Pick<KernelCommands, 'snapshot' | 'ipBatch'>;
 }
 
 export interface Ipamd {
@@ -43,6 +47,9 @@ export interface Ipamd {
   readonly ec2: Ec2Port;
   readonly hostNetwork: HostNetworkPort;
   readonly instanceId: string;
+  readonly drift: DriftLog;
+  /** The ledger compared with the kernel; undefined with host networking off (no kernel to read). */
+  readonly audit: KernelAudit | undefined;
   stop(): Promise<void>;
 }
 
@@ -99,6 +106,14 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
         })
       : disabledHostNetwork);
 
+  const drift = new DriftLog(logger);
+  // The kernel shows which addresses running pods use (issue 9 item 1). Only read where ipamd
+  // owns the node's networking: with it off (tests, the demo without root) there is no node.
+  const audit =
+    config.hostNetwork || deps.podKernel
+      ? new KernelAudit({ store, commands: deps.podKernel ?? kernel, drift, logger, vethPrefix: config.vethPrefix, now })
+      : undefined;
+
   // Adopt what EC2 says is attached on the default network card (EC2 is the truth).
   const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
   const reconciler = new Reconciler({
@@ -112,14 +127,27 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     subnetCidr: primaryEni.subnetCidr,
     logger,
     now,
+    drift,
+    ...(audit ? { audit: () => audit.run() } : {}),
   });
   await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
   // Node egress and anything a previous ipamd left half done, before the node can get pods. What
   // the last check could not repair is reported to the CNI STATUS verb (GetPoolStatus).
   let hostProblem = (await hostNetwork.check()).unrepaired.join('; ');
   const loaded = await checkpoint.load();
-  const vethExists: VethExists = deps.vethExists ?? (await defaultVethExists(config, deps.netDir, kernel));
-  const report = await store.restore(loaded.state, { vethExists });
+  // Read before the replay: an allocation whose address the kernel routes to another pod's veth
+  // is proven wrong, and a veth's existence is read from the same listing. A kernel that cannot
+  // be read stops the start: without it a lost checkpoint would hand out running pods' addresses.
+  const evidence = await audit?.read();
+  const vethExists: VethExists =
+    deps.vethExists ??
+    (evidence && deps.netDir === undefined
+      ? (a) => Promise.resolve(evidence.links.has(audit!.vethOf(a)))
+      : await defaultVethExists(config, deps.netDir, kernel));
+  const report = await store.restore(loaded.state, {
+    vethExists,
+    ...(evidence ? { kernel: { routed: evidence.routed, vethOf: audit!.vethOf } } : {}),
+  });
   logger.info('checkpoint replayed', { report });
 
   const notes = await readReleaseNotes(config.releaseNotesDir);
@@ -130,7 +158,29 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
   }
 
-  const core = coreHandlers({ store, reconciler, config, instanceId: identity.instanceId, vpcCidrs: primaryEni.vpcCidrs });
+  if (audit && evidence) {
+    const found = await audit.run(evidence);
+    const lost = loaded.missing ? 'MISSING' : loaded.corrupt ? 'CORRUPT' : undefined;
+    if (found.recovered.length > 0) {
+      const what = `${found.recovered.length} address(es) routed to running pods' veths had no allocation in the checkpoint`;
+      if (lost) drift.note('checkpoint-lost', config.checkpointPath, `CHECKPOINT ${lost} at ${config.checkpointPath} with pods running: ${what}; recovered from the kernel`, { repaired: true });
+      logger.error(`${lost ? `CHECKPOINT ${lost}: ` : ''}recovered ${found.recovered.length} allocation(s) from the kernel`, {
+        checkpoint: config.checkpointPath,
+        recovered: found.recovered.map((a) => ({ ip: a.ip, hostVeth: a.hostVeth, eniId: a.eniId })),
+      });
+    } else if (lost === 'MISSING') {
+      logger.info('no checkpoint and no running pods in the kernel: a new node', { checkpoint: config.checkpointPath });
+    }
+  }
+
+  const core = coreHandlers({
+    store,
+    reconciler,
+    config,
+    instanceId: identity.instanceId,
+    vpcCidrs: primaryEni.vpcCidrs,
+    driftCounts: () => drift.counts(),
+  });
   const handlers = { ...core, poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostProblem }) };
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
   // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.
@@ -177,6 +227,8 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     ec2,
     hostNetwork,
     instanceId: identity.instanceId,
+    drift,
+    audit,
     async stop() {
       clearInterval(sweepTimer);
       clearInterval(hostTimer);
@@ -198,12 +250,12 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
 async function defaultVethExists(config: Config, netDir: string | undefined, kernel: KernelCommands): Promise<VethExists> {
   if (netDir !== undefined || config.hostNetns === undefined) {
     const exists = vethExistsIn(netDir ?? '/sys/class/net', config.vethPrefix);
-    return (alloc) => exists(alloc.pod);
+    return (alloc) => exists(alloc);
   }
   // A failed listing fails each check, which keeps the allocation (restore.ts): leaking an
   // address until GC is recoverable, handing a live pod's address to another pod is not.
   const names = await kernel.linkNames().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   if (names instanceof Error) return () => Promise.reject(names);
   const exists = vethExistsAmong(names, config.vethPrefix);
-  return (alloc) => Promise.resolve(exists(alloc.pod));
+  return (alloc) => Promise.resolve(exists(alloc));
 }

@@ -90,6 +90,11 @@ export interface Ec2Port {
   assignPrefixes(eniId: string, count: number): Promise<string[]>;
   unassignIps(eniId: string, ips: readonly string[]): Promise<void>;
   unassignPrefixes(eniId: string, prefixes: readonly string[]): Promise<void>;
+  /**
+   * How many mutating calls so far succeeded only after a retry (an earlier attempt may have
+   * taken effect unseen); the reconciler resyncs when it grows. Optional for test ports.
+   */
+  uncertainMutations?(): number;
 }
 
 /** Per-action call counts and latencies recorded by the EC2 adapter. */

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
 import type { EniManager } from './eni-manager.ts';
 import { isIpamdError } from './errors.ts';
+import type { DriftLog } from './drift.ts';
 import type { Logger } from './logger.ts';
 import type { Ec2Port, HostEni, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
 
@@ -21,8 +22,10 @@ export interface ReconcilerOptions {
   now?: () => number;
   /** How long growth pauses after the subnet ran out of addresses or /28 blocks. */
   growthBackoffMs?: number;
-  /** Addresses released this recently stay out of the pool even if EC2/IMDS still list them. */
-  quarantineMs?: number;
+  /** Drift between the ledger, EC2 and the kernel, counted and logged once (drift.ts). */
+  drift?: DriftLog;
+  /** Compares the ledger with the kernel after each periodic resync (kernel-audit.ts). */
+  audit?: () => Promise<unknown>;
 }
 
 /**
@@ -36,7 +39,6 @@ export class Reconciler {
   readonly #targets: Targets;
   readonly #limits: InstanceLimits;
   #blockedUntil = 0;
-  readonly #quarantine = new Map<string, number>();
   /**
    * Attached ENIs kept out of the pool because their host setup failed (eniId -> why). Retried at
    * each resync; while any is pending no further ENI is created, or a node whose setup fails
@@ -114,6 +116,7 @@ export class Reconciler {
         if (this.#now() >= this.#nextResync) {
           this.#nextResync = this.#now() + this.#o.config.resyncIntervalMs;
           await this.#exclusive(() => this.resync());
+          if (this.#o.audit) await this.#o.audit();
         }
         await this.settle(10);
         await this.#exclusive(() => this.releaseOtherMode());
@@ -153,9 +156,17 @@ export class Reconciler {
     }
     this.steps++;
     logger.debug('pool step', { step });
+    const uncertainBefore = this.#o.ec2.uncertainMutations?.() ?? 0;
     try {
       await this.#act(step);
+      // A retried mutation may have taken effect twice: ask EC2 now, not at the next interval.
+      if ((this.#o.ec2.uncertainMutations?.() ?? 0) > uncertainBefore) await this.resync();
     } catch (e) {
+      // EC2 may have done what it answered an error for (a 5xx after the change, a lost
+      // answer): whatever it now assigns to this node's ENIs is adopted before the next plan.
+      if (step.kind === 'assign' || step.kind === 'create-eni') {
+        await this.resync().catch((err) => logger.warn('resync after a failed step failed', { error: String(err) }));
+      }
       if (isIpamdError(e, 'SUBNET_FULL') || isIpamdError(e, 'NO_CIDR_BLOCKS')) {
         // Stop growing for a while instead of hammering EC2 (DESIGN.md §3).
         this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? this.#o.config.subnetFullBackoffMs);
@@ -202,14 +213,12 @@ export class Reconciler {
           ? await store.removePrefixes(step.eniId, step.items)
           : await store.removeAddresses(step.eniId, step.items);
         if (taken.length === 0) return;
-        for (const item of taken) this.#quarantine.set(item, this.#now() + (this.#o.quarantineMs ?? 60_000));
         try {
           if (prefix) await ec2.unassignPrefixes(step.eniId, taken);
           else await ec2.unassignIps(step.eniId, taken);
         } catch (e) {
           // EC2 may or may not have taken them (a 5xx can follow the change): ask it, and give
           // back to the pool exactly what it still assigns, so both agree.
-          for (const item of taken) this.#quarantine.delete(item);
           await this.resync().catch(() => undefined);
           throw e;
         }
@@ -252,9 +261,10 @@ export class Reconciler {
 
   /**
    * Makes the datastore agree with EC2, the truth (DESIGN.md §3): addresses EC2 assigns to this
-   * node's ENIs that the datastore lacks are added (unless released moments ago: EC2 and IMDS may
-   * still list them), free addresses EC2 no longer assigns are dropped, ENIs come and go likewise.
-   * Assigned addresses EC2 lost are reported loudly and kept (the pod still uses them).
+   * node's ENIs that the datastore lacks are added, whenever they were last released (issue 9
+   * item 2: a quarantine here hid addresses EC2 had assigned again after a lost answer, and the
+   * pool starved for a minute); free addresses EC2 no longer assigns are dropped, ENIs come and go
+   * likewise. Assigned addresses EC2 lost are reported loudly and kept (the pod still uses them).
    */
   async resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
     const { store, ec2, logger } = this.#o;
@@ -276,8 +286,8 @@ export class Reconciler {
         logger.warn('set DeleteOnTermination on an attached ENI that lacked it', { eniId: e.id });
       }
       const mine = known.get(e.id);
-      const ips = e.secondaryIps.filter((ip) => !this.quarantined(ip));
-      const prefixes = e.prefixes.filter((p) => !this.quarantined(p));
+      const ips = e.secondaryIps;
+      const prefixes = e.prefixes;
       if (!mine) {
         if (e.attachment!.deviceIndex !== 0) {
           const host = { eniId: e.id, mac: e.mac, deviceIndex: e.attachment!.deviceIndex, primaryIp: e.primaryIp, subnetCidr: this.#o.subnetCidr };
@@ -299,7 +309,10 @@ export class Reconciler {
         continue;
       }
       const added = [...(await store.addAddresses(e.id, ips)), ...(await store.addPrefixes(e.id, prefixes))];
-      if (added.length) logger.warn('added addresses EC2 assigns that ipamd did not know', { eniId: e.id, added });
+      for (const item of added) {
+        this.#o.drift?.note('ec2-untracked', item, `EC2 assigns ${item} to ${e.id}, which ipamd did not know; added to the pool`, { repaired: true });
+      }
+      if (added.length && !this.#o.drift) logger.warn('added addresses EC2 assigns that ipamd did not know', { eniId: e.id, added });
       const goneIps = mine.secondaryIps.filter((ip) => !e.secondaryIps.includes(ip));
       const gonePrefixes = mine.prefixes.filter((p) => !e.prefixes.includes(p));
       await this.#dropGone(e.id, goneIps, gonePrefixes);
@@ -358,8 +371,12 @@ export class Reconciler {
   async #dropGone(eniId: string, ips: readonly string[], prefixes: readonly string[]): Promise<void> {
     const { store, logger } = this.#o;
     for (const ip of ips) {
-      await store.removeAddresses(eniId, [ip]).catch((err) =>
-        logger.error('EC2 no longer assigns an address a pod uses', { eniId, ip, error: String(err) }),
+      await store.removeAddresses(eniId, [ip]).then(
+        () => this.#o.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}; dropped from the pool`, { repaired: true }),
+        (err) => {
+          logger.error('EC2 no longer assigns an address a pod uses', { eniId, ip, error: String(err) });
+          this.#o.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}, but a pod uses it`, { repaired: false });
+        },
       );
     }
     for (const p of prefixes) {
@@ -367,17 +384,6 @@ export class Reconciler {
         logger.error('EC2 no longer assigns a prefix pods use', { eniId, prefix: p, error: String(err) }),
       );
     }
-  }
-
-  /** Whether an address or prefix was released within the quarantine window. */
-  quarantined(item: string): boolean {
-    const until = this.#quarantine.get(item);
-    if (until === undefined) return false;
-    if (until <= this.#now()) {
-      this.#quarantine.delete(item);
-      return false;
-    }
-    return true;
   }
 }
 

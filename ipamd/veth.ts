@@ -22,16 +22,25 @@ export function hostVethFor(
     : `${prefix}${createHash('sha1').update(`${key.containerId}.${key.ifName}`).digest('hex').slice(0, 11)}`;
 }
 
+/** The name of an allocation's host veth: as recorded, else as ipamd names it (older checkpoints). */
+export function vethOfAllocation(
+  prefix: string,
+  a: { hostVeth?: string | undefined; pod: { namespace: string; name: string }; key: { containerId: string; ifName: string } },
+): string {
+  return a.hostVeth ?? hostVethFor(prefix, a.pod, a.key);
+}
+
+type VethOwner = Parameters<typeof vethOfAllocation>[1];
+
 /**
- * Whether a pod's host veth exists, by looking in a sysfs-like directory of interface names:
- * /sys/class/net on a node. Tests point it at a directory of their own (a port, so restart logic
- * is testable without root).
+ * Whether an allocation's host veth exists, by looking in a sysfs-like directory of interface
+ * names: /sys/class/net on a node. Tests point it at a directory of their own (a port, so restart
+ * logic is testable without root).
  */
 export function vethExistsIn(netDir: string, vethPrefix: string) {
-  return async (pod: { namespace: string; name: string }): Promise<boolean> => {
-    if (!pod.namespace || !pod.name) return true; // cannot tell: keep it rather than free a live address
+  return async (a: VethOwner): Promise<boolean> => {
     try {
-      await access(join(netDir, hostVethName(vethPrefix, pod.namespace, pod.name)));
+      await access(join(netDir, vethOfAllocation(vethPrefix, a)));
       return true;
     } catch {
       return false;
@@ -44,8 +53,5 @@ export function vethExistsIn(netDir: string, vethPrefix: string) {
  * when VPCWIRE_HOST_NETNS puts the node in another netns than ipamd's own /sys/class/net).
  */
 export function vethExistsAmong(names: ReadonlySet<string>, vethPrefix: string) {
-  return (pod: { namespace: string; name: string }): boolean => {
-    if (!pod.namespace || !pod.name) return true; // cannot tell: keep it rather than free a live address
-    return names.has(hostVethName(vethPrefix, pod.namespace, pod.name));
-  };
+  return (a: VethOwner): boolean => names.has(vethOfAllocation(vethPrefix, a));
 }

@@ -96,10 +96,17 @@ export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
 
 // --- DelNetwork
 
-export const delRequestFromWire = (w: WireDelNetworkRequest): DelRequest => ({
-  key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
-  reason: w.reason,
-});
+export const delRequestFromWire = (w: WireDelNetworkRequest): DelRequest => {
+  const namespace = orUndefined(w.k8s_pod_namespace);
+  const name = orUndefined(w.k8s_pod_name);
+  return {
+    key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
+    reason: w.reason,
+    ...(namespace !== undefined || name !== undefined
+      ? { pod: { ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) } }
+      : {}),
+  };
+};
 
 export const delRequestToWire = (r: DelRequest, clientVersion: string): WireDelNetworkRequest => ({
   client_version: clientVersion,
@@ -107,6 +114,8 @@ export const delRequestToWire = (r: DelRequest, clientVersion: string): WireDelN
   container_id: r.key.containerId,
   if_name: r.key.ifName,
   reason: r.reason,
+  k8s_pod_namespace: r.pod?.namespace ?? '',
+  k8s_pod_name: r.pod?.name ?? '',
 });
 
 export const delReplyToWire = (r: DelResult): WireDelNetworkReply =>
@@ -142,6 +151,8 @@ export const allocationToWire = (a: AllocationStatus): WireAllocation => ({
   eni_id: a.eniId,
   allocated_at_unix_ms: String(Math.trunc(a.allocatedAt)),
   route_table: a.routeTable,
+  recovered: a.recovered ?? false,
+  host_veth_name: a.hostVethName ?? '',
 });
 
 export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
@@ -151,6 +162,8 @@ export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
   eniId: w.eni_id,
   allocatedAt: Number(w.allocated_at_unix_ms),
   routeTable: w.route_table,
+  ...(w.recovered ? { recovered: true } : {}),
+  ...(w.host_veth_name ? { hostVethName: w.host_veth_name } : {}),
 });
 
 export const statusToWire = (s: StatusReport): WireGetStatusReply => ({
@@ -173,6 +186,7 @@ export const statusToWire = (s: StatusReport): WireGetStatusReply => ({
   })),
   allocations: s.allocations.map(allocationToWire),
   pool_targets: { ...s.poolTargets },
+  drift_counts: { ...s.driftCounts },
 });
 
 export const statusFromWire = (w: WireGetStatusReply): StatusReport => ({
@@ -195,4 +209,5 @@ export const statusFromWire = (w: WireGetStatusReply): StatusReport => ({
   })),
   allocations: w.allocations.map(allocationFromWire),
   poolTargets: { ...w.pool_targets },
+  driftCounts: { ...w.drift_counts },
 });

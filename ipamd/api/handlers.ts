@@ -51,6 +51,8 @@ export interface DelRequest {
   readonly key: AllocationKey;
   /** Why, for the log (e.g. "cni-del", "cni-gc", "release-note"); may be empty. */
   readonly reason: string;
+  /** From CNI_ARGS when given: names the pod's veth, to release an address recovered for it. */
+  readonly pod?: Pick<PodRef, 'namespace' | 'name'>;
 }
 
 /** released = false: the triple held nothing (DEL is idempotent, DESIGN.md §3). */
@@ -90,6 +92,10 @@ export interface AllocationStatus {
   readonly allocatedAt: number;
   /** The host route table the pod's traffic uses (routeTableFor its ENI's device index). */
   readonly routeTable: number;
+  /** Rebuilt from the kernel after the checkpoint lost it: key and pod are empty. */
+  readonly recovered?: boolean;
+  /** The pod's host veth, when ipamd recorded it. */
+  readonly hostVethName?: string;
 }
 
 export interface Status {
@@ -99,6 +105,8 @@ export interface Status {
   readonly allocations: readonly AllocationStatus[];
   /** Targets and limits as configured, e.g. { WARM_IP_TARGET: '5', max_pods: '11' }. */
   readonly poolTargets: Readonly<Record<string, string>>;
+  /** Drift found between the ledger, EC2 and the kernel, by kind (ipamd/drift.ts). */
+  readonly driftCounts?: Readonly<Record<string, number>>;
 }
 
 /** Whether an AddNetwork now would get an address (the CNI STATUS verb, CNI 1.1). */

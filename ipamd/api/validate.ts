@@ -69,4 +69,4 @@ export function checkFields(msg: object, required: readonly string[], optional: 
 export const ADD_REQUIRED = ['network_name', 'container_id', 'if_name', 'netns'] as const;
 export const ADD_OPTIONAL = ['k8s_pod_namespace', 'k8s_pod_name', 'k8s_pod_uid', 'k8s_pod_infra_container_id'] as const;
 export const DEL_REQUIRED = ['network_name', 'container_id', 'if_name'] as const;
-export const DEL_OPTIONAL = ['reason'] as const;
+export const DEL_OPTIONAL = ['reason', 'k8s_pod_namespace', 'k8s_pod_name'] as const;

@@ -39,6 +39,8 @@ export interface WireDelNetworkRequest {
   container_id: string;
   if_name: string;
   reason: string;
+  k8s_pod_namespace: string;
+  k8s_pod_name: string;
 }
 
 export interface WireDelNetworkReply {
@@ -87,6 +89,8 @@ export interface WireAllocation {
   /** int64 as a decimal string. */
   allocated_at_unix_ms: string;
   route_table: number;
+  recovered: boolean;
+  host_veth_name: string;
 }
 
 export interface WireGetStatusReply {
@@ -97,6 +101,7 @@ export interface WireGetStatusReply {
   enis: WireEni[];
   allocations: WireAllocation[];
   pool_targets: Record<string, string>;
+  drift_counts: Record<string, number>;
 }
 
 export interface WireGetPoolStatusReply {

@@ -47,6 +47,13 @@ export class Ec2Adapter implements Ec2Port {
     });
   }
 
+  #uncertain = 0;
+
+  /** Mutating calls that succeeded only after a retry, so far: EC2 may hold more than they said. */
+  uncertainMutations(): number {
+    return this.#uncertain;
+  }
+
   destroy(): void {
     this.#client.destroy();
   }
@@ -67,7 +74,11 @@ export class Ec2Adapter implements Ec2Port {
     s.calls++;
     const t0 = performance.now();
     try {
-      return await fn();
+      const out = await fn();
+      // The SDK retried a mutation after a 5xx or a dropped connection: an earlier attempt may
+      // have taken effect too (EC2 assigned addresses this answer does not list).
+      if (!action.startsWith('Describe') && ((out as { $metadata?: { attempts?: number } })?.$metadata?.attempts ?? 1) > 1) this.#uncertain++;
+      return out;
     } catch (e) {
       s.errors++;
       const err = classifyAwsError(action, e);

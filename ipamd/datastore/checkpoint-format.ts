@@ -3,8 +3,12 @@
  *
  *   { "version": 1,
  *     "allocations": [ { "key": {network, containerId, ifName}, "pod": {namespace, name, uid},
- *                        "ip", "eniId", "deviceIndex", "prefix"?, "allocatedAt" }, ... ],
+ *                        "ip", "eniId", "deviceIndex", "prefix"?, "allocatedAt", "hostVeth"?,
+ *                        "recovered"? }, ... ],
  *     "cooling": [ { "ip", "until" }, ... ] }
+ *
+ * `hostVeth` (the pod's host veth) and `recovered` (an allocation rebuilt from the kernel, with an
+ * empty key) were added within version 1: both optional, so older files read as before.
  *
  * One entry per line so an operator can read and diff it. Times are epoch milliseconds. ENIs and
  * their addresses are not stored: ipamd rebuilds them from IMDS/EC2, then replays this.
@@ -15,7 +19,7 @@
  */
 import { DatastoreError } from './errors.ts';
 import type { Allocation, CheckpointState, CoolingEntry } from './types.ts';
-import { checkAllocation, checkCooling, checkObject, formatKey, keyString } from './validate.ts';
+import { allocationKey, checkAllocation, checkCooling, checkObject, describeAllocation } from './validate.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -37,6 +41,8 @@ export function encodeCheckpoint(state: CheckpointState): string {
       deviceIndex: a.deviceIndex,
       ...(a.prefix === undefined ? {} : { prefix: a.prefix }),
       allocatedAt: a.allocatedAt,
+      ...(a.hostVeth === undefined ? {} : { hostVeth: a.hostVeth }),
+      ...(a.recovered ? { recovered: true } : {}),
     }),
   );
   const cooling = state.cooling.map((c) => JSON.stringify({ ip: c.ip, until: c.until }));
@@ -84,13 +90,13 @@ function decodeAllocations(value: unknown, problems: string[]): Allocation[] {
   value.forEach((raw, i) => {
     const a = attempt(() => checkAllocation(raw, `allocations[${i}]`), problems);
     if (!a) return;
-    const k = keyString(a.key);
+    const k = allocationKey(a);
     const sameKey = keys.get(k);
     const sameIp = ips.get(a.ip);
     if (sameKey !== undefined) {
-      problems.push(`allocations[${i}]: duplicate key ${formatKey(a.key)} (first at allocations[${sameKey}]); kept the first`);
+      problems.push(`allocations[${i}]: duplicate key ${describeAllocation(a)} (first at allocations[${sameKey}]); kept the first`);
     } else if (sameIp !== undefined) {
-      problems.push(`allocations[${i}]: address ${a.ip} of ${formatKey(a.key)} is also held by allocations[${sameIp}]; kept the first`);
+      problems.push(`allocations[${i}]: address ${a.ip} of ${describeAllocation(a)} is also held by allocations[${sameIp}]; kept the first`);
     } else {
       keys.set(k, i);
       ips.set(a.ip, i);

@@ -42,6 +42,8 @@ export interface LoadResult {
   readonly state: CheckpointState;
   /** Set when the file was unreadable or corrupt: `state` holds only what could be proven. */
   readonly corrupt?: CorruptReport;
+  /** Set when there was no checkpoint file at all (a new node, or a deleted file). */
+  readonly missing?: true;
 }
 
 export class Checkpoint {
@@ -72,7 +74,7 @@ export class Checkpoint {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyCheckpointState() };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyCheckpointState(), missing: true };
       return this.#unreadable(e as Error);
     }
     const decoded = decodeCheckpoint(text);

@@ -15,11 +15,28 @@ import { CommitQueue } from './commit-queue.ts';
 import { DatastoreError, PoolEmptyError } from './errors.ts';
 import { Ledger } from './ledger.ts';
 import { AddressPool } from './pool.ts';
-import { replayCheckpoint, type RestoreReport } from './restore.ts';
+import { replayCheckpoint, type ReplayInput, type RestoreReport } from './restore.ts';
 import type {
   AddressChooser, AddressStatus, Allocation, AllocationKey, CheckpointState, DatastoreLogger, Eni, EniSpec, PodRef, VethExists,
 } from './types.ts';
-import { checkKey, checkPod, checkString, formatKey } from './validate.ts';
+import { checkKey, checkPod, checkString, checkVeth, describeAllocation, formatKey, RECOVERED_KEY } from './validate.ts';
+
+/** The pod of a recovered allocation: unknown. */
+const RECOVERED_POD: PodRef = Object.freeze({ namespace: '', name: '', uid: '' });
+
+/** What `recover` found: addresses it recorded, and kernel routes it could not (not ours, or held by another veth). */
+export interface RoutedAddress {
+  readonly ip: string;
+  readonly hostVeth: string;
+}
+
+export interface RecoverReport {
+  readonly recovered: readonly Allocation[];
+  /** Routed to a pod veth but on none of this node's ENIs. */
+  readonly foreign: readonly RoutedAddress[];
+  /** Routed to one veth while allocated to a pod with another: `holder` names that allocation. */
+  readonly conflicts: readonly (RoutedAddress & { readonly holder: string })[];
+}
 
 /** Upstream's IP_COOLDOWN_PERIOD default (DESIGN.md §3). */
 export const DEFAULT_COOLDOWN_MS = 30_000;
@@ -174,12 +191,13 @@ export class Datastore {
    * Replays a loaded checkpoint after the ENIs and addresses are back (see restore.ts), persists
    * the result, and opens the ledger for assign/release.
    */
-  restore(state: CheckpointState, ports: { vethExists: VethExists }): Promise<RestoreReport> {
+  restore(state: CheckpointState, ports: { vethExists: VethExists; kernel?: ReplayInput['kernel'] }): Promise<RestoreReport> {
     return this.#queue.exclusive(async () => {
       const draft = new Ledger(this.#ledger);
       const now = this.#now();
       const report = await replayCheckpoint({
         state, pool: this.#pool, draft, now, cooldownMs: this.#cooldownMs, vethExists: ports.vethExists, logger: this.#logger,
+        ...(ports.kernel ? { kernel: ports.kernel } : {}),
       });
       // Always written: after a corrupt load, the file on disk must become the proven state.
       await this.#checkpoint.write(draft.toState(this.#now()));
@@ -190,10 +208,15 @@ export class Datastore {
     });
   }
 
-  /** The address of an attachment: the same one for a repeated ADD, else a free one; POOL_EMPTY if none. */
-  async assign(key: AllocationKey, pod: PodRef): Promise<Allocation> {
+  /**
+   * The address of an attachment: the same one for a repeated ADD, else a free one; POOL_EMPTY if
+   * none. With `hostVeth`, an address recovered from the kernel for that veth (the same pod, its
+   * triple lost with the checkpoint) is taken over by this triple: the running pod keeps it.
+   */
+  async assign(key: AllocationKey, pod: PodRef, opts: { hostVeth?: string } = {}): Promise<Allocation> {
     const k = checkKey(key);
     const p = checkPod(pod);
+    const hostVeth = opts.hostVeth === undefined ? undefined : checkVeth(opts.hostVeth, 'hostVeth');
     return this.#queue.transact((draft) => {
       this.#requireReady('assign');
       const existing = draft.get(k);
@@ -204,6 +227,19 @@ export class Datastore {
         return existing;
       }
       const now = this.#now();
+      const recovered = hostVeth === undefined ? undefined : draft.recoveredWithVeth(hostVeth);
+      if (recovered) {
+        draft.removeHolderOf(recovered.ip);
+        const adopted: Allocation = Object.freeze({
+          key: k, pod: p, ip: recovered.ip, eniId: recovered.eniId, deviceIndex: recovered.deviceIndex,
+          ...(recovered.prefix === undefined ? {} : { prefix: recovered.prefix }),
+          allocatedAt: recovered.allocatedAt,
+          hostVeth: recovered.hostVeth!,
+        });
+        draft.add(adopted);
+        this.#logger.info(`recovered allocation ${recovered.ip} (veth ${hostVeth}) taken over by ${formatKey(k)}`);
+        return adopted;
+      }
       const snapshot = this.#snapshotOf(draft, now, this.#growthBlocked);
       const choice = this.#choose(snapshot);
       if (choice === undefined) throw this.#poolEmpty(k, snapshot, draft, now);
@@ -216,18 +252,75 @@ export class Datastore {
         key: k, pod: p, ip: choice.ip, eniId: slot.eniId, deviceIndex: slot.deviceIndex,
         ...(slot.prefix === undefined ? {} : { prefix: slot.prefix }),
         allocatedAt: now,
+        ...(hostVeth === undefined ? {} : { hostVeth }),
       });
       draft.add(allocation);
       return allocation;
     });
   }
 
-  /** Frees an attachment's address into cooldown; undefined for an unknown key (a repeated DEL is success). */
-  async release(key: AllocationKey): Promise<Allocation | undefined> {
+  /**
+   * Frees an attachment's address into cooldown; undefined for an unknown key (a repeated DEL is
+   * success). With `hostVeth`, an unknown key releases the address recovered for that veth (the
+   * pod's DEL, its triple lost with the checkpoint).
+   */
+  async release(key: AllocationKey, opts: { hostVeth?: string } = {}): Promise<Allocation | undefined> {
     const k = checkKey(key);
+    const hostVeth = opts.hostVeth === undefined ? undefined : checkVeth(opts.hostVeth, 'hostVeth');
     return this.#queue.transact((draft) => {
       this.#requireReady('release');
-      return this.#releaseIn(draft, k);
+      const released = this.#releaseIn(draft, k);
+      if (released || hostVeth === undefined) return released;
+      const recovered = draft.recoveredWithVeth(hostVeth);
+      return recovered ? this.#releaseHolder(draft, recovered.ip) : undefined;
+    });
+  }
+
+  /**
+   * Records what the kernel shows running pods use (issue 9 item 1): each address routed to a
+   * live host veth that no allocation holds becomes a recovered allocation if it is in the pool,
+   * whatever its cooldown. Nothing is ever handed out while the kernel routes it to a live veth.
+   */
+  async recover(routed: ReadonlyMap<string, string>, vethOf: (a: Allocation) => string): Promise<RecoverReport> {
+    return this.#queue.transact((draft) => {
+      this.#requireReady('recover');
+      const report: { recovered: Allocation[]; foreign: RoutedAddress[]; conflicts: (RoutedAddress & { holder: string })[] } = {
+        recovered: [], foreign: [], conflicts: [],
+      };
+      for (const [ip, hostVeth] of routed) {
+        const holder = draft.holderOf(ip);
+        if (holder) {
+          if (vethOf(holder) !== hostVeth) report.conflicts.push({ ip, hostVeth, holder: `${describeAllocation(holder)} (veth ${vethOf(holder)})` });
+          continue;
+        }
+        const slot = this.#pool.locate(ip);
+        if (!slot) {
+          report.foreign.push({ ip, hostVeth });
+          continue;
+        }
+        const allocation: Allocation = Object.freeze({
+          key: RECOVERED_KEY,
+          pod: RECOVERED_POD,
+          ip,
+          eniId: slot.eniId,
+          deviceIndex: slot.deviceIndex,
+          ...(slot.prefix === undefined ? {} : { prefix: slot.prefix }),
+          allocatedAt: this.#now(),
+          hostVeth: checkVeth(hostVeth, 'hostVeth'),
+          recovered: true as const,
+        });
+        draft.add(allocation);
+        report.recovered.push(allocation);
+      }
+      return report;
+    });
+  }
+
+  /** Releases recovered allocations (their veth is gone) into cooldown; returns the ones released. */
+  async releaseRecovered(ips: readonly string[]): Promise<Allocation[]> {
+    return this.#queue.transact((draft) => {
+      this.#requireReady('releaseRecovered');
+      return ips.flatMap((ip) => (draft.holderOf(ip)?.recovered ? [this.#releaseHolder(draft, ip)!] : []));
     });
   }
 
@@ -249,6 +342,12 @@ export class Datastore {
 
   #releaseIn(draft: Ledger, key: AllocationKey): Allocation | undefined {
     const released = draft.remove(key);
+    if (released && this.#cooldownMs > 0) draft.cool(released.ip, this.#now() + this.#cooldownMs);
+    return released;
+  }
+
+  #releaseHolder(draft: Ledger, ip: string): Allocation | undefined {
+    const released = draft.removeHolderOf(ip);
     if (released && this.#cooldownMs > 0) draft.cool(released.ip, this.#now() + this.#cooldownMs);
     return released;
   }

@@ -7,7 +7,7 @@
 import type { AddressState } from '../../warm-pool/types.ts';
 import { DatastoreError } from './errors.ts';
 import type { Allocation, AllocationKey, CheckpointState, CoolingEntry } from './types.ts';
-import { formatKey, keyString } from './validate.ts';
+import { allocationKey, describeAllocation, keyString } from './validate.ts';
 
 export class Ledger {
   readonly #byKey: Map<string, Allocation>;
@@ -39,19 +39,34 @@ export class Ledger {
   }
 
   add(allocation: Allocation): void {
-    const clash = this.#byKey.get(keyString(allocation.key)) ?? this.#byIp.get(allocation.ip);
+    const clash = this.#byKey.get(allocationKey(allocation)) ?? this.#byIp.get(allocation.ip);
     if (clash) {
       // The callers check both first; reaching this is a bug, and continuing could double-assign.
-      throw new DatastoreError('INTERNAL', `cannot record ${allocation.ip} for ${formatKey(allocation.key)}: ${clash.ip} is held by ${formatKey(clash.key)}`);
+      throw new DatastoreError('INTERNAL', `cannot record ${allocation.ip} for ${describeAllocation(allocation)}: ${clash.ip} is held by ${describeAllocation(clash)}`);
     }
-    this.#byKey.set(keyString(allocation.key), allocation);
+    this.#byKey.set(allocationKey(allocation), allocation);
     this.#byIp.set(allocation.ip, allocation);
     this.#cooling.delete(allocation.ip);
     this.#dirty = true;
   }
 
   remove(key: AllocationKey): Allocation | undefined {
-    const k = keyString(key);
+    return this.#removeAt(keyString(key));
+  }
+
+  /** Removes whatever holds `ip` (a recovered allocation has no triple to remove it by). */
+  removeHolderOf(ip: string): Allocation | undefined {
+    const holder = this.#byIp.get(ip);
+    return holder ? this.#removeAt(allocationKey(holder)) : undefined;
+  }
+
+  /** The recovered allocation whose pod's host veth is `hostVeth`. */
+  recoveredWithVeth(hostVeth: string): Allocation | undefined {
+    for (const a of this.#byIp.values()) if (a.recovered && a.hostVeth === hostVeth) return a;
+    return undefined;
+  }
+
+  #removeAt(k: string): Allocation | undefined {
     const allocation = this.#byKey.get(k);
     if (!allocation) return undefined;
     this.#byKey.delete(k);

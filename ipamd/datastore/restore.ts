@@ -11,9 +11,9 @@ import { isDatastoreError } from './errors.ts';
 import type { Ledger } from './ledger.ts';
 import type { AddressPool } from './pool.ts';
 import type { Allocation, CheckpointState, DatastoreLogger, VethExists } from './types.ts';
-import { checkAllocation, checkCooling, formatKey, keyString } from './validate.ts';
+import { allocationKey, checkAllocation, checkCooling, describeAllocation } from './validate.ts';
 
-export type DropReason = 'invalid' | 'duplicate-key' | 'address-taken' | 'address-gone' | 'veth-gone';
+export type DropReason = 'invalid' | 'duplicate-key' | 'address-taken' | 'address-gone' | 'veth-gone' | 'kernel-mismatch';
 
 export interface DroppedAllocation {
   readonly allocation: Allocation;
@@ -40,6 +40,13 @@ export interface ReplayInput {
   readonly now: number;
   readonly cooldownMs: number;
   readonly vethExists: VethExists;
+  /**
+   * What the kernel routes to live host veths (address -> veth), when it could be read, and each
+   * allocation's veth name: an allocation whose address the kernel routes to another pod's veth
+   * is proven wrong (a corrupt or foreign checkpoint entry) and dropped; the kernel's pod is
+   * recovered afterwards (Datastore.recover).
+   */
+  readonly kernel?: { readonly routed: ReadonlyMap<string, string>; readonly vethOf: (a: Allocation) => string };
   readonly logger: DatastoreLogger;
 }
 
@@ -59,7 +66,7 @@ export async function replayCheckpoint(input: ReplayInput): Promise<RestoreRepor
   const dropped: DroppedAllocation[] = [];
   const drop = (allocation: Allocation, reason: DropReason, detail: string): void => {
     dropped.push({ allocation, reason, detail });
-    logger.warn(`dropped allocation ${formatKey(allocation.key)} (${allocation.ip}): ${detail}`, {
+    logger.warn(`dropped allocation ${describeAllocation(allocation)} (${allocation.ip}): ${detail}`, {
       reason,
       ip: allocation.ip,
       pod: `${allocation.pod.namespace}/${allocation.pod.name}`,
@@ -80,14 +87,18 @@ export async function replayCheckpoint(input: ReplayInput): Promise<RestoreRepor
       logger.warn(`dropped an invalid allocation: ${e.message}`, { reason: 'invalid' });
       return;
     }
-    const held = draft.get(allocation.key);
-    if (held || claimedKeys.has(keyString(allocation.key))) {
+    const held = allocation.recovered ? draft.holderOf(allocation.ip) : draft.get(allocation.key);
+    if (held || claimedKeys.has(allocationKey(allocation))) {
       if (held?.ip === allocation.ip) return; // restored already (restore called twice)
-      return drop(allocation, 'duplicate-key', `key ${formatKey(allocation.key)} is already allocated`);
+      return drop(allocation, allocation.recovered ? 'address-taken' : 'duplicate-key', `${describeAllocation(allocation)} is already allocated`);
     }
     const holder = draft.holderOf(allocation.ip);
     if (holder || claimed.has(allocation.ip)) {
-      return drop(allocation, 'address-taken', `address ${allocation.ip} is already allocated${holder ? ` to ${formatKey(holder.key)}` : ''}`);
+      return drop(allocation, 'address-taken', `address ${allocation.ip} is already allocated${holder ? ` to ${describeAllocation(holder)}` : ''}`);
+    }
+    const routedTo = input.kernel?.routed.get(allocation.ip);
+    if (routedTo !== undefined && routedTo !== input.kernel!.vethOf(allocation)) {
+      return drop(allocation, 'kernel-mismatch', `the kernel routes ${allocation.ip} to ${routedTo}, not to this allocation's veth ${input.kernel!.vethOf(allocation)}`);
     }
     const slot = pool.locate(allocation.ip);
     if (!slot) {
@@ -95,7 +106,7 @@ export async function replayCheckpoint(input: ReplayInput): Promise<RestoreRepor
       return drop(allocation, 'address-gone', `address ${allocation.ip} is no longer on any ENI of this node (was on ${allocation.eniId})`);
     }
     claimed.add(allocation.ip);
-    claimedKeys.add(keyString(allocation.key));
+    claimedKeys.add(allocationKey(allocation));
     const current: Allocation = Object.freeze({
       key: allocation.key,
       pod: allocation.pod,
@@ -104,6 +115,8 @@ export async function replayCheckpoint(input: ReplayInput): Promise<RestoreRepor
       deviceIndex: slot.deviceIndex,
       ...(slot.prefix === undefined ? {} : { prefix: slot.prefix }),
       allocatedAt: allocation.allocatedAt,
+      ...(allocation.hostVeth === undefined ? {} : { hostVeth: allocation.hostVeth }),
+      ...(allocation.recovered ? { recovered: true as const } : {}),
     });
     candidates.push({ allocation, current });
   });
@@ -121,11 +134,11 @@ export async function replayCheckpoint(input: ReplayInput): Promise<RestoreRepor
     if (check.status === 'rejected') {
       const error = (check.reason as Error)?.message ?? String(check.reason);
       vethCheckFailed.push({ allocation: current, error });
-      logger.warn(`kept allocation ${formatKey(allocation.key)} (${allocation.ip}) although its veth check failed: ${error}`);
+      logger.warn(`kept allocation ${describeAllocation(allocation)} (${allocation.ip}) although its veth check failed: ${error}`);
     }
     if (current.eniId !== allocation.eniId || current.deviceIndex !== allocation.deviceIndex || current.prefix !== allocation.prefix) {
       moved.push({ allocation: current, was: allocation });
-      logger.warn(`allocation ${formatKey(allocation.key)} (${allocation.ip}) moved from ENI ${allocation.eniId} to ${current.eniId}`);
+      logger.warn(`allocation ${describeAllocation(allocation)} (${allocation.ip}) moved from ENI ${allocation.eniId} to ${current.eniId}`);
     }
     draft.add(current);
     kept.push(current);

@@ -30,6 +30,14 @@ export interface Allocation {
   readonly prefix?: string;
   /** Epoch milliseconds from the injected clock. */
   readonly allocatedAt: number;
+  /** The pod's host veth (ipamd/veth.ts names it); absent in checkpoints older than this field. */
+  readonly hostVeth?: string;
+  /**
+   * Rebuilt from the kernel (a live host veth routes the address) after the checkpoint lost it
+   * (issue 9 item 1): no CNI triple is known, so `key` is empty. Released by a DEL or ADD whose
+   * pod names the same veth, or when the veth disappears.
+   */
+  readonly recovered?: true;
 }
 
 /** An ENI as the reconciler reports it (from IMDS / DescribeNetworkInterfaces). */

@@ -58,22 +58,39 @@ export function checkKey(value: unknown, field = 'key'): AllocationKey {
 export function checkPod(value: unknown, field = 'pod'): PodRef {
   const o = checkObject(value, field);
   return Object.freeze({
-    namespace: checkString(o.namespace, `${field}.namespace`),
-    name: checkString(o.name, `${field}.name`),
+    // Empty when the runtime passed no K8S_POD_* arguments (podman, nerdctl, cnitool; issue 9).
+    namespace: checkString(o.namespace ?? '', `${field}.namespace`, { allowEmpty: true }),
+    name: checkString(o.name ?? '', `${field}.name`, { allowEmpty: true }),
     uid: checkString(o.uid ?? '', `${field}.uid`, { allowEmpty: true }),
   });
 }
 
+/** A host veth name as ipamd makes them: 1-15 bytes, no '/', ':' or whitespace (IFNAMSIZ). */
+export function checkVeth(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '' || Buffer.byteLength(value) > 15 || /[/:\s]/.test(value)) {
+    throw invalid(field, 'an interface name of 1-15 bytes', value);
+  }
+  return value;
+}
+
+/** The key of a recovered allocation: no CNI triple is known (types.ts). */
+export const RECOVERED_KEY: AllocationKey = Object.freeze({ network: '', containerId: '', ifName: '' });
+
 export function checkAllocation(value: unknown, field: string): Allocation {
   const o = checkObject(value, field);
   const ip = checkIpv4(o.ip, `${field}.ip`);
+  if (o.recovered !== undefined && o.recovered !== true) throw invalid(`${field}.recovered`, 'true or absent', o.recovered);
+  const recovered = o.recovered === true;
+  const hostVeth = o.hostVeth === undefined && !recovered ? undefined : checkVeth(o.hostVeth, `${field}.hostVeth`);
   const base = {
-    key: checkKey(o.key, `${field}.key`),
+    key: recovered ? RECOVERED_KEY : checkKey(o.key, `${field}.key`),
     pod: checkPod(o.pod, `${field}.pod`),
     ip,
     eniId: checkString(o.eniId, `${field}.eniId`),
     deviceIndex: checkIndex(o.deviceIndex, `${field}.deviceIndex`),
     allocatedAt: checkTime(o.allocatedAt, `${field}.allocatedAt`),
+    ...(hostVeth === undefined ? {} : { hostVeth }),
+    ...(recovered ? { recovered: true as const } : {}),
   };
   if (o.prefix === undefined) return Object.freeze(base);
   const prefix = checkPrefix(o.prefix, `${field}.prefix`);
@@ -89,6 +106,16 @@ export function checkCooling(value: unknown, field: string): CoolingEntry {
 /** The ledger's map key for a CNI triple; JSON keeps it unambiguous whatever the strings hold. */
 export function keyString(key: AllocationKey): string {
   return JSON.stringify([key.network, key.containerId, key.ifName]);
+}
+
+/** The ledger's key of an allocation: its triple's, or (recovered, no triple) its address's. */
+export function allocationKey(a: Allocation): string {
+  return a.recovered ? `recovered ${a.ip}` : keyString(a.key);
+}
+
+/** How logs name an allocation. */
+export function describeAllocation(a: Allocation): string {
+  return a.recovered ? `recovered ${a.ip} (veth ${a.hostVeth})` : formatKey(a.key);
 }
 
 export function formatKey(key: AllocationKey): string {

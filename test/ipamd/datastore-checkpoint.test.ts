@@ -59,7 +59,7 @@ describe('Checkpoint: atomic, durable writes', () => {
 
   test('a missing file is an empty ledger, not corruption; the directory is created on first write', async (t) => {
     const s = await setup(t);
-    assert.deepEqual(await s.cp.load(), { state: { allocations: [], cooling: [] } });
+    assert.deepEqual(await s.cp.load(), { state: { allocations: [], cooling: [] }, missing: true });
     const nested = new Checkpoint({ path: join(s.dir, 'run', 'vpcwire', 'ipam.json'), logger: { info() {}, warn() {}, error() {} } });
     await nested.write(GOOD);
     assert.deepEqual((await nested.load()).state, GOOD);
