@@ -116,7 +116,7 @@ describe('ipamd recovers running pods from the kernel when its checkpoint is los
       }
       // Released by the DEL (or, at the latest, by the next kernel audit when the veth is gone).
       const deadline = Date.now() + 5000;
-      let left: string[] = [];
+      let left: string[];
       for (;;) {
         const held = (await node.client.listAllocations()).filter((a) => runningIps.has(a.ipv4Address));
         left = [...held.map((a) => `allocation ${a.ipv4Address}`)];
