@@ -102,7 +102,7 @@ describe('ipamd recovers running pods from the kernel when its checkpoint is los
       if (name === 'deleted') assert.match(readFileSync(node.logFile, 'utf8'), /CHECKPOINT MISSING/);
 
       // More pods than the pool holds free: the pool grows, and no new pod gets a running pod's address.
-      const free = (await node.client.getPoolStatus()).freeAddresses;
+      const free = (await node.client.getPoolStatus()).free_addresses;
       const added: LocalPod[] = [];
       for (let i = 0; i < free + 2; i++) added.push(await c.addPod('node-a', { namespace: 'extra', name: `x-${++seq}` }));
       const reused = added.filter((p) => runningIps.has(p.ip));
