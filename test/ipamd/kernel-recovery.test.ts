@@ -69,7 +69,7 @@ describe('ipamd recovers running pods from the kernel when its checkpoint is los
       plugin: await pluginBinary(),
       emulator: { topology },
       // A resync (and kernel audit) every second, so a veth that goes is noticed within the test.
-      ipamdEnv: { WARM_IP_TARGET: '2', MINIMUM_IP_TARGET: '2', VPCWIRE_RESYNC_INTERVAL_MS: '1000', VPCWIRE_RECONCILE_INTERVAL_MS: '200' },
+      ipamdEnv: { WARM_IP_TARGET: '2', MINIMUM_IP_TARGET: '2', IP_COOLDOWN_PERIOD: '1', VPCWIRE_RESYNC_INTERVAL_MS: '1000', VPCWIRE_RECONCILE_INTERVAL_MS: '200' },
     });
   });
   after(async () => {
