@@ -31,8 +31,12 @@ export function ipamPort(conf: NetConf): IpamPort {
       ).catch(failure);
       return { ipv4Address: r.ipv4Address, routeTable: r.routeTable, eniId: r.eniId, mtu: r.mtu, vethPrefix: r.vethPrefix, existing: r.existing, hostVethName: r.hostVethName };
     },
-    async del(key, reason) {
-      const r = await delNetwork(socket, { ...key, reason }, opts).catch(failure);
+    async del(key, reason, pod) {
+      const r = await delNetwork(
+        socket,
+        { ...key, reason, ...(pod?.namespace ? { podNamespace: pod.namespace } : {}), ...(pod?.name ? { podName: pod.name } : {}) },
+        opts,
+      ).catch(failure);
       return r.released ? { released: true, ipv4Address: r.ipv4Address } : { released: false };
     },
     async list() {

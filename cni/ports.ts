@@ -50,7 +50,8 @@ export interface PoolState {
 
 export interface IpamPort {
   add(key: TripleKey, netns: string, pod: PodArgs): Promise<AddReply>;
-  del(key: TripleKey, reason: string): Promise<DelReply>;
+  /** `pod`: the K8S_POD_* arguments, so ipamd can also release an address it recovered for the pod's veth. */
+  del(key: TripleKey, reason: string, pod?: PodArgs): Promise<DelReply>;
   list(): Promise<HeldAddress[]>;
   poolState(): Promise<PoolState>;
 }

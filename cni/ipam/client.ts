@@ -132,6 +132,9 @@ export interface DelNetworkParams {
   readonly ifName: string;
   /** Why, for ipamd's log: "cni-del", "cni-gc", "release-note". */
   readonly reason?: string;
+  /** K8S_POD_NAMESPACE / K8S_POD_NAME when given: ipamd names the pod's veth with them. */
+  readonly podNamespace?: string;
+  readonly podName?: string;
 }
 
 /** Assigns (or, for a repeated ADD of the same triple, returns with existing = true) the address. */
@@ -156,6 +159,8 @@ export const delNetwork = (socketPath: string, p: DelNetworkParams, opts: CallOp
     containerId: p.containerId,
     ifName: p.ifName,
     reason: p.reason ?? '',
+    k8sPodNamespace: p.podNamespace ?? '',
+    k8sPodName: p.podName ?? '',
   }, opts);
 
 /** Every allocation ipamd holds (for CNI GC and CHECK). */

@@ -179,6 +179,8 @@ export interface DelNetworkRequest {
   containerId: string;
   ifName: string;
   reason: string;
+  k8sPodNamespace: string;
+  k8sPodName: string;
 }
 export const DelNetworkRequest = codec<DelNetworkRequest>({
   clientVersion: [1, 'string'],
@@ -186,6 +188,8 @@ export const DelNetworkRequest = codec<DelNetworkRequest>({
   containerId: [3, 'string'],
   ifName: [4, 'string'],
   reason: [5, 'string'],
+  k8sPodNamespace: [6, 'string'],
+  k8sPodName: [7, 'string'],
 });
 
 export interface DelNetworkReply {
@@ -220,6 +224,9 @@ export interface Allocation {
   allocatedAtUnixMs: number;
   /** The host route table the pod's traffic uses, as in AddNetworkReply. */
   routeTable: number;
+  /** Rebuilt from the kernel after ipamd's checkpoint lost it: key and pod are empty. */
+  recovered: boolean;
+  hostVethName: string;
 }
 export const Allocation = codec<Allocation>({
   networkName: [1, 'string'],
@@ -232,6 +239,8 @@ export const Allocation = codec<Allocation>({
   eniId: [8, 'string'],
   allocatedAtUnixMs: [9, 'int64'],
   routeTable: [10, 'int32'],
+  recovered: [11, 'bool'],
+  hostVethName: [12, 'string'],
 });
 
 export interface ListAllocationsReply {

@@ -20,7 +20,7 @@ export async function cmdDel(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
   const netns = env.netns || prev.sandbox;
   // ipamd first: once the request is on the socket (one loop turn), the kernel's part runs while
   // ipamd answers (the `ip` run is synchronous, see wire/ip-batch.ts).
-  const asked = ipam.del(key, 'cni-del');
+  const asked = ipam.del(key, 'cni-del', env.pod);
   asked.catch(() => undefined); // settled below; never an unhandled rejection meanwhile
   await new Promise((resolve) => setImmediate(resolve));
   let kernelError: Error | undefined;

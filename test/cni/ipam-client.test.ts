@@ -178,6 +178,7 @@ describe('lean client against the real ipamd server', () => {
         networkName: 'vpcwire', containerId: held.key.containerId, ifName: 'eth0',
         k8sPodNamespace: 'default', k8sPodName: `web-${held.key.containerId}`, k8sPodUid: `uid-${held.key.containerId}`,
         ipv4Address: held.ipv4Address, eniId: 'eni-0b', allocatedAtUnixMs: 1_700_000_000_123, routeTable: held.routeTable,
+        recovered: false, hostVethName: '',
       });
     }
   });
