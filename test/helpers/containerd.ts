@@ -10,11 +10,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../sim/dataplane/ip.ts';
 import { connectCri, type CriClient } from './cri-client.ts';
+import { killMentioning, mountsUnder, unmount } from './leftovers.ts';
 import { buildPauseImageTar, importPauseImage, PAUSE_IMAGE } from './pause-image.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
@@ -103,37 +104,6 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 `;
 }
 
-/** Processes whose command line mentions `needle` (containerd's shims carry `-address <ours>`). */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmd.includes(needle)) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-/** Mount points at or under any of `prefixes`, deepest first. */
-function mountsUnder(prefixes: readonly string[]): string[] {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p)
-    .map((p) => p.replace(/\\040/g, ' '));
-  return points
-    .filter((p) => prefixes.some((pre) => p === pre || p.startsWith(`${pre}/`)))
-    .sort((a, b) => b.length - a.length);
-}
-
-async function unmount(path: string): Promise<void> {
-  if ((await run('umount', [path])).code !== 0) await run('umount', ['-l', path]);
-}
-
 export async function startContainerd(o: ContainerdOptions): Promise<Containerd> {
   const why = containerdSkipReason();
   if (why) throw new Error(`cannot start containerd: ${why}`);
@@ -186,13 +156,7 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
     }
     // 3. Shims outlive containerd by design; runc containers outlive their shim. Ours only: the
     //    shims carry our socket address, runc's state is under our dir.
-    for (const pid of pidsMentioning(address)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killMentioning(address);
     const runcRoot = join(o.dir, 'runc', 'k8s.io');
     if (existsSync(runcRoot)) {
       const listed = await run('runc', ['--root', runcRoot, 'list', '-q']);
