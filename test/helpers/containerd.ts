@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../sim/dataplane/ip.ts';
 import { connectCri, type CriClient } from './cri-client.ts';
-import { killMentioning, mountsUnder, unmount } from './leftovers.ts';
+import { killMentioning, mountsUnder, removeCniCache, unmount } from './leftovers.ts';
 import { buildPauseImageTar, importPauseImage, PAUSE_IMAGE } from './pause-image.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
@@ -122,12 +122,15 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
   const exited = once(child, 'exit');
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const raw = connectCri(address, 60_000);
-  // Every sandbox netns this containerd made, so stop() can unmount them even after containerd died.
+  // Every sandbox (and its netns) this containerd made, so stop() can remove what is left of them
+  // even after containerd died.
   const sandboxNetns = new Set<string>();
+  const sandboxIds = new Set<string>();
   const cri: CriClient = {
     ...raw,
     async runPodSandbox(pod, opts) {
       const id = await raw.runPodSandbox(pod, opts);
+      sandboxIds.add(id);
       const st = await raw.podSandboxStatus(id).catch(() => undefined);
       if (st?.netnsPath) sandboxNetns.add(st.netnsPath);
       return id;
@@ -140,6 +143,7 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
     if (child.exitCode === null && child.signalCode === null) {
       const sandboxes = await cri.listPodSandbox().catch(() => []);
       for (const s of sandboxes) {
+        sandboxIds.add(s.id);
         const st = await cri.podSandboxStatus(s.id).catch(() => undefined);
         if (st?.netnsPath) sandboxNetns.add(st.netnsPath);
         await cri.stopPodSandbox(s.id).catch(() => undefined);
@@ -168,7 +172,8 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
     // mountinfo names real paths: containerd reports /var/run/netns/..., mounted at /run/netns/...
     const netnsReal = [...sandboxNetns].filter((p) => existsSync(p)).map((p) => realpathSync(p));
     for (const m of mountsUnder([o.dir, ...netnsReal])) await unmount(m);
-    const failures: string[] = [];
+    // 5. libcni's cached results of sandboxes that never got their DEL (containerd was killed).
+    const failures = removeCniCache(sandboxIds);
     for (const path of [...sandboxNetns, o.dir]) {
       try {
         rmSync(path, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 /**
  * Finding and removing what a container runtime started by a test can leave on the host when it
- * dies or is stopped half-way (DESIGN.md §7): its processes, its mounts, its cgroups. Shared by the
+ * dies or is stopped half-way (DESIGN.md §7): its processes, its mounts, its cgroups, libcni's
+ * cached results. Shared by the
  * containerd and podman harnesses; each removes only what is provably its own (its own socket or
  * directory in a process's arguments, mounts under its own paths, its own cgroup parent).
  */
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../sim/dataplane/ip.ts';
 
@@ -77,6 +78,30 @@ export function removeCgroupTree(parent: string): string[] {
   for (const root of new Set(roots)) {
     const dir = join(root, parent);
     if (existsSync(dir)) remove(dir);
+  }
+  return failures;
+}
+
+/**
+ * Where libcni caches each attachment's result, `<network>-<container ID>-<ifname>` (what the
+ * runtime hands DEL as prevResult). containerd 1.6 and podman 4.3 both use this default and
+ * cannot be told otherwise; a sandbox that never got its DEL (its runtime was killed) leaves its
+ * files here.
+ */
+export const CNI_CACHE_DIR = '/var/lib/cni/results';
+
+/** Removes libcni's cached results of the given containers (IDs are 64 hex digits: no clash). */
+export function removeCniCache(containerIds: Iterable<string>): string[] {
+  const ids = [...containerIds];
+  if (!ids.length || !existsSync(CNI_CACHE_DIR)) return [];
+  const failures: string[] = [];
+  for (const f of readdirSync(CNI_CACHE_DIR)) {
+    if (!ids.some((id) => f.includes(`-${id}-`))) continue;
+    try {
+      rmSync(join(CNI_CACHE_DIR, f), { force: true });
+    } catch (e) {
+      failures.push(`${f}: ${(e as Error).message}`);
+    }
   }
   return failures;
 }

@@ -5,8 +5,8 @@
  * `dir`: storage, run state, libpod's tmp dir and file locks, events, runc's state (through a
  * wrapper that passes `--root`), each container's root filesystem. Outside it podman touches only
  * what it cannot be told to put elsewhere, and stop() removes that too: the sandbox netns bind
- * mounts under /run/netns, libcni's result cache under /var/lib/cni/results, and the containers'
- * cgroups (under a cgroup parent of our own; conmon gets none, `cgroups = "no-conmon"`).
+ * mounts under /run/netns, libcni's result cache (leftovers.ts), and the containers' cgroups
+ * (under a cgroup parent of our own; conmon gets none, `cgroups = "no-conmon"`).
  *
  * Containers run from a directory (`--rootfs`) holding Debian's static busybox: no registry, and
  * no image copy, which would write c/image's blob cache to /var/lib/containers/cache.
@@ -17,16 +17,14 @@
  * its own environment to every plugin it execs.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../sim/dataplane/ip.ts';
-import { killMentioning, mountsUnder, removeCgroupTree, unmount } from './leftovers.ts';
+import { CNI_CACHE_DIR, killMentioning, mountsUnder, removeCgroupTree, removeCniCache, unmount } from './leftovers.ts';
 
 export const PODMAN = '/usr/bin/podman';
 const TOOLS = [PODMAN, '/usr/bin/conmon', '/usr/bin/nsenter', '/usr/bin/timeout', '/bin/busybox'];
 const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'];
-/** Where libcni caches each attachment's result (podman 4.3 cannot move it). */
-const CNI_CACHE = '/var/lib/cni/results';
 /** A runtime's PATH (what plugins get), not the test's. */
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Every podman command is killed after this long (a hung podman must not hang the suite). */
@@ -93,7 +91,7 @@ export function podmanSkipReason(): string | undefined {
 
 /** libcni's cached result for one attachment (what podman hands DEL as prevResult), if any. */
 export function cniCacheFile(network: string, containerId: string, ifName = 'eth0'): string {
-  return join(CNI_CACHE, `${network}-${containerId}-${ifName}`);
+  return join(CNI_CACHE_DIR, `${network}-${containerId}-${ifName}`);
 }
 
 function containersConf(o: PodmanOptions, d: { tmp: string; runc: string; events: string }): string {
@@ -193,10 +191,8 @@ export function startPodman(o: PodmanOptions): Podman {
       //    cgroups, libcni's cache of our attachments, then our files.
       const netns = [...sandboxKeys].filter((k) => existsSync(k));
       for (const m of mountsUnder([o.dir, ...netns.map((k) => realpathSync(k))])) await unmount(m);
-      failures.push(...removeCgroupTree(cgroupParent));
-      const cached = existsSync(CNI_CACHE) ? readdirSync(CNI_CACHE).filter((f) => [...ids].some((id) => f.includes(`-${id}-`))) : [];
-      const leftovers = [...netns, ...cached.map((f) => join(CNI_CACHE, f))];
-      for (const path of [...leftovers, o.dir]) {
+      failures.push(...removeCgroupTree(cgroupParent), ...removeCniCache(ids));
+      for (const path of [...netns, o.dir]) {
         try {
           rmSync(path, { recursive: true, force: true });
         } catch (e) {
