@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { chainedEntry } from '../../ipamd/install/conflist.ts';
 import { deleteNetns, ip, run } from '../../sim/dataplane/ip.ts';
 import { type Containerd, containerdSkipReason, startContainerd } from '../helpers/containerd.ts';
+import { CNI_CACHE_DIR } from '../helpers/leftovers.ts';
 import { kernelTestsSkipReason } from '../helpers/pod-netns.ts';
 
 const skip = containerdSkipReason() ?? (await kernelTestsSkipReason());
@@ -157,5 +158,7 @@ describe('containerd harness with ptp + host-local', { skip }, () => {
     assert.equal(existsSync(c.dir), false);
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(c.dir), false, 'nothing mounted under the dir');
     assert.equal((await run('pgrep', ['-f', c.address])).stdout.trim(), '', 'no shim left');
+    const cached = existsSync(CNI_CACHE_DIR) ? readdirSync(CNI_CACHE_DIR).filter((f) => f.includes(s)) : [];
+    assert.deepEqual(cached, [], "no cached CNI result of the sandbox that never got its DEL");
   });
 });

@@ -7,7 +7,7 @@
  * allocation behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -52,12 +52,13 @@ describe('vpcwire under containerd', { skip }, () => {
   let ctrd: Containerd | undefined;
   let remote: LocalPod;
   let dirs: { bin: string; conf: string; ctrd: string };
+  let base: string | undefined;
 
   before(async () => {
     const plugin = await pluginBinary();
     c = await startLocalCluster({ nodes: ['node-b'], plugin, emulator: { topology } });
     remote = await c.addPod('node-b', { namespace: 'default', name: 'remote' });
-    const base = join(c.nodes[0]!.dir, '..', `${basename(c.nodes[0]!.dir)}-ctrd`);
+    base = join(c.nodes[0]!.dir, '..', `${basename(c.nodes[0]!.dir)}-ctrd`);
     dirs = { bin: join(base, 'bin'), conf: join(base, 'net.d'), ctrd: join(base, 'containerd') };
     mkdirSync(dirs.bin, { recursive: true });
     // The node's other CNI plugins (loopback for containerd, the chained ones), as the AMI ships them.
@@ -80,7 +81,12 @@ describe('vpcwire under containerd', { skip }, () => {
     try {
       await ctrd?.stop();
     } finally {
-      await c?.stop();
+      try {
+        await c?.stop();
+      } finally {
+        // The installer's bin dir holds a copy of the plugin (about 120 MB).
+        if (base) rmSync(base, { recursive: true, force: true });
+      }
     }
   });
 

@@ -10,11 +10,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../sim/dataplane/ip.ts';
 import { connectCri, type CriClient } from './cri-client.ts';
+import { killMentioning, mountsUnder, removeCniCache, unmount } from './leftovers.ts';
 import { buildPauseImageTar, importPauseImage, PAUSE_IMAGE } from './pause-image.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
@@ -103,37 +104,6 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 `;
 }
 
-/** Processes whose command line mentions `needle` (containerd's shims carry `-address <ours>`). */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmd.includes(needle)) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-/** Mount points at or under any of `prefixes`, deepest first. */
-function mountsUnder(prefixes: readonly string[]): string[] {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p)
-    .map((p) => p.replace(/\\040/g, ' '));
-  return points
-    .filter((p) => prefixes.some((pre) => p === pre || p.startsWith(`${pre}/`)))
-    .sort((a, b) => b.length - a.length);
-}
-
-async function unmount(path: string): Promise<void> {
-  if ((await run('umount', [path])).code !== 0) await run('umount', ['-l', path]);
-}
-
 export async function startContainerd(o: ContainerdOptions): Promise<Containerd> {
   const why = containerdSkipReason();
   if (why) throw new Error(`cannot start containerd: ${why}`);
@@ -152,12 +122,15 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
   const exited = once(child, 'exit');
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const raw = connectCri(address, 60_000);
-  // Every sandbox netns this containerd made, so stop() can unmount them even after containerd died.
+  // Every sandbox (and its netns) this containerd made, so stop() can remove what is left of them
+  // even after containerd died.
   const sandboxNetns = new Set<string>();
+  const sandboxIds = new Set<string>();
   const cri: CriClient = {
     ...raw,
     async runPodSandbox(pod, opts) {
       const id = await raw.runPodSandbox(pod, opts);
+      sandboxIds.add(id);
       const st = await raw.podSandboxStatus(id).catch(() => undefined);
       if (st?.netnsPath) sandboxNetns.add(st.netnsPath);
       return id;
@@ -170,6 +143,7 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
     if (child.exitCode === null && child.signalCode === null) {
       const sandboxes = await cri.listPodSandbox().catch(() => []);
       for (const s of sandboxes) {
+        sandboxIds.add(s.id);
         const st = await cri.podSandboxStatus(s.id).catch(() => undefined);
         if (st?.netnsPath) sandboxNetns.add(st.netnsPath);
         await cri.stopPodSandbox(s.id).catch(() => undefined);
@@ -186,13 +160,7 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
     }
     // 3. Shims outlive containerd by design; runc containers outlive their shim. Ours only: the
     //    shims carry our socket address, runc's state is under our dir.
-    for (const pid of pidsMentioning(address)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killMentioning(address);
     const runcRoot = join(o.dir, 'runc', 'k8s.io');
     if (existsSync(runcRoot)) {
       const listed = await run('runc', ['--root', runcRoot, 'list', '-q']);
@@ -204,7 +172,8 @@ export async function startContainerd(o: ContainerdOptions): Promise<Containerd>
     // mountinfo names real paths: containerd reports /var/run/netns/..., mounted at /run/netns/...
     const netnsReal = [...sandboxNetns].filter((p) => existsSync(p)).map((p) => realpathSync(p));
     for (const m of mountsUnder([o.dir, ...netnsReal])) await unmount(m);
-    const failures: string[] = [];
+    // 5. libcni's cached results of sandboxes that never got their DEL (containerd was killed).
+    const failures = removeCniCache(sandboxIds);
     for (const path of [...sandboxNetns, o.dir]) {
       try {
         rmSync(path, { recursive: true, force: true });
