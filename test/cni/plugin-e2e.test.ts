@@ -12,7 +12,7 @@ import { ip, run } from '../../sim/dataplane/ip.ts';
 import { type LocalCluster, type LocalPod, startLocalCluster } from '../../sim/cluster/local-cluster.ts';
 import { execPlugin, podArgs } from '../../sim/cluster/plugin-exec.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { kernelTestsSkipReason, reaches } from '../helpers/pod-netns.ts';
+import { kernelTestsSkipReason, leftovers, reaches } from '../helpers/pod-netns.ts';
 import { linkKinds, pluginBinary, txPackets } from '../helpers/plugin.ts';
 
 // t3.small: 3 ENIs of 4 addresses (3 for pods each), so a node's fourth pod lands on a secondary ENI.
@@ -34,17 +34,6 @@ const ENCAPSULATING = ['vxlan', 'geneve', 'ipip', 'gre', 'gretap', 'sit', 'wireg
 
 async function json<T>(netns: string, args: string[]): Promise<T> {
   return JSON.parse(await ip(['-j', ...args], netns)) as T;
-}
-
-/** Everything of a pod's address left on its node: rules, main-table routes, and its host veth. */
-async function leftovers(node: string, podIp: string, hostVeth: string): Promise<string[]> {
-  const out: string[] = [];
-  const rules = await json<{ src?: string; dst?: string; priority: number }[]>(node, ['rule', 'show']);
-  for (const r of rules) if (r.src === podIp || r.dst === podIp) out.push(`rule prio ${r.priority}`);
-  if ((await json<unknown[]>(node, ['route', 'show', 'exact', `${podIp}/32`])).length) out.push('route');
-  const links = await json<{ ifname: string }[]>(node, ['link', 'show']);
-  if (links.some((l) => l.ifname === hostVeth)) out.push(`link ${hostVeth}`);
-  return out;
 }
 
 describe('vpcwire CNI plugin on the kernel, two emulated nodes', { skip: await kernelTestsSkipReason() }, () => {

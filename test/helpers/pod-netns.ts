@@ -130,3 +130,14 @@ export async function kernelTestsSkipReason(): Promise<string | undefined> {
   if (ping?.code !== 0) return 'needs ping (apt-get install -y iputils-ping; .ci/run installs it)';
   return undefined;
 }
+
+/** Everything of a pod's address left on its node: rules, main-table routes, and its host veth. */
+export async function leftovers(node: string, podIp: string, hostVeth: string): Promise<string[]> {
+  const out: string[] = [];
+  const rules = JSON.parse(await ip(['-j', 'rule', 'show'], node)) as { src?: string; dst?: string; priority: number }[];
+  for (const r of rules) if (r.src === podIp || r.dst === podIp) out.push(`rule prio ${r.priority}`);
+  if ((JSON.parse(await ip(['-j', 'route', 'show', 'exact', `${podIp}/32`], node)) as unknown[]).length) out.push('route');
+  const links = JSON.parse(await ip(['-j', 'link', 'show'], node)) as { ifname: string }[];
+  if (links.some((l) => l.ifname === hostVeth)) out.push(`link ${hostVeth}`);
+  return out;
+}

@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalCluster, type LocalPod, startLocalCluster } from '../../sim/cluster/local-cluster.ts';
-import { ip } from '../../sim/dataplane/ip.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { kernelTestsSkipReason, reaches } from '../helpers/pod-netns.ts';
+import { kernelTestsSkipReason, leftovers, reaches } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';
 
 const topology: Topology = {
@@ -49,15 +48,6 @@ const CORRUPTIONS: Record<string, Corruption> = {
       cooling: [],
     }),
 };
-
-async function leftovers(node: string, podIp: string, hostVeth: string): Promise<string[]> {
-  const out: string[] = [];
-  const rules = JSON.parse(await ip(['-j', 'rule', 'show'], node)) as { src?: string; dst?: string; priority: number }[];
-  for (const r of rules) if (r.src === podIp || r.dst === podIp) out.push(`rule prio ${r.priority}`);
-  if ((JSON.parse(await ip(['-j', 'route', 'show', 'exact', `${podIp}/32`], node)) as unknown[]).length) out.push('route');
-  if ((JSON.parse(await ip(['-j', 'link', 'show'], node)) as { ifname: string }[]).some((l) => l.ifname === hostVeth)) out.push(`link ${hostVeth}`);
-  return out;
-}
 
 describe('ipamd recovers running pods from the kernel when its checkpoint is lost', { skip: await kernelTestsSkipReason() }, () => {
   let c: LocalCluster;
