@@ -198,12 +198,12 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
 async function defaultVethExists(config: Config, netDir: string | undefined, kernel: KernelCommands): Promise<VethExists> {
   if (netDir !== undefined || config.hostNetns === undefined) {
     const exists = vethExistsIn(netDir ?? '/sys/class/net', config.vethPrefix);
-    return (alloc) => exists(alloc.pod);
+    return (alloc) => exists(alloc);
   }
   // A failed listing fails each check, which keeps the allocation (restore.ts): leaking an
   // address until GC is recoverable, handing a live pod's address to another pod is not.
   const names = await kernel.linkNames().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   if (names instanceof Error) return () => Promise.reject(names);
   const exists = vethExistsAmong(names, config.vethPrefix);
-  return (alloc) => Promise.resolve(exists(alloc.pod));
+  return (alloc) => Promise.resolve(exists(alloc));
 }

@@ -11,7 +11,15 @@ export function hostVethName(prefix: string, namespace: string, podName: string)
   return `${prefix}${createHash('sha1').update(`${namespace}.${podName}`).digest('hex').slice(0, 11)}`;
 }
 
-/** The name for an AddNetwork: by pod when the runtime passed pod arguments, else by container and interface. */
+/**
+ * The one rule for a pod's host veth name, used by AddNetwork (the name the plugin creates) and by
+ * the checkpoint replay (the name whose absence drops an allocation), so both always agree (issue 9
+ * item 3). By pod when the runtime passed both K8S_POD_NAMESPACE and K8S_POD_NAME, as upstream
+ * names it; otherwise by "<containerId>.<ifName>", as the reference plugins name by container.
+ * A half-given identity (podman passes only K8S_POD_NAME, its container name) counts as none: a
+ * name alone is not unique across namespaces and outlives the container, and a pod-named veth left
+ * by an earlier container would be replaced, as a newer sandbox of the same pod replaces it.
+ */
 export function hostVethFor(
   prefix: string,
   pod: { namespace?: string | undefined; name?: string | undefined },
@@ -22,16 +30,21 @@ export function hostVethFor(
     : `${prefix}${createHash('sha1').update(`${key.containerId}.${key.ifName}`).digest('hex').slice(0, 11)}`;
 }
 
+/** What the replay knows of an allocation: its triple and the pod the runtime named, if any. */
+interface Attachment {
+  readonly key: { readonly containerId: string; readonly ifName: string };
+  readonly pod: { readonly namespace: string; readonly name: string };
+}
+
 /**
- * Whether a pod's host veth exists, by looking in a sysfs-like directory of interface names:
- * /sys/class/net on a node. Tests point it at a directory of their own (a port, so restart logic
- * is testable without root).
+ * Whether an attachment's host veth exists, by looking in a sysfs-like directory of interface
+ * names: /sys/class/net on a node. Tests point it at a directory of their own (a port, so restart
+ * logic is testable without root).
  */
 export function vethExistsIn(netDir: string, vethPrefix: string) {
-  return async (pod: { namespace: string; name: string }): Promise<boolean> => {
-    if (!pod.namespace || !pod.name) return true; // cannot tell: keep it rather than free a live address
+  return async (a: Attachment): Promise<boolean> => {
     try {
-      await access(join(netDir, hostVethName(vethPrefix, pod.namespace, pod.name)));
+      await access(join(netDir, hostVethFor(vethPrefix, a.pod, a.key)));
       return true;
     } catch {
       return false;
@@ -44,8 +57,5 @@ export function vethExistsIn(netDir: string, vethPrefix: string) {
  * when VPCWIRE_HOST_NETNS puts the node in another netns than ipamd's own /sys/class/net).
  */
 export function vethExistsAmong(names: ReadonlySet<string>, vethPrefix: string) {
-  return (pod: { namespace: string; name: string }): boolean => {
-    if (!pod.namespace || !pod.name) return true; // cannot tell: keep it rather than free a live address
-    return names.has(hostVethName(vethPrefix, pod.namespace, pod.name));
-  };
+  return (a: Attachment): boolean => names.has(hostVethFor(vethPrefix, a.pod, a.key));
 }
