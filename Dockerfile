@@ -7,6 +7,7 @@ FROM node:24-bookworm-slim AS plugin
 WORKDIR /opt/vpcwire
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+COPY contract ./contract
 COPY cni ./cni
 RUN node cni/build.ts
 
@@ -17,6 +18,7 @@ WORKDIR /opt/vpcwire
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
+COPY contract ./contract
 COPY ipamd ./ipamd
 COPY warm-pool ./warm-pool
 COPY sim ./sim

@@ -14,4 +14,24 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Boundaries (DESIGN.md §1, §8): the plugin shares only contract/ with ipamd and loads no gRPC
+  // runtime; contract/ is imported by both and imports nothing.
+  {
+    files: ['cni/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/ipamd/**', '**/sim/**', '**/warm-pool/**'], message: 'the CNI plugin shares only contract/ with ipamd (DESIGN.md §1)' },
+            { group: ['@grpc/*', 'protobufjs', '@aws-sdk/*', 'winston'], message: 'the CNI plugin is a lean one-shot executable (cni/ipam/ is its gRPC client)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['contract/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['*', '.*', '/*'], message: 'contract/ is imported by the plugin and ipamd, and imports nothing' }] }] },
+  },
 );

@@ -2,10 +2,14 @@
  * The network configuration on stdin (spec §Section 1 "Plugin configuration objects"), parsed once
  * into a frozen object. The plugin's own keys are what the installer writes (ipamd/install/
  * conflist.ts): `socket` and `releaseNotesDir`, plus optional `deadlineMs` and `logFile`. Anything
- * wrong is CNI error 7 naming the key; an unsupported cniVersion is error 1.
+ * wrong is CNI error 7 naming the key; an unsupported cniVersion is error 1. Values are shown cut
+ * and never serialised whole, so any input (a huge string, JSON nested thousands deep) gets a short
+ * message (issue 9 item 4).
  */
+import { cut, describe, networkNameProblem, shown } from '../contract/cni-input.ts';
 import { CniError, CODE } from './errors.ts';
-import { compareSpec, SUPPORTED_SPECS } from './version.ts';
+import { checkPrevResult } from './prev-result.ts';
+import { isSupportedSpec, SUPPORTED_SPECS } from './version.ts';
 
 export interface GcAttachment {
   readonly containerId: string;
@@ -44,13 +48,13 @@ const bad = (msg: string): CniError => new CniError(CODE.INVALID_CONFIG, `invali
 function optString(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v === '') throw bad(`"${key}" must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '') throw bad(`"${key}" must be a non-empty string, got ${describe(v)}`);
   return v;
 }
 
 function absPath(o: Record<string, unknown>, key: string, dflt: string): string {
   const v = optString(o, key) ?? dflt;
-  if (!v.startsWith('/')) throw bad(`"${key}" must be an absolute path, got ${JSON.stringify(v)}`);
+  if (!v.startsWith('/')) throw bad(`"${key}" must be an absolute path, got ${shown(v)}`);
   return v;
 }
 
@@ -63,7 +67,7 @@ function attachments(o: Record<string, unknown>): GcAttachment[] | undefined {
   return list.map((a: unknown, i) => {
     const r = a as Record<string, unknown> | null;
     if (typeof r !== 'object' || r === null || typeof r.containerID !== 'string' || typeof r.ifname !== 'string') {
-      throw bad(`"${key}"[${i}] must be {"containerID": string, "ifname": string}, got ${JSON.stringify(a)}`);
+      throw bad(`"${key}"[${i}] must be {"containerID": string, "ifname": string}, got ${describe(a)}`);
     }
     return { containerId: r.containerID, ifName: r.ifname };
   });
@@ -74,36 +78,38 @@ export function parseNetConf(stdin: string): NetConf {
   try {
     raw = JSON.parse(stdin);
   } catch (e) {
-    throw new CniError(CODE.DECODE_FAILURE, `the network configuration on stdin is not JSON: ${(e as Error).message}`);
+    // V8's message quotes the input around the fault; cut, so a huge input is not echoed back.
+    throw new CniError(CODE.DECODE_FAILURE, `the network configuration on stdin is not JSON: ${cut((e as Error).message, 200)}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('expected a JSON object on stdin');
   const o = raw as Record<string, unknown>;
   const cniVersion = o.cniVersion;
-  if (typeof cniVersion !== 'string' || cniVersion === '') throw bad('"cniVersion" is required');
-  if (!SUPPORTED_SPECS.some((v) => compareSpec(v, cniVersion) === 0)) {
-    throw new CniError(CODE.INCOMPATIBLE_VERSION, `incompatible CNI version ${cniVersion}: vpcwire supports ${SUPPORTED_SPECS.join(', ')}`);
+  if (typeof cniVersion !== 'string' || cniVersion === '') throw bad(`"cniVersion" is required (a string), got ${describe(cniVersion)}`);
+  if (!isSupportedSpec(cniVersion)) {
+    throw new CniError(CODE.INCOMPATIBLE_VERSION, `incompatible CNI version ${shown(cniVersion)}: vpcwire supports ${SUPPORTED_SPECS.join(', ')}`);
   }
   const name = o.name;
-  // libcni's rule for network names.
-  if (typeof name !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
-    throw bad(`"name" must be letters, digits, '_', '.' or '-', starting with a letter or digit; got ${JSON.stringify(name)}`);
-  }
+  if (typeof name !== 'string') throw bad(`"name" must be a string, got ${describe(name)}`);
+  // libcni's rule for network names, as ipamd applies it (contract/cni-input.ts).
+  const nameProblem = networkNameProblem(name);
+  if (nameProblem !== undefined) throw bad(`"name" ${nameProblem}`);
   const type = optString(o, 'type') ?? 'vpcwire';
   const deadline = o.deadlineMs ?? DEFAULTS.deadlineMs;
   if (typeof deadline !== 'number' || !Number.isInteger(deadline) || deadline < 1 || deadline > 600_000) {
-    throw bad(`"deadlineMs" must be an integer from 1 to 600000, got ${JSON.stringify(o.deadlineMs)}`);
+    throw bad(`"deadlineMs" must be an integer from 1 to 600000, got ${describe(o.deadlineMs)}`);
   }
   const prev = o.prevResult;
-  if (prev !== undefined && prev !== null && (typeof prev !== 'object' || Array.isArray(prev))) {
-    throw bad('"prevResult" must be an object');
+  if (prev !== undefined && prev !== null) {
+    const problem = checkPrevResult(prev);
+    if (problem !== undefined) throw bad(problem);
   }
   const vethPrefix = optString(o, 'vethPrefix') ?? DEFAULTS.vethPrefix;
   // ipamd's rule for AWS_VPC_K8S_CNI_VETHPREFIX (ipamd/config.ts).
   if (!/^[a-zA-Z0-9]{1,4}$/.test(vethPrefix) || ['eth', 'lo', 'vlan'].includes(vethPrefix)) {
-    throw bad(`"vethPrefix" must be 1-4 letters or digits and not eth, lo or vlan; got ${JSON.stringify(vethPrefix)}`);
+    throw bad(`"vethPrefix" must be 1-4 letters or digits and not eth, lo or vlan; got ${shown(vethPrefix)}`);
   }
   const logFile = optString(o, 'logFile');
-  if (logFile !== undefined && !logFile.startsWith('/')) throw bad(`"logFile" must be an absolute path, got ${JSON.stringify(logFile)}`);
+  if (logFile !== undefined && !logFile.startsWith('/')) throw bad(`"logFile" must be an absolute path, got ${shown(logFile)}`);
   return Object.freeze({
     cniVersion,
     name,

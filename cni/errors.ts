@@ -2,7 +2,14 @@
  * The plugin's one error family (DESIGN.md §8): a CNI error code from the spec's table
  * ("Error" section, CNI 1.1) or vpcwire's own range (100+), a message naming what is wrong, and
  * optional details. main.ts prints it as the spec's error JSON on stdout and exits non-zero.
+ * Messages and details are bounded when printed (issue 9 item 4: an error that echoed a huge input
+ * was larger than a pipe holds); they never carry stack traces.
  */
+import { cut } from '../contract/cni-input.ts';
+
+/** Bounds of what an error prints: a whole answer stays far below a pipe's 64 KiB. */
+export const MAX_MSG_CHARS = 1024;
+export const MAX_DETAILS_CHARS = 4096;
 
 /** Well-known codes (CNI 1.1 §Error) and vpcwire's own (plugins may use 100 and above). */
 export const CODE = {
@@ -42,6 +49,7 @@ export class CniError extends Error {
 
   /** The spec's error object: {"cniVersion", "code", "msg", "details"}. */
   toJSON(cniVersion: string): Record<string, unknown> {
-    return { cniVersion, code: this.code, msg: this.message, ...(this.details ? { details: this.details } : {}) };
+    const details = this.details ? cut(this.details, MAX_DETAILS_CHARS) : '';
+    return { cniVersion, code: this.code, msg: cut(this.message, MAX_MSG_CHARS), ...(details ? { details } : {}) };
   }
 }

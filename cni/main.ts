@@ -6,32 +6,51 @@
  * ipam/ (node:net, no http2 or grpc-js) and the `ip` batches in wire/.
  *
  * Output: the result (ADD) or nothing on stdout and exit 0; an error as the spec's JSON on stdout
- * and exit 1. One JSON line per invocation goes to `logFile` when the config names one.
+ * and exit 1, whatever the input (issue 9 item 4): bounded, without stack traces, written whole
+ * before the process exits (output.ts). One JSON line per invocation goes to `logFile` when the
+ * config names one.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { cut } from '../contract/cni-input.ts';
 import { parseNetConf, type NetConf } from './config.ts';
 import { type CniEnv, parseEnv, verbOf, type Verb } from './env.ts';
 import { CniError, CODE } from './errors.ts';
+import { MAX_STDIN_BYTES, readAll, writeAll } from './output.ts';
 import { Phases } from './verbs/phases.ts';
-import { ABOUT, CURRENT_SPEC, versionReport } from './version.ts';
+import { ABOUT, CURRENT_SPEC, isSupportedSpec, versionReport } from './version.ts';
 
-function readStdin(): string {
+function readStdin(): { text: string; tooLarge: boolean } {
   try {
-    return readFileSync(0, 'utf8');
+    return readAll(0);
   } catch (e) {
     // A runtime always gives stdin; a closed or unreadable one is an I/O failure, said plainly.
     throw new CniError(CODE.IO_FAILURE, `cannot read the network configuration from stdin: ${(e as Error).message}`);
   }
 }
 
-/** VERSION's stdin may be empty or partial: the runtime's cniVersion is used when it is there. */
+/**
+ * The version answers are given in: the runtime's cniVersion when this plugin speaks it (VERSION's
+ * stdin may be empty or partial), else the current one; never an arbitrary string echoed back.
+ */
 function askedVersion(stdin: string): string {
   try {
-    const v = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion;
-    return typeof v === 'string' && v ? v : CURRENT_SPEC;
+    const v = (JSON.parse(stdin) as { cniVersion?: unknown } | null)?.cniVersion;
+    return isSupportedSpec(v) ? v : CURRENT_SPEC;
   } catch {
     return CURRENT_SPEC;
   }
+}
+
+/** An error in the log line, bounded as on stdout. */
+function errorFields(err: CniError): Record<string, unknown> {
+  const j = err.toJSON('') as { msg: string; details?: string };
+  return { code: err.code, error: j.msg, details: j.details };
+}
+
+/** Anything that is not a CniError is a bug: said in one line, its stack only in the log. */
+function internalError(e: unknown): CniError {
+  const message = e instanceof Error ? e.message : String(e);
+  return new CniError(CODE.IO_FAILURE, `internal error: ${cut(message, 300)}`);
 }
 
 interface Outcome {
@@ -51,10 +70,13 @@ async function run(): Promise<Outcome> {
     verb = verbOf(process.env);
     if (verb === undefined) return { stdout: ABOUT, exitCode: 0 };
     const stdin = readStdin();
-    cniVersion = askedVersion(stdin); // errors answer in the runtime's version even before the config is checked
+    cniVersion = askedVersion(stdin.text); // errors answer in the runtime's version even before the config is checked
     if (verb === 'VERSION') return { stdout: versionReport(cniVersion), exitCode: 0 };
     env = parseEnv(verb, process.env);
-    conf = parseNetConf(stdin);
+    if (stdin.tooLarge) {
+      throw new CniError(CODE.INVALID_CONFIG, `invalid network configuration: larger than ${MAX_STDIN_BYTES / 1024 / 1024} MiB on stdin`);
+    }
+    conf = parseNetConf(stdin.text);
     cniVersion = conf.cniVersion;
     phases.mark('input');
     // Loaded only now (the bundle keeps them as lazily initialised modules): VERSION and errors in
@@ -81,20 +103,21 @@ async function run(): Promise<Outcome> {
     }
     return { stdout: result ? JSON.stringify(result) : '', exitCode: 0, log: logLine(verb, env, phases, result) };
   } catch (e) {
-    const err =
-      e instanceof CniError ? e : new CniError(CODE.IO_FAILURE, `internal error: ${(e as Error)?.message ?? String(e)}`, (e as Error)?.stack ?? '');
-    return { stdout: JSON.stringify(err.toJSON(cniVersion)), exitCode: 1, log: logLine(verb, env, phases, undefined, err) };
+    const err = e instanceof CniError ? e : internalError(e);
+    const log = logLine(verb, env, phases, undefined, err);
+    if (!(e instanceof CniError)) log.stack = cut(String((e as Error)?.stack ?? e), 4096);
+    return { stdout: JSON.stringify(err.toJSON(cniVersion)), exitCode: 1, log };
   }
 
   function logLine(v: Verb | undefined, e: CniEnv | undefined, p: Phases, result: Record<string, unknown> | undefined, err?: CniError): Record<string, unknown> {
     return {
       time: new Date().toISOString(),
       verb: v,
-      containerId: e?.containerId,
+      containerId: e && cut(e.containerId, 256),
       ifName: e?.ifName,
-      netns: e?.netns,
-      pod: e?.pod.namespace && e.pod.name ? `${e.pod.namespace}/${e.pod.name}` : undefined,
-      ...(err ? { code: err.code, error: err.message, details: err.details || undefined } : { ok: true }),
+      netns: e && cut(e.netns, 256),
+      pod: e?.pod.namespace || e?.pod.name ? `${e.pod.namespace ?? ''}/${e.pod.name ?? ''}` : undefined,
+      ...(err ? errorFields(err) : { ok: true }),
       ...(result ? { result } : {}),
       ms: p,
       logFile: conf?.logFile,
@@ -102,8 +125,9 @@ async function run(): Promise<Outcome> {
   }
 }
 
-void run().then((outcome) => {
-  process.stdout.write(outcome.stdout);
+function finish(outcome: Outcome): never {
+  // Whole and synchronous (output.ts), so exiting right after cannot cut it.
+  writeAll(1, outcome.stdout);
   const logFile = outcome.log?.logFile as string | undefined;
   if (logFile && outcome.log) {
     delete outcome.log.logFile;
@@ -114,7 +138,8 @@ void run().then((outcome) => {
       // The log is for people; a full or read-only disk must not fail the pod.
     }
   }
-  // Nothing is left to do: exit now rather than wait for the loop to drain (stdout to a pipe is
-  // written synchronously on Linux).
+  // Nothing is left to do: exit now rather than wait for the loop to drain.
   process.exit(outcome.exitCode);
-});
+}
+
+void run().then(finish, (e: unknown) => finish({ stdout: JSON.stringify(internalError(e).toJSON(CURRENT_SPEC)), exitCode: 1 }));

@@ -4,7 +4,15 @@ export const PLUGIN_VERSION = '0.1.0';
 export const CURRENT_SPEC = '1.1.0';
 export const SUPPORTED_SPECS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
 
-/** -1, 0, 1 like a comparator; versions are the spec's MAJOR.MINOR.PATCH. */
+/**
+ * Whether the runtime's cniVersion is one vpcwire speaks: exactly one of the listed strings, as
+ * libcni and the reference plugins compare them ("1.1", "01.1.0", " 1.1.0" and "1.1.0.0" are not
+ * versions this plugin speaks, whatever number parsing would make of them).
+ */
+export const isSupportedSpec = (v: unknown): v is (typeof SUPPORTED_SPECS)[number] =>
+  typeof v === 'string' && (SUPPORTED_SPECS as readonly string[]).includes(v);
+
+/** -1, 0, 1 like a comparator, for two supported versions (MAJOR.MINOR.PATCH). */
 export function compareSpec(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -15,7 +23,7 @@ export function compareSpec(a: string, b: string): number {
   return 0;
 }
 
-/** What VERSION prints (spec §VERSION), in the version the runtime asked for when it is known. */
+/** What VERSION prints (spec §VERSION), in the version the runtime asked for when this plugin speaks it. */
 export function versionReport(cniVersion = CURRENT_SPEC): string {
   return JSON.stringify({ cniVersion, supportedVersions: SUPPORTED_SPECS });
 }

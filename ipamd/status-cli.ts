@@ -29,7 +29,7 @@ export function formatStatus(s: StatusReport): string {
   lines.push('', 'allocations:');
   if (s.allocations.length === 0) lines.push('  (none)');
   for (const a of s.allocations) {
-    const pod = a.pod.namespace || a.pod.name ? `${a.pod.namespace}/${a.pod.name}` : '(unknown pod)';
+    const pod = a.pod.namespace || a.pod.name ? `${a.pod.namespace ?? ''}/${a.pod.name ?? ''}` : '(no pod: runtime passed no K8S_POD_*)';
     lines.push(`  ${a.ipv4Address.padEnd(15)} ${pod}  ${a.key.networkName}/${a.key.containerId.slice(0, 12)}/${a.key.ifName}  ${a.eniId}`);
   }
   return `${lines.join('\n')}\n`;

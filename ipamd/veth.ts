@@ -11,7 +11,15 @@ export function hostVethName(prefix: string, namespace: string, podName: string)
   return `${prefix}${createHash('sha1').update(`${namespace}.${podName}`).digest('hex').slice(0, 11)}`;
 }
 
-/** The name for an AddNetwork: by pod when the runtime passed pod arguments, else by container and interface. */
+/**
+ * The one rule for a pod's host veth name, used by AddNetwork (the name the plugin creates) and by
+ * the checkpoint replay (the name whose absence drops an allocation), so both always agree (issue 9
+ * item 3). By pod when the runtime passed both K8S_POD_NAMESPACE and K8S_POD_NAME, as upstream
+ * names it; otherwise by "<containerId>.<ifName>", as the reference plugins name by container.
+ * A half-given identity (podman passes only K8S_POD_NAME, its container name) counts as none: a
+ * name alone is not unique across namespaces and outlives the container, and a pod-named veth left
+ * by an earlier container would be replaced, as a newer sandbox of the same pod replaces it.
+ */
 export function hostVethFor(
   prefix: string,
   pod: { namespace?: string | undefined; name?: string | undefined },

@@ -7,8 +7,8 @@ import type { NetConf } from '../config.ts';
 import type { CniEnv } from '../env.ts';
 import { CniError, CODE } from '../errors.ts';
 import type { IpamPort } from '../ports.ts';
-import { readPrevious, requireForCheck } from '../result.ts';
-import { checkPod } from '../wire/pod.ts';
+import { readPrevious, requireForCheck } from '../prev-result.ts';
+import { checkPod, WireError } from '../wire/pod.ts';
 import { compareSpec } from '../version.ts';
 import { fromIpam } from './ipam-errors.ts';
 import type { Phases } from './phases.ts';
@@ -38,7 +38,10 @@ export async function cmdCheck(env: CniEnv, conf: NetConf, ipam: IpamPort, phase
       mtu: prev.mtu,
       routeTable: mine?.routeTable ?? 0,
     }).catch((e: Error) => {
-      throw new CniError(CODE.INVALID_CONFIG, `invalid network configuration: ${e.message}`);
+      // A value prevResult gave that cannot be what ADD made is the configuration's fault; anything
+      // else is the kernel that could not be read.
+      if (e instanceof WireError && e.code === 'INVALID') throw new CniError(CODE.INVALID_CONFIG, `invalid network configuration: ${e.message}`);
+      throw new CniError(CODE.IO_FAILURE, `reading ${env.ifName}'s wiring from the kernel: ${e.message}`);
     })),
   );
   phases.mark('kernel');

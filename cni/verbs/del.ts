@@ -9,7 +9,7 @@ import type { NetConf } from '../config.ts';
 import type { CniEnv } from '../env.ts';
 import { CniError, CODE } from '../errors.ts';
 import { type IpamPort, type TripleKey, unreachable } from '../ports.ts';
-import { readPrevious } from '../result.ts';
+import { readPrevious } from '../prev-result.ts';
 import { removePodInterface, removePodRules } from '../wire/pod.ts';
 import { fromIpam } from './ipam-errors.ts';
 import type { Phases } from './phases.ts';
@@ -44,7 +44,11 @@ export async function cmdDel(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
   } else {
     throw fromIpam(released.reason, `releasing the address of ${env.containerId}`, conf.socket);
   }
-  if (ruleIp) await removePodRules(ruleIp);
+  if (ruleIp) {
+    await removePodRules(ruleIp).catch((e: Error) => {
+      throw new CniError(CODE.WIRING_FAILED, `removing the rules of ${ruleIp}: ${e.message}`);
+    });
+  }
   phases.mark('rules');
   if (kernelError) {
     throw new CniError(CODE.WIRING_FAILED, `removing ${env.ifName} from ${netns}: ${kernelError.message}`);

@@ -4,9 +4,9 @@ export const POD_GATEWAY = '169.254.1.1';
 export const PRIO_TO_POD = 512;
 export const PRIO_FROM_POD = 1536;
 
-/** Values that reach an `ip` batch line are matched against these first (no injection through a line). */
-export const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-/** Linux interface names (CNI spec: 1-15 characters, no '/', ':' or whitespace). */
-export const IFNAME = /^[^\s/:]{1,15}$/;
-export const validIfName = (s: string): boolean => IFNAME.test(s) && s !== '.' && s !== '..';
+/** Names and addresses are checked against the CNI input contract before they reach `ip`. */
+export { IPV4 } from '../../contract/cni-input.ts';
+import { ifNameProblem } from '../../contract/cni-input.ts';
+/** A Linux interface name as the kernel and ipamd accept it (contract/cni-input.ts). */
+export const validIfName = (s: string): boolean => ifNameProblem(s) === undefined;
 export const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;

@@ -4,9 +4,11 @@
  * made (DESIGN.md §2): links, address, routes, neighbour, rules.
  */
 import { existsSync } from 'node:fs';
-import { ipBatch } from './ip-batch.ts';
-import { IFNAME, IPV4, MAC, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
+import { describe, netnsProblem } from '../../contract/cni-input.ts';
+import { type IpCommand, ipBatch } from './ip-batch.ts';
+import { IPV4, MAC, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
 import type { WiredPod } from './pod.ts';
+import { WireError } from './wire-error.ts';
 
 interface JLink {
   ifname?: string;
@@ -60,17 +62,17 @@ function checkLink(where: string, name: string, link: JLink | undefined, want: {
 export type CheckTarget = Omit<WiredPod, 'mtu'> & { readonly mtu?: number | undefined };
 
 export async function checkPod(w: CheckTarget): Promise<string[]> {
-  // prevResult is input: nothing from it reaches a batch line unchecked.
-  const bad = (what: string, v: unknown) => new Error(`${what} ${JSON.stringify(v)} in prevResult is not valid`);
-  if (!IFNAME.test(w.hostVeth)) throw bad('host interface name', w.hostVeth);
+  // prevResult is input: nothing from it reaches `ip` unchecked.
+  const bad = (what: string, v: unknown) => new WireError('INVALID', `${what} ${describe(v)} in prevResult is not valid`);
+  if (!validIfName(w.hostVeth)) throw bad('host interface name', w.hostVeth);
   if (!validIfName(w.ifName)) throw bad('interface name', w.ifName);
   if (!IPV4.test(w.podIp)) throw bad('pod IPv4 address', w.podIp);
   if (!MAC.test(w.hostMac)) throw bad('host MAC', w.hostMac);
   if (!MAC.test(w.containerMac)) throw bad('container MAC', w.containerMac);
-  if (!w.netnsPath.startsWith('/') || /\s/.test(w.netnsPath)) throw bad('netns path', w.netnsPath);
+  if (netnsProblem(w.netnsPath) !== undefined) throw bad('netns path', w.netnsPath);
   if (!Number.isInteger(w.routeTable) || w.routeTable < 0) throw bad('route table', w.routeTable);
   const drift: string[] = [];
-  const hostLines = [`link show dev ${w.hostVeth}`, `route show table main exact ${w.podIp}/32`, 'rule show'];
+  const hostLines: IpCommand[] = [['link', 'show', 'dev', w.hostVeth], ['route', 'show', 'table', 'main', 'exact', `${w.podIp}/32`], ['rule', 'show']];
   const host = await ipBatch(hostLines, { json: true, force: true });
   const [hLink, hRoutes, rules] = byLine(host.stdout, hostLines.length, host.failed);
   checkLink('node', w.hostVeth, hLink?.[0] as JLink | undefined, { mac: w.hostMac, mtu: w.mtu }, drift);
@@ -93,7 +95,7 @@ export async function checkPod(w: CheckTarget): Promise<string[]> {
     drift.push(`pod: network namespace ${w.netnsPath} is gone`);
     return drift;
   }
-  const podLines = [`addr show dev ${w.ifName}`, 'route show', `neigh show dev ${w.ifName}`];
+  const podLines: IpCommand[] = [['addr', 'show', 'dev', w.ifName], ['route', 'show'], ['neigh', 'show', 'dev', w.ifName]];
   const pod = await ipBatch(podLines, { netns: w.netnsPath, json: true, force: true });
   const [pLink, pRoutes, neigh] = byLine(pod.stdout, podLines.length, pod.failed);
   const link = pLink?.[0] as JLink | undefined;

@@ -5,8 +5,10 @@
  * undoes what was done, so the caller only has to release the address.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { IFNAME, IPV4, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
-import { ipBatch, ipBin, isGone, netnsName } from './ip-batch.ts';
+import { describe, netnsProblem } from '../../contract/cni-input.ts';
+import { IPV4, POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD, validIfName } from './constants.ts';
+import { batchLine, type IpCommand, ipBatch, ipBin, isGone, netnsName, showCommand } from './ip-batch.ts';
+import { WireError } from './wire-error.ts';
 
 export { POD_GATEWAY, PRIO_FROM_POD, PRIO_TO_POD };
 
@@ -25,16 +27,7 @@ export interface WiredPod extends PodWiring {
   containerMac: string;
 }
 
-export type WireErrorCode = 'IFNAME_EXISTS' | 'NETNS_NOT_FOUND' | 'HOST_VETH_EXISTS' | 'KERNEL' | 'INVALID';
-
-export class WireError extends Error {
-  readonly code: WireErrorCode;
-  constructor(code: WireErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WireError';
-    this.code = code;
-  }
-}
+export { WireError, type WireErrorCode } from './wire-error.ts';
 
 /**
  * A random locally administered unicast MAC (the host end's is the pod's gateway MAC). V8 seeds
@@ -47,27 +40,26 @@ export function randomMac(): string {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-
-const invalid = (what: string, v: unknown) => new WireError('INVALID', `${what} ${JSON.stringify(v)} is not valid`);
+const invalid = (what: string, v: unknown) => new WireError('INVALID', `${what} ${describe(v)} is not valid`);
 
 /** Everything that reaches an `ip` command line is checked first: no injection through a batch line. */
 export function checkWiring(w: PodWiring): void {
   if (!IPV4.test(w.podIp)) throw invalid('pod IPv4 address', w.podIp);
   if (!validIfName(w.ifName)) throw invalid('interface name', w.ifName);
-  if (!IFNAME.test(w.hostVeth)) throw invalid('host veth name', w.hostVeth);
+  if (!validIfName(w.hostVeth)) throw invalid('host veth name', w.hostVeth);
   if (!Number.isInteger(w.mtu) || w.mtu < 68 || w.mtu > 65535) throw invalid('MTU', w.mtu);
   if (!Number.isInteger(w.routeTable) || w.routeTable < 0 || w.routeTable > 0xfffffff) throw invalid('route table', w.routeTable);
   checkNetnsPath(w.netnsPath);
 }
 
 function checkNetnsPath(p: string): void {
-  if (!p.startsWith('/') || /\s/.test(p)) throw invalid('netns path', p);
+  if (netnsProblem(p) !== undefined) throw invalid('netns path', p);
 }
 
 /** The pod's policy rules (DESIGN.md §2). */
-const ruleLines = (ip: string, table: number): string[] => [
-  `rule add to ${ip}/32 lookup main prio ${PRIO_TO_POD}`,
-  ...(table > 0 ? [`rule add from ${ip}/32 lookup ${table} prio ${PRIO_FROM_POD}`] : []),
+const ruleLines = (ip: string, table: number): IpCommand[] => [
+  ['rule', 'add', 'to', `${ip}/32`, 'lookup', 'main', 'prio', String(PRIO_TO_POD)],
+  ...(table > 0 ? [['rule', 'add', 'from', `${ip}/32`, 'lookup', String(table), 'prio', String(PRIO_FROM_POD)]] : []),
 ];
 
 export async function wirePod(w: PodWiring): Promise<WiredPod> {
@@ -91,14 +83,18 @@ export async function wirePod(w: PodWiring): Promise<WiredPod> {
   return wired;
 }
 
-/** The pod side (DESIGN.md §2): lo and the interface up, the /32, the link-local gateway, its permanent neighbour. */
-const podLines = (w: WiredPod): string[] => [
-  'link set lo up',
-  `link set ${w.ifName} up`,
-  `addr add ${w.podIp}/32 dev ${w.ifName}`,
-  `route add ${POD_GATEWAY} dev ${w.ifName} scope link`,
-  `route add default via ${POD_GATEWAY} dev ${w.ifName}`,
-  `neigh replace ${POD_GATEWAY} lladdr ${w.hostMac} dev ${w.ifName} nud permanent`,
+/**
+ * The pod side (DESIGN.md §2): lo and the interface up, the /32, the link-local gateway, its
+ * permanent neighbour. Names always follow `dev`/`name`: ip reads a bare word as a keyword when it
+ * is a prefix of one (an interface called "d" or "help" would be taken for `dev` or `help`).
+ */
+const podLines = (w: WiredPod): IpCommand[] => [
+  ['link', 'set', 'dev', 'lo', 'up'],
+  ['link', 'set', 'dev', w.ifName, 'up'],
+  ['addr', 'add', `${w.podIp}/32`, 'dev', w.ifName],
+  ['route', 'add', POD_GATEWAY, 'dev', w.ifName, 'scope', 'link'],
+  ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', w.ifName],
+  ['neigh', 'replace', POD_GATEWAY, 'lladdr', w.hostMac, 'dev', w.ifName, 'nud', 'permanent'],
 ];
 
 function tempBatchFile(): { dir: string; path: string } | undefined {
@@ -121,24 +117,28 @@ const undo = (w: WiredPod): Promise<unknown> => Promise.allSettled([deleteLink(w
  * this address make `rule add` fail: they are cleared and added again. True when the pod side was
  * done here too.
  */
-async function nodeSide(w: WiredPod, inPod: readonly string[], retry: boolean): Promise<boolean> {
+async function nodeSide(w: WiredPod, inPod: readonly IpCommand[], retry: boolean): Promise<boolean> {
   const rules = ruleLines(w.podIp, w.routeTable);
+  // The nested batch needs a named netns and pod lines a batch file can hold (a '#' in the
+  // interface name cannot be written in one: then the pod side runs as a second `ip`).
+  const podBatch = inPod.map(batchLine);
+  const nestable = netnsName(w.netnsPath) !== undefined && podBatch.every((l) => l !== undefined);
   // 0700 and a random name: root runs what the file says, so nobody else may write or guess it.
   // No temp dir (a full or read-only /tmp): the pod side runs as a second `ip` instead.
-  const file = netnsName(w.netnsPath) ? tempBatchFile() : undefined;
+  const file = nestable ? tempBatchFile() : undefined;
   const name = file ? netnsName(w.netnsPath) : undefined;
-  const lines = [
-    `link add ${w.hostVeth} address ${w.hostMac} mtu ${w.mtu} type veth` +
-      ` peer name ${w.ifName} address ${w.containerMac} mtu ${w.mtu} netns ${w.netnsPath}`,
-    `link set ${w.hostVeth} up`,
-    `route replace ${w.podIp}/32 dev ${w.hostVeth} scope link`,
+  const cmds: IpCommand[] = [
+    ['link', 'add', 'name', w.hostVeth, 'address', w.hostMac, 'mtu', String(w.mtu), 'type', 'veth',
+      'peer', 'name', w.ifName, 'address', w.containerMac, 'mtu', String(w.mtu), 'netns', w.netnsPath],
+    ['link', 'set', 'dev', w.hostVeth, 'up'],
+    ['route', 'replace', `${w.podIp}/32`, 'dev', w.hostVeth, 'scope', 'link'],
     ...rules,
-    ...(name && file ? [`netns exec ${name} ${ipBin()} -batch ${file.path}`] : []),
+    ...(name && file ? [['netns', 'exec', name, ipBin(), '-batch', file.path]] : []),
   ];
   let r;
   try {
-    if (file) writeFileSync(file.path, `${inPod.join('\n')}\n`, { mode: 0o600 });
-    r = await ipBatch(lines, { report: true });
+    if (file) writeFileSync(file.path, `${podBatch.join('\n')}\n`, { mode: 0o600 });
+    r = await ipBatch(cmds, { report: true });
   } catch (e) {
     throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
   } finally {
@@ -152,13 +152,13 @@ async function nodeSide(w: WiredPod, inPod: readonly string[], retry: boolean): 
     return nodeSide(w, inPod, false);
   }
   try {
-    if (name && failedLine === lines.length) {
+    if (name && failedLine === cmds.length) {
       // The nested batch names its own failing line: "<kernel's answer>; Command failed FILE:N".
       const m = /^(.*?);? ?Command failed \S+:(\d+)/.exec(msg!);
-      const what = m ? `"${inPod[Number(m[2]) - 1]}": ${m[1]}` : msg;
-      throw new Error(`pod side in ${w.netnsPath}: ${what}`);
+      const line = m ? inPod[Number(m[2]) - 1] : undefined;
+      throw new Error(`pod side in ${w.netnsPath}: ${line ? `"${showCommand(line)}": ${m![1]}` : msg}`);
     }
-    if (failedLine <= 3 || !/File exists/.test(msg!)) throw new Error(`"${lines[failedLine - 1]}": ${msg}`);
+    if (failedLine <= 3 || !/File exists/.test(msg!)) throw new Error(`"${showCommand(cmds[failedLine - 1]!)}": ${msg}`);
     await removePodRules(w.podIp);
     await ipBatch(rules);
     return false; // the pod side has not run yet
@@ -174,7 +174,7 @@ async function nodeSide(w: WiredPod, inPod: readonly string[], retry: boolean): 
  * pair can be created again, as upstream does.
  */
 async function replaceStaleHostVeth(w: WiredPod, retry: boolean): Promise<void> {
-  const inPod = await ipBatch([`link show dev ${w.ifName}`], { netns: w.netnsPath, force: true });
+  const inPod = await ipBatch([['link', 'show', 'dev', w.ifName]], { netns: w.netnsPath, force: true });
   if (inPod.failed.size === 0) {
     throw new WireError('IFNAME_EXISTS', `interface ${w.ifName} already exists in ${w.netnsPath}`);
   }
@@ -185,7 +185,7 @@ async function replaceStaleHostVeth(w: WiredPod, retry: boolean): Promise<void> 
 }
 
 async function deleteLink(name: string, netns?: string): Promise<void> {
-  const r = await ipBatch([`link del ${name}`], { force: true, ...(netns ? { netns } : {}) });
+  const r = await ipBatch([['link', 'del', 'dev', name]], { force: true, ...(netns ? { netns } : {}) });
   for (const msg of r.failed.values()) {
     if (!isGone(msg)) throw new WireError('KERNEL', `deleting ${name}${netns ? ` in ${netns}` : ''}: ${msg}`);
   }
@@ -201,7 +201,7 @@ export async function removePodInterface(netnsPath: string, ifName: string): Pro
   checkNetnsPath(netnsPath);
   if (!validIfName(ifName)) throw invalid('interface name', ifName);
   if (!existsSync(netnsPath)) return;
-  const r = await ipBatch([`link del ${ifName}`], { netns: netnsPath, force: true });
+  const r = await ipBatch([['link', 'del', 'dev', ifName]], { netns: netnsPath, force: true });
   for (const msg of r.failed.values()) {
     // "Invalid argument"/"not supported": the netns file is no longer a live namespace.
     if (!isGone(msg) && !/Invalid argument|Operation not supported/.test(msg)) {
@@ -213,10 +213,13 @@ export async function removePodInterface(netnsPath: string, ifName: string): Pro
 /** Removes the pod's two policy rules; missing ones are fine (DEL is idempotent). */
 export async function removePodRules(podIp: string): Promise<void> {
   if (!IPV4.test(podIp)) throw invalid('pod IPv4 address', podIp);
-  const lines = [`rule del to ${podIp}/32 prio ${PRIO_TO_POD}`, `rule del from ${podIp}/32 prio ${PRIO_FROM_POD}`];
-  const r = await ipBatch(lines, { force: true });
+  const cmds: IpCommand[] = [
+    ['rule', 'del', 'to', `${podIp}/32`, 'prio', String(PRIO_TO_POD)],
+    ['rule', 'del', 'from', `${podIp}/32`, 'prio', String(PRIO_FROM_POD)],
+  ];
+  const r = await ipBatch(cmds, { force: true });
   for (const [line, msg] of r.failed) {
-    if (!isGone(msg)) throw new WireError('KERNEL', `tearing down "${lines[line - 1]}": ${msg}`);
+    if (!isGone(msg)) throw new WireError('KERNEL', `tearing down "${showCommand(cmds[line - 1]!)}": ${msg}`);
   }
 }
 
@@ -227,10 +230,10 @@ export async function removePodRules(podIp: string): Promise<void> {
  */
 export async function removeStaleAddress(podIp: string, vethPrefix: string): Promise<void> {
   if (!IPV4.test(podIp)) throw invalid('pod IPv4 address', podIp);
-  const r = await ipBatch([`route show table main exact ${podIp}/32`], { json: true, force: true });
+  const r = await ipBatch([['route', 'show', 'table', 'main', 'exact', `${podIp}/32`]], { json: true, force: true });
   const routes = (JSON.parse(r.stdout.trim() || '[]') as { dev?: string; scope?: string }[]).filter((x) => x.scope === 'link' && x.dev);
   // Only a pod veth: never an ENI or anything else a /32 may point at.
-  for (const route of routes) if (IFNAME.test(route.dev!) && route.dev!.startsWith(vethPrefix)) await deleteLink(route.dev!);
+  for (const route of routes) if (validIfName(route.dev!) && route.dev!.startsWith(vethPrefix)) await deleteLink(route.dev!);
   await removePodRules(podIp);
 }
 

@@ -11,7 +11,7 @@ import { isDatastoreError } from './errors.ts';
 import type { Ledger } from './ledger.ts';
 import type { AddressPool } from './pool.ts';
 import type { Allocation, CheckpointState, DatastoreLogger, VethExists } from './types.ts';
-import { allocationKey, checkAllocation, checkCooling, describeAllocation } from './validate.ts';
+import { allocationKey, checkAllocation, checkCooling, describeAllocation, podLabel } from './validate.ts';
 
 export type DropReason = 'invalid' | 'duplicate-key' | 'address-taken' | 'address-gone' | 'veth-gone' | 'kernel-mismatch';
 
@@ -129,7 +129,7 @@ export async function replayCheckpoint(input: ReplayInput): Promise<RestoreRepor
     const check = checks[i]!;
     if (check.status === 'fulfilled' && !check.value) {
       draft.cool(allocation.ip, now + cooldownMs);
-      return drop(allocation, 'veth-gone', `the host veth of pod ${allocation.pod.namespace}/${allocation.pod.name} no longer exists`);
+      return drop(allocation, 'veth-gone', `the host veth of ${podLabel(allocation.pod, allocation.key)} no longer exists`);
     }
     if (check.status === 'rejected') {
       const error = (check.reason as Error)?.message ?? String(check.reason);

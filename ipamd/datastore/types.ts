@@ -11,7 +11,10 @@ export interface AllocationKey {
   readonly ifName: string;
 }
 
-/** The pod behind an attachment, from `K8S_POD_NAMESPACE`, `K8S_POD_NAME`, `K8S_POD_UID`. */
+/**
+ * The pod behind an attachment, from `K8S_POD_NAMESPACE`, `K8S_POD_NAME`, `K8S_POD_UID`; each is
+ * empty when the runtime did not pass it (podman passes only the name; nerdctl, cnitool none).
+ */
 export interface PodRef {
   readonly namespace: string;
   readonly name: string;

@@ -55,10 +55,10 @@ export function checkKey(value: unknown, field = 'key'): AllocationKey {
   });
 }
 
+/** Each part may be empty: runtimes other than kubelet's pass some or none of them (issue 9 item 3). */
 export function checkPod(value: unknown, field = 'pod'): PodRef {
   const o = checkObject(value, field);
   return Object.freeze({
-    // Empty when the runtime passed no K8S_POD_* arguments (podman, nerdctl, cnitool; issue 9).
     namespace: checkString(o.namespace ?? '', `${field}.namespace`, { allowEmpty: true }),
     name: checkString(o.name ?? '', `${field}.name`, { allowEmpty: true }),
     uid: checkString(o.uid ?? '', `${field}.uid`, { allowEmpty: true }),
@@ -75,6 +75,15 @@ export function checkVeth(value: unknown, field: string): string {
 
 /** The key of a recovered allocation: no CNI triple is known (types.ts). */
 export const RECOVERED_KEY: AllocationKey = Object.freeze({ network: '', containerId: '', ifName: '' });
+
+/**
+ * How logs name an allocation: "pod namespace/name" when the runtime named the whole pod, else the
+ * container (with the name podman passes), as the host veth is named (ipamd/veth.ts).
+ */
+export function podLabel(pod: PodRef, key: AllocationKey): string {
+  if (pod.namespace && pod.name) return `pod ${pod.namespace}/${pod.name}`;
+  return `container ${key.containerId}${pod.name ? ` (${pod.name})` : ''}`;
+}
 
 export function checkAllocation(value: unknown, field: string): Allocation {
   const o = checkObject(value, field);

@@ -1,14 +1,16 @@
 /**
  * The plugin's input and output shapes, without a kernel: CNI environment and network
- * configuration checks (codes 1, 4, 6, 7 with messages naming the problem), the result in every
- * supported spec version, reading a prevResult back, and the host veth name ipamd expects.
+ * configuration checks (codes 1, 4, 6, 7 with messages naming the problem, the same name rules as
+ * ipamd's, CNI_ARGS as the reference plugins read it), the result in every supported spec version,
+ * checking and reading a prevResult back, and the host veth name ipamd expects.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseNetConf } from '../../cni/config.ts';
 import { parseCniArgs, parseEnv, verbOf } from '../../cni/env.ts';
 import { CniError } from '../../cni/errors.ts';
-import { buildResult, readPrevious, requireForCheck } from '../../cni/result.ts';
+import { readPrevious, requireForCheck } from '../../cni/prev-result.ts';
+import { buildResult } from '../../cni/result.ts';
 import { hostVethFor, hostVethName } from '../../ipamd/veth.ts';
 
 function cniError(fn: () => unknown, code: number, msg: RegExp): void {
@@ -42,12 +44,46 @@ describe('CNI environment', () => {
     assert.equal(verbOf({}), undefined, 'no CNI_COMMAND: the about line');
   });
 
-  test('CNI_ARGS: the K8S_POD_* values, other keys ignored', () => {
+  test('CNI_ARGS: the K8S_POD_* values; unknown keys only with IgnoreUnknown, as the reference plugins read them', () => {
     assert.deepEqual(
-      parseCniArgs('IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u-1;FOO=bar=baz'),
+      parseCniArgs('IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u-1;FOO=bar'),
       { namespace: 'default', name: 'web-0', uid: 'u-1', infraContainerId: 'abc' },
     );
     assert.deepEqual(parseCniArgs(undefined), {});
+    assert.deepEqual(parseCniArgs(''), {});
+    assert.deepEqual(parseCniArgs('IgnoreUnknown=1;K8S_POD_NAME=web'), { name: 'web' }, "podman's arguments");
+    assert.deepEqual(parseCniArgs('K8S_POD_NAME=web;K8S_POD_NAMESPACE='), { name: 'web' }, 'an empty value is absent');
+    assert.deepEqual(parseCniArgs('FOO=1;IgnoreUnknown=TRUE'), {}, 'IgnoreUnknown counts wherever it stands, any case');
+    cniError(() => parseCniArgs('FOO=bar'), 4, /^CNI_ARGS: unknown args "FOO=bar" \(add IgnoreUnknown=1/);
+    cniError(() => parseCniArgs('IgnoreUnknown=0;FOO=bar;K8S_POD_IP=x'), 4, /unknown args "FOO=bar", "K8S_POD_IP=x"/);
+    cniError(() => parseCniArgs('IgnoreUnknown=1;FOO=bar=baz'), 4, /invalid pair "FOO=bar=baz"/);
+    cniError(() => parseCniArgs('IgnoreUnknown=1;K8S_POD_NAME=a;'), 4, /invalid pair ""/);
+    cniError(() => parseCniArgs('IgnoreUnknown=yes'), 4, /IgnoreUnknown must be 1, true, 0 or false/);
+    cniError(() => parseCniArgs(`K8S_POD_NAME=${'p'.repeat(254)}`), 4, /^CNI_ARGS: K8S_POD_NAME is 254 characters long, at most 253 allowed$/);
+    cniError(() => parseCniArgs('K8S_POD_NAMESPACE=a\u0007b'), 4, /K8S_POD_NAMESPACE "a\\u0007b" contains control characters/);
+    cniError(() => parseCniArgs(`K8S_POD_INFRA_CONTAINER_ID=${'c'.repeat(257)}`), 4, /at most 256/);
+  });
+
+  test('names: what ipamd refuses is refused first, by bytes where Linux counts bytes (code 4)', () => {
+    const ok = (ifName: string) => assert.equal(parseEnv('ADD', { ...ENV, CNI_IFNAME: ifName }).ifName, ifName);
+    for (const name of ['eth0', 'e#0', '"q', "'q", 'a"b\'c', 'help', 'd', 'ü'.repeat(7), 'x'.repeat(15), 'a\\']) ok(name);
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: `${'x'.repeat(14)}é` }), 4, /at most 15 bytes \(IFNAMSIZ\), got 16/);
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'à' }), 4, /no "\/", ":" or whitespace/); // UTF-8 C3 A0: the kernel's isspace(0xA0)
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a\u0085' }), 4, /whitespace/); // Go's unicode.IsSpace (libcni)
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a\u0001' }), 4, /control characters/); // ip -j would print it raw
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a\ufffd' }), 4, /not valid UTF-8/);
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_CONTAINERID: 'c'.repeat(257) }), 4, /^CNI_CONTAINERID is 257 characters long, at most 256 allowed$/);
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_NETNS: '/run/netns/a\nb' }), 4, /^CNI_NETNS .* contains control characters/);
+    assert.equal(parseEnv('ADD', { ...ENV, CNI_NETNS: '/run/netns/a b#c' }).netns, '/run/netns/a b#c', 'any absolute path, as ipamd accepts it');
+    const huge = 'x'.repeat(100_000);
+    for (const env of [{ CNI_IFNAME: huge }, { CNI_CONTAINERID: `-${huge}` }, { CNI_NETNS: huge }, { CNI_ARGS: huge }, { CNI_COMMAND: huge }]) {
+      assert.throws(
+        () => parseEnv(verbOf({ ...ENV, ...env }) as 'ADD', { ...ENV, ...env }),
+        (e: unknown) => e instanceof CniError && e.code === 4 && e.message.length < 300,
+        'a huge value is named, not echoed',
+      );
+    }
+    assert.deepEqual(parseEnv('GC', { CNI_PATH: '/x', CNI_ARGS: 'garbage' }).pod, {}, 'GC and STATUS do not read CNI_ARGS');
   });
 });
 
@@ -68,15 +104,50 @@ describe('network configuration', () => {
 
   test('errors: 6 for non-JSON, 1 for an unsupported version, 7 naming the key otherwise', () => {
     cniError(() => parseNetConf('{"cniVersion":'), 6, /not JSON/);
-    cniError(() => parseNetConf(conf({ cniVersion: '0.2.0' })), 1, /incompatible CNI version 0\.2\.0/);
+    cniError(() => parseNetConf(conf({ cniVersion: '0.2.0' })), 1, /incompatible CNI version "0\.2\.0"/);
+    for (const v of ['01.1.0', ' 1.1.0', '1.1', '1.1.0.0', '1.1.0 ', 'v1.1.0', '1.1.0-rc1']) {
+      cniError(() => parseNetConf(conf({ cniVersion: v })), 1, /incompatible CNI version .*: vpcwire supports 0\.3\.0, 0\.3\.1, 0\.4\.0, 1\.0\.0, 1\.1\.0$/);
+    }
+    cniError(() => parseNetConf(conf({ cniVersion: 1.1 })), 7, /"cniVersion" is required \(a string\), got 1\.1/);
+    cniError(() => parseNetConf(conf({ name: 'n'.repeat(254) })), 7, /"name" is 254 characters long/);
     cniError(() => parseNetConf(conf({ cniVersion: undefined })), 7, /"cniVersion" is required/);
     cniError(() => parseNetConf(conf({ name: 'vpc wire' })), 7, /"name"/);
     cniError(() => parseNetConf(conf({ socket: 'ipamd.sock' })), 7, /"socket" must be an absolute path/);
     cniError(() => parseNetConf(conf({ deadlineMs: 0 })), 7, /"deadlineMs"/);
     cniError(() => parseNetConf(conf({ vethPrefix: 'eth' })), 7, /"vethPrefix"/);
-    cniError(() => parseNetConf(conf({ prevResult: [] })), 7, /"prevResult" must be an object/);
+    cniError(() => parseNetConf(conf({ prevResult: [] })), 7, /"prevResult" must be an object, got a list of 0/);
     cniError(() => parseNetConf(conf({ 'cni.dev/valid-attachments': [{ containerID: 1 }] })), 7, /valid-attachments"\[0\]/);
     cniError(() => parseNetConf('[]'), 7, /JSON object/);
+  });
+
+  test('any shape of value is named in a short message, never serialised whole (deep nesting, huge strings)', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const key of ['name', 'socket', 'deadlineMs', 'vethPrefix', 'logFile', 'prevResult', 'cni.dev/valid-attachments']) {
+      const stdin = `{"cniVersion":"1.1.0","name":"n","type":"vpcwire",${JSON.stringify(key)}:${deep}}`;
+      assert.throws(() => parseNetConf(stdin), (e: unknown) => e instanceof CniError && e.code === 7 && e.message.length < 200, key);
+    }
+    const unknownKey = parseNetConf(`{"cniVersion":"1.1.0","name":"n","extra":${deep},"big":"${'x'.repeat(1 << 20)}"}`);
+    assert.equal(unknownKey.name, 'n', 'keys vpcwire does not read are not its business');
+    assert.throws(() => parseNetConf(`{"cniVersion":"1.1.0","name":"${'x'.repeat(1 << 20)}`), (e: unknown) => e instanceof CniError && e.code === 6 && e.message.length < 400);
+  });
+
+  test("prevResult is checked against the spec's result types: 7 naming the field", () => {
+    const prev = (p: Record<string, unknown>) => parseNetConf(conf({ prevResult: p }));
+    cniError(() => prev({ ips: [{ address: '999.999.999.999/32' }] }), 7, /^invalid network configuration: prevResult\.ips\[0\]\.address must be an IP address with a prefix length \(CIDR\), got "999\.999\.999\.999\/32"$/);
+    cniError(() => prev({ ips: [{ address: '10.0.0.1/33' }] }), 7, /ips\[0\]\.address/);
+    cniError(() => prev({ ips: [{ address: '10.0.0.1/32', gateway: 'x' }] }), 7, /ips\[0\]\.gateway must be an IP address/);
+    cniError(() => prev({ ips: [{ address: '10.0.0.1/32', interface: -1 }] }), 7, /ips\[0\]\.interface/);
+    cniError(() => prev({ interfaces: [{ name: 'a/b' }] }), 7, /interfaces\[0\]\.name "a\/b" is invalid/);
+    cniError(() => prev({ interfaces: [{ name: 'eth0', mac: 7 }] }), 7, /interfaces\[0\]\.mac must be a string, got 7/);
+    cniError(() => prev({ interfaces: 'x' }), 7, /prevResult\.interfaces must be a list/);
+    cniError(() => prev({ routes: [{ dst: 'default' }] }), 7, /routes\[0\]\.dst must be a CIDR/);
+    cniError(() => prev({ dns: [] }), 7, /prevResult\.dns must be an object/);
+    const chained = prev({
+      interfaces: [{ name: 'eni1', mac: 'aa:bb:cc:dd:ee:ff' }, { name: 'eth0', sandbox: '/run/netns/p' }, { name: 'bwp123', mac: '' }],
+      ips: [{ address: 'fd00::a/128', interface: 1 }, { address: '10.0.0.9/32', interface: 1, gateway: '169.254.1.1' }, { address: '::ffff:10.0.0.9/128' }],
+      routes: [{ dst: '0.0.0.0/0', gw: '169.254.1.1' }, { dst: '::/0' }],
+    });
+    assert.equal(readPrevious(chained.prevResult, 'eth0').podIp, '10.0.0.9', 'other plugins\' entries (IPv6, an ifb) are fine');
   });
 
   test('GC attachments under the current key or the older one', () => {
@@ -133,8 +204,12 @@ describe('results', () => {
       );
     }
     assert.deepEqual(readPrevious(undefined, 'eth0'), {});
-    assert.deepEqual(readPrevious({ interfaces: 'x', ips: [{ address: 'junk' }] }, 'eth0'), {});
     cniError(() => requireForCheck(readPrevious({ ips: [{ address: '10.0.0.1/32' }] }, 'eth0'), 'eth0'), 7, /missing hostVeth, hostMac, containerMac, sandbox/);
+    const ours = JSON.parse(JSON.stringify(buildResult(w, '1.1.0'))) as { interfaces: Record<string, unknown>[] };
+    ours.interfaces[0]!.mac = 'zz';
+    cniError(() => requireForCheck(readPrevious(ours, 'eth0'), 'eth0'), 7, /host interface has MAC "zz", not an Ethernet MAC/);
+    ours.interfaces[1]!.sandbox = 'netns-p';
+    cniError(() => readPrevious(ours, 'eth0'), 7, /prevResult\.interfaces\[1\]\.sandbox "netns-p" is invalid: must be an absolute path/);
   });
 
   test('the host veth name ipamd gives the plugin is the one it looks for after a restart', () => {
@@ -144,5 +219,9 @@ describe('results', () => {
     // Upstream's rule, pinned: prefix + the first 11 hex digits of sha1("kube-system.coredns-7db6d8ff4d-x2x9k").
     assert.equal(hostVethFor('eni', pod, key), 'eni3e2638a6d41');
     assert.notEqual(hostVethFor('eni', {}, key), hostVethFor('eni', {}, { ...key, containerId: 'c2' }), 'without pod args the container decides');
+    // Half an identity (podman: K8S_POD_NAME only) is none: the container decides.
+    assert.equal(hostVethFor('eni', { name: 'web' }, key), hostVethFor('eni', {}, key));
+    assert.equal(hostVethFor('eni', { namespace: '', name: 'web' }, key), hostVethFor('eni', {}, key));
+    assert.match(hostVethFor('eni', {}, key), /^eni[0-9a-f]{11}$/);
   });
 });

@@ -201,6 +201,33 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     }
   });
 
+  test("names ip's batch reader cannot take literally ('#', leading quotes, keyword prefixes, a trailing backslash) are wired, checked and unwired as given", async () => {
+    // iproute2 cuts a batch line at '#' even inside quotes, reads a leading quote as quoting, a
+    // trailing backslash as a continuation, and a bare "d" or "help" as a keyword: all valid Linux names.
+    const cases: [string, string][] = [
+      ['e#0', `vpcw-wt${id}-h#1`], // '#' in the interface and in the netns name: one `ip` per command
+      ['"q', `vpcw-wt${id}-q1`], // a leading quote: spelled in the other quote
+      ["'q\"#", `vpcw-wt${id}-q2`], // both quotes and '#': one `ip` per command
+      ['d', `vpcw-wt${id}-"k 1`], // "d" would be read as `dev`; a netns name with a quote and a space
+      ['help', `vpcw-wt${id}-k2`],
+      ['a\\', `vpcw-wt${id}-k3`],
+    ];
+    let n = 30;
+    for (const [ifName, ns] of cases) {
+      await ip(['netns', 'add', ns]);
+      created.push(ns);
+      const podIp = `10.0.3.${n++}`;
+      const w = await ok<WiredPod>(inNode('wire', { netnsPath: `/run/netns/${ns}`, ifName, hostVeth: `eni${id}x${n}`, podIp, mtu: 9001, routeTable: 2 }));
+      const links = await json<{ ifname: string }[]>(['link', 'show'], ns);
+      assert.deepEqual(links.map((l) => l.ifname).sort(), ['lo', ifName].sort(), `${ifName}: the pod end has exactly that name`);
+      assert.deepEqual(await ok<string[]>(inNode('check', w)), [], `${ifName}: CHECK finds it as wired`);
+      assert.ok(await reaches(ns, NODE_IP), `${ifName}: the pod reaches its node`);
+      await ok(inNode('unwire', { netnsPath: `/run/netns/${ns}`, ifName, podIp }));
+      assert.ok(!(await hostLinks()).includes(w.hostVeth), `${ifName}: host end gone`);
+      assert.deepEqual(await rulesFor(podIp), [], `${ifName}: rules gone`);
+    }
+  });
+
   test('bad input is refused before anything reaches ip', async () => {
     const r = await inNode('wire', { netnsPath: '/run/netns/x', ifName: 'eth0', hostVeth: 'eni1; reboot', podIp: '10.0.3.20', mtu: 9001, routeTable: 0 });
     assert.ok('error' in r && r.error.code === 'INVALID' && /host veth name/.test(r.error.message), JSON.stringify(r));

@@ -1,13 +1,14 @@
 /**
  * ipamd's start sequence against the emulator: allocations whose pod veth is gone are dropped,
  * release notes the CNI plugin left while ipamd was down are replayed, a corrupt checkpoint is kept
- * aside and reported, never silently discarded.
+ * aside and reported, never silently discarded; attachments of runtimes that name no pod (or only
+ * half of one) are kept or dropped by the veth named after their container.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { hostVethName } from '../../ipamd/veth.ts';
+import { hostVethFor, hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
 import { addPods, podKey } from '../helpers/pool.ts';
@@ -61,6 +62,34 @@ describe('ipamd restart', () => {
       assert.match(readFileSync(join(p.dir, 'ipamd.log'), 'utf8'), /CHECKPOINT CORRUPT/);
       assert.ok(existsSync(p.checkpoint));
       assert.equal((await p.client.checkHealth()), 'SERVING');
+    } finally {
+      await p.stop();
+      await sim.stop();
+    }
+  });
+
+  test('without K8S_POD_* (or with only a name) the veth named after the container decides, as AddNetwork named it', async () => {
+    const sim = await startEmulator({ profile: 'fast', throttling: false });
+    const p = await startIpamdProcess(sim, sim.instance('node-1').id, { WARM_IP_TARGET: '4' });
+    try {
+      const key = (i: number) => ({ networkName: 'podman', containerId: `ctr${i}`, ifName: 'eth0' });
+      const pods = [{}, { name: 'web' }, {}, { name: 'db' }];
+      const added = [];
+      for (const [i, pod] of pods.entries()) added.push(await p.client.addNetwork({ key: key(i), netns: `/run/netns/ctr${i}`, pod }));
+      for (const [i, a] of added.entries()) {
+        assert.equal(a.hostVethName, hostVethFor('eni', {}, key(i)), `pod ${i}: named by container and interface`);
+      }
+      // Containers 0 and 1 still run; 2 and 3 vanished while ipamd was down.
+      for (const a of added.slice(0, 2)) writeFileSync(join(p.netDir, a.hostVethName!), '');
+      await p.kill('SIGTERM');
+      await p.restart();
+      const status = await p.client.getStatus();
+      assert.deepEqual(
+        status.allocations.map((a) => [a.key.containerId, a.pod.name ?? '', a.ipv4Address]).sort(),
+        [['ctr0', '', added[0]!.ipv4Address], ['ctr1', 'web', added[1]!.ipv4Address]],
+        'kept while the veth exists, dropped when it is gone: never "cannot tell, keep"',
+      );
+      assert.match(readFileSync(join(p.dir, 'ipamd.log'), 'utf8'), /host veth of container ctr2 no longer exists/);
     } finally {
       await p.stop();
       await sim.stop();
