@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import { chooseAddress } from '../warm-pool/index.ts';
 import { type ApiServer, startApiServer } from './api/server.ts';
 import { ImdsAdapter } from './aws/imds-adapter.ts';
@@ -10,6 +9,7 @@ import { Datastore } from './datastore/datastore.ts';
 import type { VethExists } from './datastore/types.ts';
 import { EniManager, type Waits } from './eni-manager.ts';
 import { IpamdError } from './errors.ts';
+import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
 import { sweepLeakedEnis } from './leak-sweep.ts';
@@ -55,7 +55,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const logger = deps.logger ?? createLogger(config);
   const now = deps.now ?? Date.now;
   const imds = deps.imds ?? new ImdsAdapter(config.imdsEndpoint);
-  const identity = await pRetry(() => imds.identity(), { retries: 5, minTimeout: 200 });
+  const identity = await waitForIdentity(imds, { endpoint: config.imdsEndpoint, waitMs: config.imdsWaitMs, logger });
   const ec2 =
     deps.ec2 ??
     new Ec2Adapter({ region: config.region ?? identity.region, ...(config.ec2Endpoint ? { endpoint: config.ec2Endpoint } : {}) });
