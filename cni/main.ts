@@ -8,7 +8,7 @@
  * Output: the result (ADD) or nothing on stdout and exit 0; an error as the spec's JSON on stdout
  * and exit 1. One JSON line per invocation goes to `logFile` when the config names one.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { parseNetConf, type NetConf } from './config.ts';
 import { type CniEnv, parseEnv, verbOf, type Verb } from './env.ts';
 import { CniError, CODE } from './errors.ts';
@@ -102,6 +102,20 @@ async function run(): Promise<Outcome> {
   }
 }
 
+/**
+ * Appends to the log, which names pods and containers: created 0600, and a file left with a wider
+ * mode (an older plugin wrote 0644) is narrowed to 0600 (issue 9 item 5).
+ */
+function appendPrivate(path: string, line: string): void {
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    if (fstatSync(fd).mode & 0o077) fchmodSync(fd, 0o600);
+    writeSync(fd, line);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 void run().then((outcome) => {
   process.stdout.write(outcome.stdout);
   const logFile = outcome.log?.logFile as string | undefined;
@@ -109,7 +123,7 @@ void run().then((outcome) => {
     delete outcome.log.logFile;
     phases.mark('done');
     try {
-      appendFileSync(logFile, `${JSON.stringify(outcome.log)}\n`);
+      appendPrivate(logFile, `${JSON.stringify(outcome.log)}\n`);
     } catch {
       // The log is for people; a full or read-only disk must not fail the pod.
     }

@@ -122,7 +122,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const report = await store.restore(loaded.state, { vethExists });
   logger.info('checkpoint replayed', { report });
 
-  const notes = await readReleaseNotes(config.releaseNotesDir);
+  const notes = await readReleaseNotes(config.releaseNotesDir, logger);
   for (const bad of notes.bad) logger.error('unreadable release note left in place', { file: bad });
   for (const n of notes.notes) {
     await store.release({ network: n.network, containerId: n.containerId, ifName: n.ifName });
