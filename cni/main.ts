@@ -10,7 +10,7 @@
  * before the process exits (output.ts). One JSON line per invocation goes to `logFile` when the
  * config names one.
  */
-import { appendFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { cut } from '../contract/cni-input.ts';
 import { parseNetConf, type NetConf } from './config.ts';
 import { type CniEnv, parseEnv, verbOf, type Verb } from './env.ts';
@@ -125,6 +125,20 @@ async function run(): Promise<Outcome> {
   }
 }
 
+/**
+ * Appends to the log, which names pods and containers: created 0600, and a file left with a wider
+ * mode (an older plugin wrote 0644) is narrowed to 0600 (issue 9 item 5).
+ */
+function appendPrivate(path: string, line: string): void {
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    if (fstatSync(fd).mode & 0o077) fchmodSync(fd, 0o600);
+    writeSync(fd, line);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function finish(outcome: Outcome): never {
   // Whole and synchronous (output.ts), so exiting right after cannot cut it.
   writeAll(1, outcome.stdout);
@@ -133,7 +147,7 @@ function finish(outcome: Outcome): never {
     delete outcome.log.logFile;
     phases.mark('done');
     try {
-      appendFileSync(logFile, `${JSON.stringify(outcome.log)}\n`);
+      appendPrivate(logFile, `${JSON.stringify(outcome.log)}\n`);
     } catch {
       // The log is for people; a full or read-only disk must not fail the pod.
     }

@@ -27,6 +27,8 @@ export interface Config {
   readonly socketPath: string;
   readonly checkpointPath: string;
   readonly imdsEndpoint: string;
+  /** VPCWIRE_IMDS_WAIT_MS: how long start-up keeps trying IMDS before it gives up. */
+  readonly imdsWaitMs: number;
   /** Where the CNI plugin leaves release notes while ipamd is down (DESIGN.md §5). */
   readonly releaseNotesDir: string;
   readonly region: string | undefined;
@@ -204,6 +206,7 @@ export function parseConfig(env: Env = process.env): Config {
     socketPath: str(env, 'VPCWIRE_SOCKET') ?? '/run/vpcwire/ipamd.sock',
     checkpointPath: str(env, 'VPCWIRE_CHECKPOINT') ?? '/var/lib/vpcwire/ipam.json',
     imdsEndpoint,
+    imdsWaitMs: int(env, 'VPCWIRE_IMDS_WAIT_MS', { min: 1000 }) ?? 60_000,
     releaseNotesDir: str(env, 'VPCWIRE_RELEASE_NOTES_DIR') ?? '/var/lib/vpcwire/release-notes',
     region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     releaseIntervalMs: int(env, 'VPCWIRE_RELEASE_INTERVAL_MS', { min: 0 }) ?? 30_000,

@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import { chooseAddress } from '../warm-pool/index.ts';
 import { type ApiServer, startApiServer } from './api/server.ts';
 import { ImdsAdapter } from './aws/imds-adapter.ts';
@@ -11,6 +10,7 @@ import type { VethExists } from './datastore/types.ts';
 import { EniManager, type Waits } from './eni-manager.ts';
 import { DriftLog } from './drift.ts';
 import { IpamdError } from './errors.ts';
+import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
 import { KernelAudit } from './kernel-audit.ts';
@@ -62,7 +62,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const logger = deps.logger ?? createLogger(config);
   const now = deps.now ?? Date.now;
   const imds = deps.imds ?? new ImdsAdapter(config.imdsEndpoint);
-  const identity = await pRetry(() => imds.identity(), { retries: 5, minTimeout: 200 });
+  const identity = await waitForIdentity(imds, { endpoint: config.imdsEndpoint, waitMs: config.imdsWaitMs, logger });
   const ec2 =
     deps.ec2 ??
     new Ec2Adapter({ region: config.region ?? identity.region, ...(config.ec2Endpoint ? { endpoint: config.ec2Endpoint } : {}) });
@@ -150,7 +150,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   });
   logger.info('checkpoint replayed', { report });
 
-  const notes = await readReleaseNotes(config.releaseNotesDir);
+  const notes = await readReleaseNotes(config.releaseNotesDir, logger);
   for (const bad of notes.bad) logger.error('unreadable release note left in place', { file: bad });
   for (const n of notes.notes) {
     await store.release({ network: n.network, containerId: n.containerId, ifName: n.ifName });

@@ -41,10 +41,23 @@ async function main(): Promise<number> {
   }
 
   const { startIpamd } = await import('./daemon.ts');
-  const ipamd = await startIpamd(config, {
-    logger,
-    ...(process.env.VPCWIRE_NET_DIR ? { netDir: process.env.VPCWIRE_NET_DIR } : {}),
-  });
+  let ipamd: Awaited<ReturnType<typeof startIpamd>>;
+  try {
+    ipamd = await startIpamd(config, {
+      logger,
+      ...(process.env.VPCWIRE_NET_DIR ? { netDir: process.env.VPCWIRE_NET_DIR } : {}),
+    });
+  } catch (e) {
+    // Expected failures (IMDS unreachable, socket directory unsafe, ...) carry a code and a message
+    // that says what to do; only an unexpected one gets its stack, and only in the log.
+    const coded = typeof (e as { code?: unknown } | undefined)?.code === 'string';
+    logger.error('ipamd could not start', {
+      error: oneLine(e),
+      ...(coded ? { code: (e as { code: string }).code } : { stack: (e as Error | undefined)?.stack }),
+    });
+    process.stderr.write(`ipamd: ${oneLine(e)}\n`);
+    return 1;
+  }
   // Listen before announcing: a SIGTERM that lands while the conflist is being written must still
   // take it away again (the default action would exit and leave the node Ready without ipamd).
   const stopRequested = new Promise<void>((resolve) => {
@@ -80,12 +93,19 @@ async function main(): Promise<number> {
   process.exit(0);
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`ipamd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** An error as one line for people: its message, never a stack. */
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();
+}
+
+const exitSoon = (code: number) => {
+  process.exitCode = code;
+  // Let the log flush, but do not wait on a request still in flight (an IMDS attempt cut at the
+  // deadline) or an idle keep-alive connection.
+  setTimeout(() => process.exit(code), 2000).unref();
+};
+
+main().then(exitSoon, (err: unknown) => {
+  process.stderr.write(`ipamd: ${oneLine(err)}\n`);
+  exitSoon(1);
+});

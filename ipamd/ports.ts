@@ -28,7 +28,8 @@ export interface ImdsEni {
 }
 
 export interface ImdsPort {
-  identity(): Promise<InstanceIdentity>;
+  /** `singleTry`: one request per path, no retries inside (the caller retries and reports). */
+  identity(opts?: { singleTry?: boolean }): Promise<InstanceIdentity>;
   enis(): Promise<ImdsEni[]>;
 }
 

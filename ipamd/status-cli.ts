@@ -1,3 +1,5 @@
+import { lstat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { connectIpam } from './api/client.ts';
 import type { StatusReport } from './api/handlers.ts';
@@ -35,6 +37,38 @@ export function formatStatus(s: StatusReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+const WHERE = '(start ipamd, or point --socket or VPCWIRE_SOCKET at its socket)';
+const AS_WHOM = "run vpcwire status as root or as ipamd's user";
+
+/**
+ * Why nothing answers on the socket, in plain words (no socket, nothing listening, permission
+ * denied, not a socket), or undefined when something accepts connections there.
+ */
+export async function socketProblem(path: string): Promise<string | undefined> {
+  let isSocket: boolean;
+  try {
+    isSocket = (await lstat(path)).isSocket();
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return `ipamd is not running: there is no socket at ${path} ${WHERE}`;
+    if (errno(e) === 'EACCES') return `permission denied looking up ${path}: its directory is private to ipamd; ${AS_WHOM}`;
+    return `cannot look up ${path}: ${(e as Error).message}`;
+  }
+  if (!isSocket) return `${path} is not a socket (point --socket or VPCWIRE_SOCKET at ipamd's socket)`;
+  const code = await new Promise<string | undefined>((resolve) => {
+    const sock = connect(path);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(undefined);
+    });
+    sock.once('error', (e) => resolve(errno(e) ?? e.message));
+  });
+  if (code === undefined) return undefined;
+  if (code === 'ECONNREFUSED') return `ipamd is not running: nothing listens on ${path} (a socket left by an ipamd that did not shut down cleanly) ${WHERE}`;
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied connecting to ${path} (the socket is 0600); ${AS_WHOM}`;
+  return `cannot connect to ${path}: ${code}`;
+}
+
 export async function runStatusCommand(args: string[]): Promise<number> {
   let values: { socket?: string; json?: boolean; help?: boolean };
   try {
@@ -57,7 +91,10 @@ export async function runStatusCommand(args: string[]): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
     return 0;
   } catch (e) {
-    process.stderr.write(`vpcwire status: cannot read ipamd's status at ${socket}: ${(e as Error).message}\n`);
+    // gRPC says UNAVAILABLE for all of them, with an empty "Resolution note:"; say which it is.
+    const problem = await socketProblem(socket);
+    const answer = (e as Error).message.replace(/\s*Resolution note:\s*$/, '');
+    process.stderr.write(`vpcwire status: ${problem ?? `cannot read ipamd's status at ${socket}: ${answer}`}\n`);
     return 1;
   } finally {
     client.close();

@@ -1,18 +1,19 @@
 /**
- * The socket file's lifecycle (issue 3 item 7; DESIGN.md §4): directory created 0700, a stale
- * socket from a crashed ipamd replaced, a live one never stolen, the socket 0600 before anyone can
- * reach it, and on close only our own socket removed.
+ * The socket file's lifecycle (issue 3 item 7; DESIGN.md §4): the directory ipamd's alone
+ * (socket-dir.ts), a stale socket from a crashed ipamd replaced, a live one never stolen, the
+ * socket 0600 before anyone can reach it, and on close only our own socket removed.
  *
  * The server binds a temporary name in the same directory, chmods it, then renames it over the
  * final path: rename(2) is atomic, so the path never shows a socket with umask-derived permissions
  * and a stale socket is replaced in one step. (libuv unlinks the bound name on close; that is the
  * temporary name, so it can never remove a successor's socket.)
  */
-import { chmod, lstat, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, rename, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ApiError } from './errors.ts';
 import type { ApiLogger } from './handlers.ts';
+import { secureSocketDir } from './socket-dir.ts';
 
 /** sun_path is 108 bytes on Linux, the terminating NUL included. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -64,17 +65,7 @@ const checkPathShape = (path: string): void => {
 export async function prepareSocketPath(path: string, logger?: ApiLogger): Promise<string> {
   checkPathShape(path);
   const dir = dirname(path);
-  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (created !== undefined) {
-    await chmod(dir, 0o700); // mkdir's mode is filtered by the umask
-    logger?.info('created the socket directory', { dir, mode: '0700' });
-  } else {
-    const mode = (await stat(dir)).mode & 0o777;
-    if (mode & 0o022) {
-      // Anyone who can write the directory can swap our socket for theirs.
-      logger?.warn('the socket directory is writable by group or others', { dir, mode: mode.toString(8) });
-    }
-  }
+  await secureSocketDir(dir, logger);
 
   const existing = await lstat(path).catch((e: unknown) => {
     if (errno(e) === 'ENOENT') return undefined;

@@ -8,41 +8,42 @@ import type { ImdsEni, ImdsPort, InstanceIdentity } from '../ports.ts';
  */
 export class ImdsAdapter implements ImdsPort {
   readonly #svc: MetadataService;
+  /** No SDK retries: for callers that retry themselves and report each attempt (imds-wait.ts). */
+  readonly #once: MetadataService;
 
   constructor(endpoint: string, opts: { timeoutMs?: number; retries?: number } = {}) {
-    this.#svc = new MetadataService({
-      endpoint,
-      ec2MetadataV1Disabled: true,
-      retries: opts.retries ?? 3,
-      httpOptions: { timeout: opts.timeoutMs ?? 2000 },
-    });
+    const svc = (retries: number) =>
+      new MetadataService({ endpoint, ec2MetadataV1Disabled: true, retries, httpOptions: { timeout: opts.timeoutMs ?? 2000 } });
+    this.#svc = svc(opts.retries ?? 3);
+    this.#once = svc(0);
   }
 
-  async #get(path: string): Promise<string> {
+  async #get(path: string, svc = this.#svc): Promise<string> {
     try {
-      return (await this.#svc.request(`/latest/meta-data/${path}`, {})).trim();
+      return (await svc.request(`/latest/meta-data/${path}`, {})).trim();
     } catch (e) {
-      throw new IpamdError('IMDS_UNAVAILABLE', `IMDS ${path}: ${(e as Error).message}`, { cause: e });
+      throw imdsError(path, e);
     }
   }
 
-  async #optional(path: string): Promise<string> {
+  async #optional(path: string, svc = this.#svc): Promise<string> {
     try {
-      return (await this.#svc.request(`/latest/meta-data/${path}`, {})).trim();
+      return (await svc.request(`/latest/meta-data/${path}`, {})).trim();
     } catch (e) {
       if (/\b404\b/.test(String((e as Error).message))) return '';
-      throw new IpamdError('IMDS_UNAVAILABLE', `IMDS ${path}: ${(e as Error).message}`, { cause: e });
+      throw imdsError(path, e);
     }
   }
 
-  async identity(): Promise<InstanceIdentity> {
+  async identity(opts: { singleTry?: boolean } = {}): Promise<InstanceIdentity> {
+    const svc = opts.singleTry ? this.#once : this.#svc;
     const [instanceId, instanceType, availabilityZone, region, primaryMac, primaryIp] = await Promise.all([
-      this.#get('instance-id'),
-      this.#get('instance-type'),
-      this.#get('placement/availability-zone'),
-      this.#optional('placement/region'),
-      this.#get('mac'),
-      this.#get('local-ipv4'),
+      this.#get('instance-id', svc),
+      this.#get('instance-type', svc),
+      this.#get('placement/availability-zone', svc),
+      this.#optional('placement/region', svc),
+      this.#get('mac', svc),
+      this.#get('local-ipv4', svc),
     ]);
     return { instanceId, instanceType, availabilityZone, region: region || availabilityZone.slice(0, -1), primaryMac, primaryIp };
   }
@@ -82,4 +83,10 @@ export class ImdsAdapter implements ImdsPort {
       prefixes: lines(prefixes),
     };
   }
+}
+
+/** The SDK nests errors as text ("...: Error: connect ECONNREFUSED ..."); one plain line of it. */
+function imdsError(path: string, e: unknown): IpamdError {
+  const text = (e instanceof Error ? e.message : String(e)).replace(/\bError: /g, '').replace(/\s*\n\s*/g, ' ');
+  return new IpamdError('IMDS_UNAVAILABLE', `IMDS ${path}: ${text}`, { cause: e });
 }

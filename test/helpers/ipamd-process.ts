@@ -108,7 +108,14 @@ export async function startIpamdProcess(
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await p.restart();
+  try {
+    await p.restart();
+  } catch (e) {
+    p.client?.close();
+    await p.kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return p;
 }
 

@@ -107,6 +107,13 @@ describe('ipamd configuration (upstream names and defaults)', () => {
     refused({ AWS_VPC_K8S_CNI_RANDOMIZESNAT: 'fully' }, /AWS_VPC_K8S_CNI_RANDOMIZESNAT="fully".*prng/);
   });
 
+  test('VPCWIRE_IMDS_WAIT_MS: how long start-up waits for IMDS', () => {
+    assert.equal(parseConfig({}).imdsWaitMs, 60_000);
+    assert.equal(parseConfig({ VPCWIRE_IMDS_WAIT_MS: '1500' }).imdsWaitMs, 1500);
+    refused({ VPCWIRE_IMDS_WAIT_MS: '500' }, /VPCWIRE_IMDS_WAIT_MS="500".*>= 1000/);
+    refused({ VPCWIRE_IMDS_WAIT_MS: '1m' }, /VPCWIRE_IMDS_WAIT_MS="1m".*integer/);
+  });
+
   test('combinations upstream refuses are refused', () => {
     refused({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '0' }, /WARM_PREFIX_TARGET="0".*WARM_IP_TARGET/);
     assert.doesNotThrow(() => parseConfig({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '0', WARM_IP_TARGET: '2' }));
