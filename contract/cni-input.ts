@@ -84,8 +84,8 @@ function utf8Bytes(v: string): Uint8Array {
 
 /**
  * A Linux interface name (spec: "must be a valid Linux interface name"): 1-15 bytes of UTF-8, not
- * "." or "..", no '/', ':' or whitespace (the kernel's rule, with whitespace as above), and no
- * control characters. U+FFFD is refused too: it is what invalid UTF-8 in the environment decodes to,
+ * "." or "..", no '/', ':' or whitespace (the kernel's rule, with whitespace as above), no '%'
+ * (found by fuzzing: the kernel reads it as a name template, "eth%d"), and no control characters. U+FFFD is refused too: it is what invalid UTF-8 in the environment decodes to,
  * so the name the runtime meant cannot be known.
  */
 export function ifNameProblem(v: string): Problem {
@@ -93,6 +93,8 @@ export function ifNameProblem(v: string): Problem {
   if (bytes.length > LIMITS.ifNameBytes) return `${shown(v)} is invalid: at most ${LIMITS.ifNameBytes} bytes (IFNAMSIZ), got ${bytes.length}`;
   if (v === '.' || v === '..') return `${shown(v)} is invalid: not "." or ".."`;
   if (/[/:]/.test(v) || SPACE.test(v) || bytes.includes(0xa0)) return `${shown(v)} is invalid: no "/", ":" or whitespace`;
+  // The kernel takes a name with '%' as a template ("eth%d" becomes eth0, eth1...) and refuses any other.
+  if (v.includes('%')) return `${shown(v)} is invalid: no "%" (the kernel reads it as a name template)`;
   if (v.includes('\ufffd')) return `${shown(v)} is invalid: not valid UTF-8`;
   return printable(v);
 }

@@ -20,6 +20,8 @@ export interface PluginCall {
   readonly config: Record<string, unknown> | string;
   /** Extra or overriding environment (tests use it to drop a required variable). */
   readonly env?: Record<string, string | undefined>;
+  /** Kill the plugin after this long (the answer then has `timedOut`); default: wait. */
+  readonly timeoutMs?: number;
 }
 
 export interface PluginRun {
@@ -30,6 +32,8 @@ export interface PluginRun {
   readonly json: Record<string, unknown> | undefined;
   /** Wall time from spawn to exit. */
   readonly ms: number;
+  /** It did not exit within `timeoutMs` and was killed. */
+  readonly timedOut?: boolean;
 }
 
 /** CNI_ARGS as kubelet's runtimes pass them. */
@@ -53,12 +57,15 @@ export function execPlugin(c: PluginCall): Promise<PluginRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer = c.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), c.timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) => {
+      clearTimeout(timer);
       const ms = performance.now() - t0;
       const stdout = Buffer.concat(out).toString();
       let json: Record<string, unknown> | undefined;
@@ -67,7 +74,7 @@ export function execPlugin(c: PluginCall): Promise<PluginRun> {
       } catch {
         json = undefined;
       }
-      resolve({ exitCode: code ?? -1, stdout, stderr: Buffer.concat(err).toString(), json, ms });
+      resolve({ exitCode: code ?? -1, stdout, stderr: Buffer.concat(err).toString(), json, ms, ...(timedOut ? { timedOut } : {}) });
     });
     child.stdin.on('error', () => {}); // VERSION may exit before reading stdin
     child.stdin.end(input);

@@ -71,6 +71,7 @@ describe('CNI environment', () => {
     cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'à' }), 4, /no "\/", ":" or whitespace/); // UTF-8 C3 A0: the kernel's isspace(0xA0)
     cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a\u0085' }), 4, /whitespace/); // Go's unicode.IsSpace (libcni)
     cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a\u0001' }), 4, /control characters/); // ip -j would print it raw
+    cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a%b' }), 4, /no "%" \(the kernel reads it as a name template\)/);
     cniError(() => parseEnv('ADD', { ...ENV, CNI_IFNAME: 'a\ufffd' }), 4, /not valid UTF-8/);
     cniError(() => parseEnv('ADD', { ...ENV, CNI_CONTAINERID: 'c'.repeat(257) }), 4, /^CNI_CONTAINERID is 257 characters long, at most 256 allowed$/);
     cniError(() => parseEnv('ADD', { ...ENV, CNI_NETNS: '/run/netns/a\nb' }), 4, /^CNI_NETNS .* contains control characters/);
