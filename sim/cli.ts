@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type Emulator, startEmulator } from './emulator.ts';
+import { assertLoopback } from './http/server.ts';
 import { formatIpv4 } from './model/ipv4.ts';
 import { PROFILES } from './profiles.ts';
 
@@ -8,7 +9,7 @@ export const SIM_USAGE = `vpcwire sim options:
   --profile NAME      ${Object.keys(PROFILES).join(' | ')} (default: fast)
   --data-plane        also build the kernel data plane: a netns per instance behind a VPC router (root)
   --no-throttling     disable EC2 request throttling
-  --host ADDR         loopback address to serve on (default 127.0.0.1)
+  --host ADDR         loopback address to serve on: 127.0.0.0/8 or ::1 (default 127.0.0.1)
   --ec2-port N, --sts-port N, --admin-port N   fixed ports (default: ephemeral)
   --json              print the endpoints as one JSON line instead of text
   --once              print the endpoints and stop (a smoke check)`;
@@ -83,6 +84,14 @@ export async function runSimCommand(args: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(`${SIM_USAGE}\n`);
     return 0;
+  }
+  if (values.host !== undefined) {
+    try {
+      assertLoopback(values.host, '--host');
+    } catch (e) {
+      process.stderr.write(`vpcwire sim: ${(e as Error).message}\n`);
+      return 2;
+    }
   }
   const profile = values.profile ?? 'fast';
   if (!PROFILES[profile]) {

@@ -6,7 +6,7 @@ import { createEc2Service } from './ec2/ec2-service.ts';
 import { AwsError } from './errors.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
 import { RequestLog } from './faults/request-log.ts';
-import { listen, type RunningServer } from './http/server.ts';
+import { assertLoopback, listen, type RunningServer } from './http/server.ts';
 import { createImdsService } from './imds/imds-service.ts';
 import { LaggedMetadata } from './imds/lagged-view.ts';
 import { type Clock, systemClock } from './model/clock.ts';
@@ -33,7 +33,7 @@ export interface EmulatorOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Create the kernel data plane (root only): a netns per instance behind a VPC router netns. */
   dataPlane?: boolean;
-  /** Loopback address to serve on (127.0.0.1). */
+  /** Loopback address to serve on (127.0.0.1); anything but 127.0.0.0/8 or ::1 is refused. */
   host?: string;
   ports?: { ec2?: number; sts?: number; admin?: number };
   clock?: Clock;
@@ -81,6 +81,7 @@ function generatedCredentials() {
 
 /** Starts a whole emulated VPC in-process on ephemeral loopback ports. */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  if (opts.host !== undefined) assertLoopback(opts.host, 'host');
   const topology =
     typeof opts.topology === 'string'
       ? loadTopology(opts.topology)

@@ -1,9 +1,31 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
 import type { SimHandler, SimRequest } from './types.ts';
 
+/** 127.0.0.0/8, ::1 or ::ffff:127.x.y.z, as IP literals (a name could resolve anywhere). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (!isIPv6(h)) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (mapped) return mapped[1]!.startsWith('127.');
+  return /^(0{0,4}:){2,7}0{0,3}1$/.test(h) || h === '::1';
+}
+
+/**
+ * The emulator answers anyone with credentials it prints, and its admin endpoint rewrites the VPC
+ * without any: it serves loopback only. `option` names the setting in the message (`--host`).
+ */
+export function assertLoopback(host: string, option: string): void {
+  if (!isLoopback(host)) {
+    throw new Error(
+      `${option} must be a loopback address (127.0.0.0/8 or ::1), got '${host}': the emulator and its unauthenticated admin endpoint serve this machine only`,
+    );
+  }
+}
+
 export interface ListenOptions {
-  /** Defaults to 127.0.0.1: the emulator serves loopback only. */
+  /** Defaults to 127.0.0.1: the emulator serves loopback only (anything else is refused). */
   host?: string;
   /** 0 (the default) picks an ephemeral port. */
   port?: number;
@@ -45,6 +67,7 @@ function toSimRequest(req: IncomingMessage, body: Buffer): SimRequest {
 
 /** Serves one handler over HTTP/1.1; a handler that throws answers 500 so a bug is never silent. */
 export async function listen(handler: SimHandler, opts: ListenOptions = {}): Promise<RunningServer> {
+  if (opts.path === undefined) assertLoopback(opts.host ?? '127.0.0.1', 'host');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     readBody(req)
       .then((body) => handler(toSimRequest(req, body)))
