@@ -43,6 +43,8 @@ export interface Ipamd {
   readonly ec2: Ec2Port;
   readonly hostNetwork: HostNetworkPort;
   readonly instanceId: string;
+  /** A host network check and repair now (after the one running, if any), as the timer does. */
+  checkHostNetwork(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -157,16 +159,29 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   void sweep();
 
   // Repairs drift (a route or rule deleted by hand, a flushed iptables table) every interval.
-  let hostCheck: Promise<unknown> | undefined;
-  const hostTimer = setInterval(() => {
-    if (hostCheck) return; // the previous pass is still running
+  // checkHostNetwork() (SIGUSR2 in main.ts) asks for a pass that starts after the call: one
+  // queued behind a running pass, however many calls come meanwhile.
+  let hostCheck: Promise<void> | undefined;
+  let hostCheckAgain: Promise<void> | undefined;
+  const checkHostNetwork = (): Promise<void> => {
+    if (hostCheck) {
+      hostCheckAgain ??= hostCheck.then(() => {
+        hostCheckAgain = undefined;
+        return checkHostNetwork();
+      });
+      return hostCheckAgain;
+    }
     hostCheck = hostNetwork.check().then(
-      (r) => (hostProblem = r.unrepaired.join('; ')),
+      (r) => void (hostProblem = r.unrepaired.join('; ')),
       (e) => {
         hostProblem = `host network check failed: ${String(e)}`;
         logger.warn('host network check failed', { error: String(e) });
       },
     ).finally(() => (hostCheck = undefined));
+    return hostCheck;
+  };
+  const hostTimer = setInterval(() => {
+    if (!hostCheck) void checkHostNetwork(); // else the previous pass is still running
   }, config.hostNetworkCheckMs);
   hostTimer.unref();
 
@@ -177,6 +192,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     ec2,
     hostNetwork,
     instanceId: identity.instanceId,
+    checkHostNetwork,
     async stop() {
       clearInterval(sweepTimer);
       clearInterval(hostTimer);
@@ -184,6 +200,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       await api.close();
       await reconciler.stop();
       await hostCheck;
+      await hostCheckAgain;
       await store.idle();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },
