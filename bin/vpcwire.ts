@@ -9,6 +9,7 @@ commands:
   sim            start the local VPC emulator (EC2, STS, IMDS, admin) and print its endpoints
   sim cleanup    delete network namespaces left behind by emulator runs (root)
   status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
+  version        print vpcwire's version and the allocation API version ipamd serves (also --version)
 
 'vpcwire <command> --help' lists a command's options.`;
 
@@ -17,6 +18,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') return (await import('../sim/cluster/demo.ts')).runDemoCommand(rest);
   if (command === 'sim') return (await import('../sim/cli.ts')).runSimCommand(rest);
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
+  if (command === 'version' || command === '--version' || command === '-V') {
+    const { readFileSync } = await import('node:fs');
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { API_VERSION } = await import('../ipamd/api/version.ts');
+    process.stdout.write(`vpcwire ${version} (ipamd API ${API_VERSION})\n`);
+    return 0;
+  }
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

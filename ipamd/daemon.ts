@@ -50,6 +50,8 @@ export interface Ipamd {
   readonly drift: DriftLog;
   /** The ledger compared with the kernel; undefined with host networking off (no kernel to read). */
   readonly audit: KernelAudit | undefined;
+  /** A host network check and repair now (after the one running, if any), as the timer does. */
+  checkHostNetwork(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -207,16 +209,29 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   void sweep();
 
   // Repairs drift (a route or rule deleted by hand, a flushed iptables table) every interval.
-  let hostCheck: Promise<unknown> | undefined;
-  const hostTimer = setInterval(() => {
-    if (hostCheck) return; // the previous pass is still running
+  // checkHostNetwork() (SIGUSR2 in main.ts) asks for a pass that starts after the call: one
+  // queued behind a running pass, however many calls come meanwhile.
+  let hostCheck: Promise<void> | undefined;
+  let hostCheckAgain: Promise<void> | undefined;
+  const checkHostNetwork = (): Promise<void> => {
+    if (hostCheck) {
+      hostCheckAgain ??= hostCheck.then(() => {
+        hostCheckAgain = undefined;
+        return checkHostNetwork();
+      });
+      return hostCheckAgain;
+    }
     hostCheck = hostNetwork.check().then(
-      (r) => (hostProblem = r.unrepaired.join('; ')),
+      (r) => void (hostProblem = r.unrepaired.join('; ')),
       (e) => {
         hostProblem = `host network check failed: ${String(e)}`;
         logger.warn('host network check failed', { error: String(e) });
       },
     ).finally(() => (hostCheck = undefined));
+    return hostCheck;
+  };
+  const hostTimer = setInterval(() => {
+    if (!hostCheck) void checkHostNetwork(); // else the previous pass is still running
   }, config.hostNetworkCheckMs);
   hostTimer.unref();
 
@@ -229,6 +244,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     instanceId: identity.instanceId,
     drift,
     audit,
+    checkHostNetwork,
     async stop() {
       clearInterval(sweepTimer);
       clearInterval(hostTimer);
@@ -236,6 +252,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       await api.close();
       await reconciler.stop();
       await hostCheck;
+      await hostCheckAgain;
       await store.idle();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },

@@ -41,7 +41,14 @@ async function main(): Promise<number> {
   }
 
   const { startIpamd } = await import('./daemon.ts');
-  let ipamd: Awaited<ReturnType<typeof startIpamd>>;
+  let ipamd: Awaited<ReturnType<typeof startIpamd>> | undefined;
+  // SIGUSR2: an operator who changed routes, rules or iptables by hand need not wait for the next
+  // pass. Handled from here on, so one sent while ipamd starts does not kill it (the default).
+  const checkNow = () => {
+    logger.info(ipamd ? 'SIGUSR2: checking host networking now' : 'SIGUSR2 ignored: ipamd is still starting (it checks before serving)');
+    void ipamd?.checkHostNetwork();
+  };
+  process.on('SIGUSR2', checkNow);
   try {
     ipamd = await startIpamd(config, {
       logger,
@@ -85,6 +92,7 @@ async function main(): Promise<number> {
     }
   }
   await stopRequested;
+  process.off('SIGUSR2', checkNow);
   // Conflist first, so the runtime stops sending pods here while ipamd still answers DELs.
   await installer?.withdraw();
   await ipamd.stop();

@@ -8,29 +8,34 @@
  */
 import { parseArgs } from 'node:util';
 import { run } from '../dataplane/ip.ts';
-import { kernelDataPlaneUnsupportedReason } from '../dataplane/preflight.ts';
 import { type EmulatorOptions, startEmulator } from '../emulator.ts';
 import { loadTopology } from '../topology.ts';
 import { type LocalCluster, type LocalPod, startLocalCluster } from './local-cluster.ts';
 import { startLocalNode, type LocalNode } from './local-node.ts';
+import { installPackages, planPreflight, type PreflightPlan, probeFacts } from './demo-preflight.ts';
 import { podTable, poolSummary, type PodRow, table } from './demo-report.ts';
 
 export const DEMO_USAGE = `vpcwire demo options:
   --pods N          pods per node (default 4: on t3.small nodes the fourth lands on a secondary ENI)
   --topology FILE   topology JSON (default: sim/topologies/demo.json, two t3.small nodes)
-  --hold            keep everything up after the checks until Ctrl-C (then tear down)`;
+  --hold            keep everything up after the checks until Ctrl-C (then tear down)
+  --no-install      never install the Debian packages the kernel part needs (as root with apt-get
+                    it installs the missing ones of iproute2, iputils-ping, iptables, util-linux)`;
 
 const DEMO_TOPOLOGY = new URL('../topologies/demo.json', import.meta.url);
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
-/** Why the kernel part cannot run here: root and the tools it execs. */
-async function kernelMissing(): Promise<string | undefined> {
-  const dp = await kernelDataPlaneUnsupportedReason();
-  if (dp) return dp;
-  for (const [tool, pkg] of [['ping', 'iputils-ping'], ['iptables-restore', 'iptables'], ['nsenter', 'util-linux']] as const) {
-    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) return `needs ${tool} (apt-get install -y ${pkg})`;
-  }
-  return undefined;
+/**
+ * Whether the kernel part can run, after installing what it lacks when it may (demo-preflight.ts);
+ * a partial plan says why not and how to get the whole demo.
+ */
+async function preflight(noInstall: boolean): Promise<PreflightPlan> {
+  const plan = planPreflight(await probeFacts(noInstall));
+  if (plan.kind !== 'install') return plan;
+  const installed = await installPackages(plan.packages, say);
+  const after = planPreflight(await probeFacts(true));
+  if (after.kind === 'partial' && !installed) return { ...after, hint: `Installing ${plan.packages.join(', ')} with apt-get failed (above). ${after.hint}` };
+  return after;
 }
 
 /** One echo, its round trip or undefined. */
@@ -41,9 +46,12 @@ async function ping(netns: string, to: string): Promise<number | undefined> {
 }
 
 export async function runDemoCommand(args: string[]): Promise<number> {
-  let values: { pods?: string; topology?: string; hold?: boolean; help?: boolean };
+  let values: { pods?: string; topology?: string; hold?: boolean; 'no-install'?: boolean; help?: boolean };
   try {
-    values = parseArgs({ args, options: { pods: { type: 'string' }, topology: { type: 'string' }, hold: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args,
+      options: { pods: { type: 'string' }, topology: { type: 'string' }, hold: { type: 'boolean' }, 'no-install': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }).values;
   } catch (e) {
     process.stderr.write(`vpcwire demo: ${(e as Error).message}\n\n${DEMO_USAGE}\n`);
     return 2;
@@ -72,8 +80,8 @@ export async function runDemoCommand(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const missing = await kernelMissing();
-    if (missing) return await withoutKernel(missing, topology, nodes, pods, () => interrupted);
+    const plan = await preflight(values['no-install'] ?? false);
+    if (plan.kind === 'partial') return await withoutKernel(plan, topology, nodes, pods, () => interrupted);
     return await withKernel(topology, nodes, pods, values.hold ?? false, () => interrupted);
   } finally {
     process.off('SIGINT', onSigint);
@@ -169,14 +177,14 @@ async function podRows(c: LocalCluster, made: readonly LocalPod[]): Promise<PodR
 
 /** Without root: the emulator and ipamd (host networking off), addresses asked for as the plugin would. */
 async function withoutKernel(
-  why: string,
+  plan: { why: string; hint: string },
   topology: EmulatorOptions['topology'],
   names: string[],
   perNode: number,
   interrupted: () => boolean,
 ): Promise<number> {
-  say(`vpcwire demo: the kernel part (pod network namespaces, the VPC data plane) ${why}.`);
-  say('  For the whole demo run it as root on Linux with iproute2, iputils-ping and iptables installed.');
+  say(`vpcwire demo: the kernel part (pod network namespaces, the VPC data plane) ${plan.why}.`);
+  say(`  ${plan.hint}`);
   say('  Running the part that needs no kernel: the emulator, ipamd on two nodes, addresses allocated over its API.\n');
   const sim = await startEmulator({ topology, profile: 'fast', throttling: false, dataPlane: false });
   const nodes: LocalNode[] = [];

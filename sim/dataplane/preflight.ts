@@ -9,8 +9,8 @@ import { run } from './ip.ts';
 const CAP_NET_ADMIN = 12n;
 const CAP_SYS_ADMIN = 21n;
 
-/** Why the kernel data plane cannot run here, or undefined when it can. */
-export async function kernelDataPlaneUnsupportedReason(): Promise<string | undefined> {
+/** Why this process may not create network namespaces (platform, capabilities), or undefined. */
+export async function privilegeProblem(): Promise<string | undefined> {
   if (process.platform !== 'linux') return `needs Linux network namespaces (platform is ${process.platform})`;
   const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
   const capHex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
@@ -20,6 +20,13 @@ export async function kernelDataPlaneUnsupportedReason(): Promise<string | undef
     (caps >> CAP_SYS_ADMIN) & 1n ? undefined : 'CAP_SYS_ADMIN',
   ].filter((c) => c !== undefined);
   if (missing.length > 0) return `needs root (missing ${missing.join(' and ')})`;
+  return undefined;
+}
+
+/** Why the kernel data plane cannot run here, or undefined when it can. */
+export async function kernelDataPlaneUnsupportedReason(): Promise<string | undefined> {
+  const privilege = await privilegeProblem();
+  if (privilege) return privilege;
   const ipVersion = await run('ip', ['-V']).catch(() => undefined);
   if (ipVersion?.code !== 0) return 'needs iproute2 (`ip` not found on PATH)';
   return undefined;

@@ -3,8 +3,13 @@
  * (the instance is a netns, each attached ENI a link with its MAC), ipamd as a real process in the
  * host netns doing its kernel work in the node's netns (VPCWIRE_HOST_NETNS). A pool that overflows
  * the primary ENI makes ipamd create a secondary ENI: its link is configured before any of its
- * addresses is handed out; the periodic check repairs drift; a restart duplicates nothing and finds
- * pod veths in the node netns; freeing the ENI removes its rule and table.
+ * addresses is handed out; a check finds and repairs every piece of drift; a restart duplicates
+ * nothing and finds pod veths in the node netns; the periodic check repairs drift; freeing the ENI
+ * removes its rule and table.
+ *
+ * Drift of several pieces is checked with the periodic pass out of the way (an hour apart) and one
+ * pass triggered by SIGUSR2 after the last deletion: with a pass every 200 ms, a busy machine ran
+ * one between the deletions and the test saw two partial repairs (issue 9 item 5).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -69,7 +74,7 @@ describe('ipamd host networking in an emulated node', { skip: await skipReason()
     const p = await startIpamdProcess(sim, instanceId, {
       VPCWIRE_HOST_NETWORK: 'true',
       VPCWIRE_HOST_NETNS: netns,
-      VPCWIRE_HOST_NETWORK_CHECK_MS: '200',
+      VPCWIRE_HOST_NETWORK_CHECK_MS: '3600000', // no periodic pass during the test: SIGUSR2 triggers one
       // Pod veths are looked up in the node netns, not in a test directory.
       VPCWIRE_NET_DIR: '',
       WARM_IP_TARGET: '1',
@@ -115,40 +120,48 @@ describe('ipamd host networking in an emulated node', { skip: await skipReason()
     }
     const secondary = onSecondary;
 
-    // Drift: a rule, a table route and the SNAT jump deleted by hand come back within a check.
+    // Drift: a rule, a table route and the SNAT jump deleted by hand, with time passing between
+    // the deletions as on a busy machine; one check afterwards finds and repairs all three.
+    const eniRule = `rule from ${(await rules()).find((x) => x.priority === 32765)?.src}/32 lookup ${secondary.deviceIndex + 1} prio 32765`;
     await ip(['rule', 'del', 'priority', '32765'], netns);
+    await sleep(250);
     await ip(['route', 'del', 'default', 'table', String(secondary.deviceIndex + 1)], netns);
+    await sleep(250);
     const jump = '-m comment --comment "vpcwire: SNAT outside the VPC" -j VPCWIRE-SNAT';
     const del = await run('nsenter', [`--net=/run/netns/${netns}`, 'iptables-restore', '--noflush'], `*nat\n-D POSTROUTING ${jump}\nCOMMIT\n`);
     assert.equal(del.code, 0, del.stderr);
-    const before = Date.now();
-    for (;;) {
-      const drift = logLines(p).find((e) => e.message === 'host network drift repaired');
-      if (drift) {
-        assert.equal(drift.level, 'warn');
-        assert.deepEqual([...drift.missing!].sort(), [
-          `nat POSTROUTING: ${jump}`,
-          `route default via 10.66.0.1 dev eth${secondary.deviceIndex} table ${secondary.deviceIndex + 1}`,
-          `rule from ${(await rules()).find((x) => x.priority === 32765)?.src}/32 lookup ${secondary.deviceIndex + 1} prio 32765`,
-        ]);
-        break;
-      }
-      assert.ok(Date.now() - before < 5000, 'the periodic check (200 ms) should have repaired the drift');
-      await sleep(50);
-    }
+    assert.equal(logLines(p).filter((e) => e.message === 'host network drift repaired').length, 0, 'no pass ran during the deletions');
+    p.child.kill('SIGUSR2');
+    const drift = await logged(p, (e) => e.message === 'host network drift repaired', 'the check SIGUSR2 asked for');
+    assert.equal(drift.level, 'warn');
+    assert.deepEqual([...drift.missing!].sort(), [
+      `nat POSTROUTING: ${jump}`,
+      `route default via 10.66.0.1 dev eth${secondary.deviceIndex} table ${secondary.deviceIndex + 1}`,
+      eniRule,
+    ]);
     assert.equal((await rules()).filter((x) => x.priority === 32765).length, 1);
+    assert.equal((await routes(String(secondary.deviceIndex + 1))).filter((x) => x.dst === 'default').length, 1);
+    assert.ok((await ours()).some((l) => l.includes(`-A POSTROUTING ${jump}`)));
 
     // Restart: nothing duplicated; allocations survive exactly where the pod's veth exists in the node netns.
     const withVeth = replies.slice(0, 2);
     for (let i = 0; i < withVeth.length; i++) await ip(['link', 'add', hostVethName('eni', 'default', `pod-${i}`), 'type', 'veth', 'peer', 'name', `vwtestpeer${i}`], netns);
     const snapshot = { ours: await ours(), rules: (await rules()).length, table: await routes(String(secondary.deviceIndex + 1)) };
     await p.kill('SIGTERM');
-    await p.restart();
+    await p.restart({ VPCWIRE_HOST_NETWORK_CHECK_MS: '200' });
     assert.deepEqual(await ours(), snapshot.ours);
     assert.equal((await rules()).length, snapshot.rules);
     assert.deepEqual(await routes(String(secondary.deviceIndex + 1)), snapshot.table);
     const kept = (await p.client.getStatus()).allocations.map((a) => a.ipv4Address).sort();
     assert.deepEqual(kept, withVeth.map((r) => r.ipv4Address).sort(), 'pods without a veth in the node netns were dropped, the others kept');
+
+    // The periodic check (now every 200 ms) repairs drift on its own: one deletion, so no pass can
+    // fall in the middle of it.
+    const seen = logLines(p).length;
+    await ip(['rule', 'del', 'priority', '1024'], netns);
+    const periodic = await logged(p, (e, i) => i >= seen && e.message === 'host network drift repaired', 'the periodic check (200 ms)');
+    assert.deepEqual(periodic.missing, ['rule fwmark 0x80/0x80 lookup main priority 1024']);
+    assert.equal((await rules()).filter((r) => r.priority === 1024 && r.fwmark === '0x80').length, 1);
 
     // Freeing: with the pods gone the ENI is freed, and its rule and table go with it.
     for (let i = 0; i < replies.length; i++) await p.client.delNetwork({ key: podKey(i), reason: 'test' });
@@ -159,6 +172,17 @@ describe('ipamd host networking in an emulated node', { skip: await skipReason()
     assert.ok((await ours()).length > 0, 'node egress stays');
   });
 });
+
+/** The first log line that matches, waited for up to 5 s. */
+async function logged(p: IpamdProcess, match: (e: ReturnType<typeof logLines>[number], i: number) => boolean, what: string) {
+  const before = Date.now();
+  for (;;) {
+    const found = logLines(p).find(match);
+    if (found) return found;
+    assert.ok(Date.now() - before < 5000, `${what} should have repaired the drift within 5 s`);
+    await sleep(50);
+  }
+}
 
 async function addWithRetry(p: IpamdProcess, i: number): Promise<AddResult> {
   for (let attempt = 0; ; attempt++) {
