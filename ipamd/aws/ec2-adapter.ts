@@ -15,6 +15,7 @@ import {
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { randomUUID } from 'node:crypto';
 import { IpamdError } from '../errors.ts';
 import type { CallStats, CreateEniRequest, Ec2Eni, Ec2Port, InstanceTypeInfo } from '../ports.ts';
 import { classifyAwsError } from './classify.ts';
@@ -147,9 +148,13 @@ export class Ec2Adapter implements Ec2Port {
   }
 
   async createEni(req: CreateEniRequest): Promise<Ec2Eni> {
+    const token = randomUUID();
     const r = await this.#call('CreateNetworkInterface', () =>
       this.#client.send(
         new CreateNetworkInterfaceCommand({
+          // One token per logical create: the SDK's retries of a lost answer (a 5xx after EC2
+          // created it) then return the same ENI instead of leaving an orphan for the sweep.
+          ClientToken: token,
           SubnetId: req.subnetId,
           Groups: [...req.groupIds],
           Description: req.description,

@@ -9,6 +9,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Ec2Adapter } from '../../ipamd/aws/ec2-adapter.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { formatIpv4 } from '../../sim/model/ipv4.ts';
@@ -124,4 +125,20 @@ test('30% of mutating EC2 calls lose their answer: pods keep starting, and ipamd
     if (Date.now() > deadline) assert.fail(`after the pods left, expected 4 secondary IPs, nothing available and agreement: ${state}`);
     await sleep(100);
   }
+});
+
+test('a CreateNetworkInterface whose answer is lost and retried by the SDK makes one ENI, not an orphan beside it', async (t) => {
+  const sim = await startEmulator({ topology, profile: 'fast', throttling: false });
+  t.after(() => sim.stop());
+  const ec2 = new Ec2Adapter({ region: sim.region, endpoint: sim.endpoints.ec2, credentials: sim.credentials });
+  t.after(() => ec2.destroy());
+  const inst = sim.instance('node');
+  const subnetId = sim.state.enis.get(inst.primaryEniId)!.subnetId;
+  const before = sim.state.enis.size;
+  sim.faults.failNext('CreateNetworkInterface', 2, { code: 'InternalError', when: 'after' });
+  const eni = await ec2.createEni({ subnetId, groupIds: [], description: 'test', tags: { t: '1' }, secondaryIpCount: 2 });
+  assert.equal(sim.log.entries({ action: 'CreateNetworkInterface' }).length, 3, 'two lost answers, then the SDK got one');
+  assert.equal(sim.state.enis.size, before + 1, 'one ENI for the three attempts (same ClientToken)');
+  assert.ok(sim.state.enis.has(eni.id));
+  assert.equal(ec2.uncertainMutations(), 1, 'the retried call counts as uncertain, so the reconciler resyncs');
 });
