@@ -15,6 +15,7 @@ import { kernelCommands, type KernelCommands } from './host-network/commands.ts'
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
 import { KernelAudit } from './kernel-audit.ts';
 import { sweepLeakedEnis } from './leak-sweep.ts';
+import { systemTimers, type Timers } from './timers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Ec2Port, HostNetworkPort, ImdsPort } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
@@ -36,6 +37,8 @@ export interface IpamdDeps {
   linkWait?: Partial<LinkWait>;
   reconcileIntervalMs?: number;
   sweepIntervalMs?: number;
+  /** Where periodic work is scheduled (issue 10 item 7); Node's timers by default. */
+  timers?: Timers;
   /** Where pods' veths, routes and rules are read (and stale pod rules removed); the node's kernel by default. */
   podKernel?: Pick<KernelCommands, 'snapshot' | 'ipBatch'>;
 }
@@ -63,6 +66,7 @@ export interface Ipamd {
 export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<Ipamd> {
   const logger = deps.logger ?? createLogger(config);
   const now = deps.now ?? Date.now;
+  const timers = deps.timers ?? systemTimers;
   const imds = deps.imds ?? new ImdsAdapter(config.imdsEndpoint);
   const identity = await waitForIdentity(imds, { endpoint: config.imdsEndpoint, waitMs: config.imdsWaitMs, logger });
   const ec2 =
@@ -130,6 +134,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     logger,
     now,
     drift,
+    timers,
     ...(audit ? { audit: () => audit.run() } : {}),
   });
   await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
@@ -204,8 +209,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       logger.warn('leaked-ENI sweep failed', { error: String(e) }),
     );
   };
-  const sweepTimer = setInterval(() => void sweep(), deps.sweepIntervalMs ?? config.leakSweepIntervalMs);
-  sweepTimer.unref();
+  const sweepTimer = timers.setInterval(() => void sweep(), deps.sweepIntervalMs ?? config.leakSweepIntervalMs);
   void sweep();
 
   // Repairs drift (a route or rule deleted by hand, a flushed iptables table) every interval.
@@ -230,10 +234,9 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     ).finally(() => (hostCheck = undefined));
     return hostCheck;
   };
-  const hostTimer = setInterval(() => {
+  const hostTimer = timers.setInterval(() => {
     if (!hostCheck) void checkHostNetwork(); // else the previous pass is still running
   }, config.hostNetworkCheckMs);
-  hostTimer.unref();
 
   return {
     api,
@@ -246,8 +249,8 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     audit,
     checkHostNetwork,
     async stop() {
-      clearInterval(sweepTimer);
-      clearInterval(hostTimer);
+      timers.clearInterval(sweepTimer);
+      timers.clearInterval(hostTimer);
       api.setServing(false);
       await api.close();
       await reconciler.stop();

@@ -5,6 +5,7 @@ import type { EniManager } from './eni-manager.ts';
 import { isIpamdError } from './errors.ts';
 import type { DriftLog } from './drift.ts';
 import type { Logger } from './logger.ts';
+import { sleepOn, systemTimers, type TimerHandle, type Timers } from './timers.ts';
 import type { Ec2Port, HostEni, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
 
 export interface ReconcilerOptions {
@@ -26,6 +27,8 @@ export interface ReconcilerOptions {
   drift?: DriftLog;
   /** Compares the ledger with the kernel after each periodic resync (kernel-audit.ts). */
   audit?: () => Promise<unknown>;
+  /** Where the loop and waits are scheduled; Node's timers by default. */
+  timers?: Timers;
 }
 
 /**
@@ -46,7 +49,8 @@ export class Reconciler {
    */
   readonly #hostPending = new Map<string, string>();
   #running: Promise<unknown> = Promise.resolve();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timers: Timers;
+  #timer: TimerHandle | undefined;
   #kicked = false;
   #loop: (() => Promise<void>) | undefined;
   #nextResync = 0;
@@ -56,6 +60,7 @@ export class Reconciler {
   constructor(o: ReconcilerOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.#timers = o.timers ?? systemTimers;
     const c = o.config;
     this.#limits = { maxEnis: o.instanceType.maxEnis, ipv4PerEni: o.instanceType.ipv4PerEni };
     this.#targets = {
@@ -124,23 +129,23 @@ export class Reconciler {
         this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
         this.#nextResync = 0;
       }
-      if (!this.#stopped) this.#timer = setTimeout(() => void this.#loop?.(), this.#kicked ? 0 : intervalMs);
+      if (!this.#stopped) this.#timer = this.#timers.setTimeout(() => void this.#loop?.(), this.#kicked ? 0 : intervalMs);
     };
-    this.#timer = setTimeout(() => void this.#loop?.(), 0);
+    this.#timer = this.#timers.setTimeout(() => void this.#loop?.(), 0);
   }
 
   /** Runs the loop now if it is waiting, or right after the pass in progress. */
   kick(): void {
     this.#kicked = true;
-    if (this.#timer && this.#loop && !this.#stopped) {
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.#loop?.(), 0);
+    if (this.#timer !== undefined && this.#loop && !this.#stopped) {
+      this.#timers.clearTimeout(this.#timer);
+      this.#timer = this.#timers.setTimeout(() => void this.#loop?.(), 0);
     }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     await this.#running;
   }
 
@@ -273,7 +278,7 @@ export class Reconciler {
     // At start, an ENI still attaching (a previous ipamd died just after attaching it) is waited
     // for, so it is adopted rather than a second ENI created beside it.
     for (let i = 0; opts.waitForAttaching && i < 40 && all.some((e) => e.attachment?.status === 'attaching'); i++) {
-      await new Promise((r) => setTimeout(r, 250));
+      await sleepOn(this.#timers, 250);
       all = await ec2.instanceEnis(this.#o.instanceId);
     }
     const inEc2 = all.filter((e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard);
