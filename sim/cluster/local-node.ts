@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
 import type { Emulator } from '../emulator.ts';
-import { formatIpv4 } from '../model/ipv4.ts';
+import { formatIpv4 } from '../ipv4.ts';
 
 const IPAMD_MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
 

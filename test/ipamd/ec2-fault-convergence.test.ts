@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
-import { formatIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4 } from '../../sim/ipv4.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { availableTagged, poolVsEc2 } from '../helpers/crash-invariants.ts';
 import { addRequest, keyOf, NAMESPACE, podOf } from '../helpers/crash-pods.ts';
