@@ -15,7 +15,7 @@ commands:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'demo') return (await import('../sim/cluster/demo.ts')).runDemoCommand(rest);
+  if (command === 'demo') return (await import('../cluster/demo.ts')).runDemoCommand(rest);
   if (command === 'sim') return (await import('../sim/cli.ts')).runSimCommand(rest);
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
   if (command === 'version' || command === '--version' || command === '-V') {
