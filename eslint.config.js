@@ -2,6 +2,34 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * A relative import that reaches into one of `folders` (a package name never matches). As a
+ * regular expression because the same text also has to catch `import()`, which
+ * no-restricted-imports does not look at: no-restricted-syntax does, through an esquery regex,
+ * which may not contain a `/` (hence \x2F).
+ */
+const into = (folders) => `^\\.{1,2}\\x2F(.*\\x2F)?(${folders.join('|')})\\x2F`;
+
+/** Production code (DESIGN.md §1): what the image ships. It never loads the emulator, the harness or tests. */
+const PRODUCTION = ['ipamd/**/*.ts', 'cni/**/*.ts', 'warm-pool/**/*.ts', 'contract/**/*.ts', 'bin/vpcwire.ts'];
+const NOT_DEV_CODE = {
+  regex: into(['sim', 'cluster', 'test']),
+  message: 'production code never loads sim/, cluster/ or test/: the image ships none of them (DESIGN.md §1, issue 10 item 3)',
+};
+/** The emulator is a leaf (DESIGN.md §8): it shares no code with what it is the oracle for. */
+const SIM_LEAF = {
+  regex: into(['ipamd', 'cni', 'warm-pool', 'contract', 'cluster', 'test', 'bin']),
+  message: 'sim/ imports nothing outside sim/: it is an independent oracle for the code it tests (issue 10 item 3)',
+};
+/** The local-cluster harness serves the tests and the demo, never the other way round. */
+const HARNESS_NOT_TESTS = { regex: into(['test']), message: 'cluster/ is used by tests, it does not use them' };
+
+/** The same patterns for `import()` (see into()). */
+const dynamicImports = (...patterns) => [
+  'error',
+  ...patterns.map(({ regex, message }) => ({ selector: `ImportExpression[source.value=/${regex}/]`, message })),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'build/', 'cdk.out/', 'bench-results/'] },
   js.configs.recommended,
@@ -25,6 +53,7 @@ export default tseslint.config(
           patterns: [
             { group: ['**/ipamd/**', '**/sim/**', '**/warm-pool/**'], message: 'the CNI plugin shares only contract/ with ipamd (DESIGN.md §1)' },
             { group: ['@grpc/*', 'protobufjs', '@aws-sdk/*', 'winston'], message: 'the CNI plugin is a lean one-shot executable (cni/ipam/ is its gRPC client)' },
+            NOT_DEV_CODE,
           ],
         },
       ],
@@ -33,5 +62,25 @@ export default tseslint.config(
   {
     files: ['contract/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['*', '.*', '/*'], message: 'contract/ is imported by the plugin and ipamd, and imports nothing' }] }] },
+  },  // Emulator, harness and the rest of production (issue 10 items 3 and 6); test/lint/boundaries.test.ts
+  // shows each rule failing on a forbidden import.
+  {
+    files: ['ipamd/**/*.ts', 'warm-pool/**/*.ts', 'bin/vpcwire.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NOT_DEV_CODE] }] },
+  },
+  { files: PRODUCTION, rules: { 'no-restricted-syntax': dynamicImports(NOT_DEV_CODE) } },
+  {
+    files: ['sim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [SIM_LEAF] }],
+      'no-restricted-syntax': dynamicImports(SIM_LEAF),
+    },
+  },
+  {
+    files: ['cluster/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [HARNESS_NOT_TESTS] }],
+      'no-restricted-syntax': dynamicImports(HARNESS_NOT_TESTS),
+    },
   },
 );

@@ -1,22 +1,22 @@
 #!/usr/bin/env node
-// Commands load their modules on demand, so `vpcwire status` does not pay for the emulator and
-// `vpcwire sim` does not pay for gRPC.
+// The operator's CLI, shipped in the image: what someone runs on a node. It imports nothing of the
+// emulator or the local-cluster harness (issue 10 item 3; lint enforces it); the developer's `sim`
+// and `demo` live in bin/vpcwire-dev.ts. Commands load their modules on demand, so `vpcwire
+// version` does not pay for gRPC.
 
 const USAGE = `usage: vpcwire <command> [options]
 
 commands:
-  demo           the local demo: emulator + kernel data plane, two nodes running ipamd, pods wired by the CNI plugin
-  sim            start the local VPC emulator (EC2, STS, IMDS, admin) and print its endpoints
-  sim cleanup    delete network namespaces left behind by emulator runs (root)
   status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
   version        print vpcwire's version and the allocation API version ipamd serves (also --version)
 
 'vpcwire <command> --help' lists a command's options.`;
 
+/** Developer commands, answered with where they live rather than a bare "unknown command". */
+const DEV_COMMANDS = new Set(['sim', 'demo']);
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'demo') return (await import('../sim/cluster/demo.ts')).runDemoCommand(rest);
-  if (command === 'sim') return (await import('../sim/cli.ts')).runSimCommand(rest);
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
   if (command === 'version' || command === '--version' || command === '-V') {
     const { readFileSync } = await import('node:fs');
@@ -28,6 +28,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
+  }
+  if (DEV_COMMANDS.has(command)) {
+    process.stderr.write(
+      `vpcwire: '${command}' is a developer command, not part of the node CLI: in a source checkout run 'npm run ${command}' (bin/vpcwire-dev.ts)\n`,
+    );
+    return 2;
   }
   process.stderr.write(`vpcwire: unknown command '${command}'\n\n${USAGE}\n`);
   return 2;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Emulator, startEmulator } from './emulator.ts';
 import { assertLoopback } from './http/server.ts';
-import { formatIpv4 } from './model/ipv4.ts';
+import { formatIpv4 } from './ipv4.ts';
 import { PROFILES } from './profiles.ts';
 
 export const SIM_USAGE = `vpcwire sim options:

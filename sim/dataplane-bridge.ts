@@ -1,5 +1,5 @@
 import type { DataPlane } from './dataplane/types.ts';
-import { formatIpv4 } from './model/ipv4.ts';
+import { formatIpv4 } from './ipv4.ts';
 import type { StateEvent } from './model/types.ts';
 import type { VpcState } from './model/vpc-state.ts';
 

@@ -1,4 +1,4 @@
-import { formatIpv4 } from '../model/ipv4.ts';
+import { formatIpv4 } from '../ipv4.ts';
 import type { VpcState } from '../model/vpc-state.ts';
 
 /** A JSON view of the emulated VPC for the admin endpoint, the CLI and humans. */

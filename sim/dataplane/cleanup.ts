@@ -1,6 +1,6 @@
 /**
  * Finds and deletes namespaces the kernel data plane left behind (a crashed test, a killed
- * `vpcwire sim`). Everything it creates lives in namespaces named `vpcw-<id>-...`; it never
+ * `vpcwire-dev sim`). Everything it creates lives in namespaces named `vpcw-<id>-...`; it never
  * creates links in the host's root netns, so deleting the namespaces removes all of it.
  */
 import { DataPlaneError } from './errors.ts';
@@ -21,7 +21,7 @@ export async function listDataPlaneNamespaces(prefix: string = NAME_PREFIX): Pro
 
 /**
  * Deletes every namespace whose name starts with `prefix` (default: all of vpcwire's). For the
- * `vpcwire sim cleanup` CLI and tests' after hooks. Resolves to the names it deleted.
+ * `vpcwire-dev sim cleanup` CLI and tests' after hooks. Resolves to the names it deleted.
  */
 export async function cleanupStaleNamespaces(prefix: string = NAME_PREFIX): Promise<string[]> {
   const names = await listDataPlaneNamespaces(prefix);

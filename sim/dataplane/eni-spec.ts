@@ -2,8 +2,17 @@
  * Validates what the EC2 model hands the data plane before any of it reaches an `ip` batch line
  * (which is also what keeps batch input free of injected lines).
  */
+import {
+  type Cidr,
+  cidrContains,
+  formatIpv4,
+  networkOf,
+  parseAddressWithLength,
+  parseCidr,
+  parseIpv4,
+  subnetGateway,
+} from '../ipv4.ts';
 import { DataPlaneError } from './errors.ts';
-import { type Cidr, cidrContains, parseCidr, parseIpv4, subnetGateway } from './ipv4.ts';
 import { routerLinkName } from './names.ts';
 import type { DataPlaneEni } from './types.ts';
 
@@ -23,6 +32,23 @@ export interface EniSpec {
 
 const invalid = (message: string): DataPlaneError => new DataPlaneError('INVALID_ARGUMENT', message);
 
+/** A canonical IPv4 address, or INVALID_ARGUMENT naming `what`. */
+export function checkIpv4(text: string, what: string): string {
+  const ip = parseIpv4(text);
+  if (ip === undefined) throw invalid(`${what}: not an IPv4 address: ${JSON.stringify(text)}`);
+  return formatIpv4(ip);
+}
+
+/** A network block; the kernel refuses a route whose prefix has host bits set, so they are refused here. */
+function checkCidr(text: string, what: string): Cidr {
+  const cidr = parseCidr(text);
+  if (cidr) return cidr;
+  const p = parseAddressWithLength(text);
+  if (!p) throw invalid(`${what}: not an IPv4 CIDR: ${JSON.stringify(text)}`);
+  const network = formatIpv4(networkOf(p.ip, p.prefixLength));
+  throw invalid(`${what}: ${text} has host bits set (network is ${network}/${p.prefixLength})`);
+}
+
 export function checkEni(eni: DataPlaneEni): EniSpec {
   const what = `ENI ${eni.eniId}`;
   const mac = String(eni.mac).toLowerCase();
@@ -41,12 +67,12 @@ export function checkEni(eni: DataPlaneEni): EniSpec {
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
     throw invalid(`${what}: mtu must be 68-65535, got ${mtu}`);
   }
-  const subnet = parseCidr(eni.subnetCidr, `${what} subnetCidr`);
-  if (subnet.length > 28) {
+  const subnet = checkCidr(eni.subnetCidr, `${what} subnetCidr`);
+  if (subnet.prefixLength > 28) {
     throw invalid(`${what}: subnetCidr ${subnet.text} is smaller than a VPC subnet (/28)`);
   }
-  const primaryIp = parseIpv4(eni.primaryIp, `${what} primaryIp`);
-  if (!cidrContains(subnet, primaryIp)) {
+  const primaryIp = checkIpv4(eni.primaryIp, `${what} primaryIp`);
+  if (!cidrContains(subnet, parseIpv4(primaryIp)!)) {
     throw invalid(`${what}: primaryIp ${primaryIp} is outside ${subnet.text}`);
   }
   routerLinkName(eni.eniId); // validates the id
@@ -64,7 +90,7 @@ export function checkEni(eni: DataPlaneEni): EniSpec {
 
 /** EC2 delegates IPv4 prefixes as /28s; anything else is a bug in the caller. */
 export function checkPrefix(eniId: string, prefix: string): string {
-  const cidr = parseCidr(prefix, `${eniId} prefix`);
-  if (cidr.length !== 28) throw invalid(`${eniId} prefix ${prefix}: EC2 IPv4 prefixes are /28`);
+  const cidr = checkCidr(prefix, `${eniId} prefix`);
+  if (cidr.prefixLength !== 28) throw invalid(`${eniId} prefix ${prefix}: EC2 IPv4 prefixes are /28`);
   return cidr.text;
 }

@@ -9,10 +9,9 @@
  */
 import { type AppliedAddresses, afterFailure, nothingApplied, planAddresses } from './address-plan.ts';
 import { cleanupStaleNamespaces } from './cleanup.ts';
-import { checkEni, checkPrefix, type EniSpec } from './eni-spec.ts';
+import { checkEni, checkIpv4, checkPrefix, type EniSpec } from './eni-spec.ts';
 import { DataPlaneError } from './errors.ts';
 import { deleteNetns, ip, ipBatch, ipDeleteLinks, writeSysctls } from './ip.ts';
-import { parseIpv4 } from './ipv4.ts';
 import {
   checkEmulatorId,
   namespacePrefix,
@@ -186,7 +185,7 @@ class KernelDataPlane implements DataPlane {
           // configures them (DESIGN.md §2), as on EKS.
           nodeLines.push(
             `link set ${nodeLink} up`,
-            `addr add ${spec.primaryIp}/${spec.subnet.length} dev ${nodeLink}`,
+            `addr add ${spec.primaryIp}/${spec.subnet.prefixLength} dev ${nodeLink}`,
             `route replace default via ${spec.gateway} dev ${nodeLink}`,
           );
         }
@@ -226,7 +225,7 @@ class KernelDataPlane implements DataPlane {
     const pfx = [...prefixes];
     return this.#enqueue(`setAddresses ${eniId}`, async () => {
       const desired = {
-        ips: [...new Set(ips.map((a) => parseIpv4(a, `${eniId} secondary IP`)))],
+        ips: [...new Set(ips.map((a) => checkIpv4(a, `${eniId} secondary IP`)))],
         prefixes: [...new Set(pfx.map((p) => checkPrefix(eniId, p)))],
       };
       this.#desired.set(eniId, desired);

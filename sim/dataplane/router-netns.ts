@@ -25,7 +25,7 @@ export async function createRouterNetns(netns: string, id: string): Promise<void
     if (err instanceof Error && /File exists/.test(err.message)) {
       throw new DataPlaneError(
         'CONFLICT',
-        `netns ${netns} already exists: an earlier emulator with id ${id} was not cleaned up (run \`vpcwire sim cleanup\`)`,
+        `netns ${netns} already exists: an earlier emulator with id ${id} was not cleaned up (run \`npm run sim -- cleanup\` as root)`,
       );
     }
     throw new DataPlaneError('KERNEL', `creating the VPC router netns: ${(err as Error).message}`, {

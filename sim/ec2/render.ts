@@ -1,4 +1,4 @@
-import { formatIpv4 } from '../model/ipv4.ts';
+import { formatIpv4 } from '../ipv4.ts';
 import { totalEniLimit } from '../model/limits.ts';
 import type {
   Instance,

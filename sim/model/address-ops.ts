@@ -1,5 +1,5 @@
 import { AwsError } from '../errors.ts';
-import { type Cidr, cidrContains, formatIpv4, parseCidr, parseIpv4 } from './ipv4.ts';
+import { type Cidr, cidrContains, formatIpv4, parseCidr, parseIpv4 } from '../ipv4.ts';
 import { maxIpv4PerEniAnyType } from './limits.ts';
 import type { SubnetPool } from './subnet-pool.ts';
 import type { NetworkInterface, Subnet } from './types.ts';

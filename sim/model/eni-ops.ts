@@ -5,7 +5,7 @@ import {
   requestedSlots,
   validateAddressRequest,
 } from './address-ops.ts';
-import { parseIpv4 } from './ipv4.ts';
+import { parseIpv4 } from '../ipv4.ts';
 import { maxIpv4PerEniAnyType } from './limits.ts';
 import { validateTags } from './tag-ops.ts';
 import type { NetworkInterface } from './types.ts';

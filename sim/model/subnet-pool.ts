@@ -1,5 +1,5 @@
 import { AwsError } from '../errors.ts';
-import { type Cidr, cidrContains, formatIpv4, parseCidr } from './ipv4.ts';
+import { type Cidr, cidrContains, formatIpv4, parseCidr } from '../ipv4.ts';
 
 /** Size of an EC2 IPv4 prefix (a /28) in addresses. */
 export const PREFIX_SIZE = 16;

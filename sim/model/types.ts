@@ -1,4 +1,4 @@
-import type { Cidr } from './ipv4.ts';
+import type { Cidr } from '../ipv4.ts';
 import type { SubnetPool } from './subnet-pool.ts';
 
 /** Resource records of the emulated VPC. Mutated only by the operations in this folder. */

@@ -1,7 +1,7 @@
 import { AwsError } from '../errors.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { eniMac, resourceId } from './ids.ts';
-import { type Cidr, cidrsOverlap, cidrWithin, parseCidr } from './ipv4.ts';
+import { type Cidr, cidrsOverlap, cidrWithin, parseCidr } from '../ipv4.ts';
 import { instanceTypeLimits } from './limits.ts';
 import { SubnetPool } from './subnet-pool.ts';
 import type {

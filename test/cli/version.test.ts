@@ -19,3 +19,14 @@ test('--version, -V and version print the package version and the ipamd API vers
   const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /\n {2}version +print vpcwire's version/);
 });
+
+test('the node CLI offers only the operator commands: sim and demo point to the developer CLI (issue 10 item 3)', () => {
+  const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.doesNotMatch(help.stdout, /\n {2}(sim|demo) /);
+  for (const command of ['sim', 'demo']) {
+    const r = spawnSync(process.execPath, [BIN, command], { encoding: 'utf8' });
+    assert.equal(r.status, 2, command);
+    assert.match(r.stderr, new RegExp(`'${command}' is a developer command.*npm run ${command}.*bin/vpcwire-dev\\.ts`));
+  }
+});

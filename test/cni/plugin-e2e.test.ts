@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ip, run } from '../../sim/dataplane/ip.ts';
-import { type LocalCluster, type LocalPod, startLocalCluster } from '../../sim/cluster/local-cluster.ts';
-import { execPlugin, podArgs } from '../../sim/cluster/plugin-exec.ts';
+import { type LocalCluster, type LocalPod, startLocalCluster } from '../../cluster/local-cluster.ts';
+import { execPlugin, podArgs } from '../../cluster/plugin-exec.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { kernelTestsSkipReason, leftovers, reaches } from '../helpers/pod-netns.ts';
 import { linkKinds, pluginBinary, txPackets } from '../helpers/plugin.ts';

@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { execPlugin } from '../../sim/cluster/plugin-exec.ts';
+import { execPlugin } from '../../cluster/plugin-exec.ts';
 import { ip } from '../../sim/dataplane/ip.ts';
 import { kernelTestsSkipReason } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { deleteNetns, ip } from '../../sim/dataplane/ip.ts';
-import { execPlugin, type PluginCall, type PluginRun } from '../../sim/cluster/plugin-exec.ts';
+import { execPlugin, type PluginCall, type PluginRun } from '../../cluster/plugin-exec.ts';
 import { kernelTestsSkipReason } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';
 

@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { ip } from '../../sim/dataplane/ip.ts';
-import { type LocalCluster, type LocalPod, startLocalCluster } from '../../sim/cluster/local-cluster.ts';
+import { type LocalCluster, type LocalPod, startLocalCluster } from '../../cluster/local-cluster.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { type Containerd, containerdSkipReason, startContainerd } from '../helpers/containerd.ts';
 import { kernelTestsSkipReason, reaches } from '../helpers/pod-netns.ts';
@@ -64,7 +64,7 @@ describe('vpcwire under containerd', { skip }, () => {
     // The node's other CNI plugins (loopback for containerd, the chained ones), as the AMI ships them.
     for (const f of readdirSync(DEBIAN_CNI)) symlinkSync(join(DEBIAN_CNI, f), join(dirs.bin, f));
     // node-a's ipamd runs its installer: the plugin into bin, the conflist into net.d once serving.
-    const nodeA = await (await import('../../sim/cluster/local-node.ts')).startLocalNode(c.sim, 'node-a', {
+    const nodeA = await (await import('../../cluster/local-node.ts')).startLocalNode(c.sim, 'node-a', {
       VPCWIRE_INSTALL_CNI: 'true',
       VPCWIRE_CNI_BIN_DIR: dirs.bin,
       VPCWIRE_CNI_CONF_DIR: dirs.conf,

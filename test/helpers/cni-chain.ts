@@ -6,7 +6,7 @@
  * final result. Each plugin is exec'd by type from CNI_PATH inside the node's netns.
  */
 import { existsSync } from 'node:fs';
-import { execPlugin, type PluginRun } from '../../sim/cluster/plugin-exec.ts';
+import { execPlugin, type PluginRun } from '../../cluster/plugin-exec.ts';
 
 export interface Conflist {
   readonly cniVersion: string;

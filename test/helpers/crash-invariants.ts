@@ -5,7 +5,7 @@
 import type { StatusReport } from '../../ipamd/api/handlers.ts';
 import { TAG_INSTANCE_ID } from '../../ipamd/eni-manager.ts';
 import type { Emulator } from '../../sim/emulator.ts';
-import { formatIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4 } from '../../sim/ipv4.ts';
 
 /** ENIs tagged as this node's that are `available`: created but never attached, or detached but not deleted. */
 export function availableTagged(sim: Emulator, instanceId: string): string[] {

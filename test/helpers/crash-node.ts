@@ -12,7 +12,7 @@ import type { AddResult, DelResult } from '../../ipamd/api/handlers.ts';
 import { decodeCheckpoint } from '../../ipamd/datastore/checkpoint-format.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
-import { formatIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4 } from '../../sim/ipv4.ts';
 import type { Timings } from '../../sim/model/vpc-state.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { availableTagged, outliveInstance, poolVsEc2 } from './crash-invariants.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
-import { socketAccepts } from '../../sim/cluster/local-node.ts';
+import { socketAccepts } from '../../cluster/local-node.ts';
 import type { Emulator } from '../../sim/emulator.ts';
 
 const MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;

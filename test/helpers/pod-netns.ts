@@ -4,7 +4,7 @@
  * exist. Every change happens inside the given (test-owned) namespaces.
  */
 import { deleteNetns, ip, ipBatch, run } from '../../sim/dataplane/ip.ts';
-import { parseCidr, subnetGateway } from '../../sim/dataplane/ipv4.ts';
+import { parseCidr, subnetGateway } from '../../sim/ipv4.ts';
 import { kernelDataPlaneUnsupportedReason } from '../../sim/dataplane/preflight.ts';
 
 /** The link-local next hop every pod routes through (DESIGN.md §2). */
@@ -84,11 +84,12 @@ export interface SecondaryEniOptions {
 /** What ipamd does when a secondary ENI appears (DESIGN.md §2 "Per secondary ENI"). */
 export async function configureSecondaryEni(node: string, opts: SecondaryEniOptions): Promise<void> {
   const subnet = parseCidr(opts.subnetCidr);
+  if (!subnet) throw new Error(`not an aligned IPv4 CIDR: ${opts.subnetCidr}`);
   const gw = subnetGateway(subnet);
   const dev = opts.ifname;
   await ipBatch(node, [
     `link set ${dev} mtu ${opts.mtu ?? 9001} up`,
-    `addr add ${opts.primaryIp}/${subnet.length} dev ${dev}`,
+    `addr add ${opts.primaryIp}/${subnet.prefixLength} dev ${dev}`,
     `route add ${gw}/32 dev ${dev} scope link table ${opts.table}`,
     `route add default via ${gw} dev ${dev} table ${opts.table}`,
     `route del ${subnet.text} dev ${dev} table main`,

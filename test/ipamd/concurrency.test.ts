@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddRequest, AddResult } from '../../ipamd/api/handlers.ts';
 import { decodeCheckpoint } from '../../ipamd/datastore/checkpoint-format.ts';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
-import { formatIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4 } from '../../sim/ipv4.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
 

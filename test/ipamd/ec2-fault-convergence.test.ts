@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Ec2Adapter } from '../../ipamd/aws/ec2-adapter.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
-import { formatIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4 } from '../../sim/ipv4.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { availableTagged, poolVsEc2 } from '../helpers/crash-invariants.ts';
 import { addRequest, keyOf, NAMESPACE, podOf } from '../helpers/crash-pods.ts';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { connectIpam } from '../../ipamd/api/client.ts';
-import { socketAccepts } from '../../sim/cluster/local-node.ts';
+import { socketAccepts } from '../../cluster/local-node.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
 

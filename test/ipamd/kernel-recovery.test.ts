@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type LocalCluster, type LocalPod, startLocalCluster } from '../../sim/cluster/local-cluster.ts';
+import { type LocalCluster, type LocalPod, startLocalCluster } from '../../cluster/local-cluster.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { kernelTestsSkipReason, leftovers, reaches } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CreateNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { type EmulatorOptions, startEmulator } from '../../sim/emulator.ts';
-import { formatIpv4, parseIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4, parseIpv4 } from '../../sim/ipv4.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { ec2Client } from '../helpers/emulator.ts';

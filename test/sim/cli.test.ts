@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 
-const BIN = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/vpcwire-dev.ts', import.meta.url).pathname;
 
 describe('vpcwire sim (the CLI, as a real process)', () => {
   test('prints its endpoints, serves the SDK, and stops cleanly on SIGTERM', async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { installPackages, planPreflight, type PreflightFacts, type Runner } from '../../sim/cluster/demo-preflight.ts';
+import { installPackages, planPreflight, type PreflightFacts, type Runner } from '../../cluster/demo-preflight.ts';
 
 const root: PreflightFacts = { privilegeProblem: undefined, root: true, aptGet: true, missingTools: [], noInstall: false };
 const fresh = { ...root, missingTools: ['ip', 'ping', 'iptables-restore'] };

@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { kernelTestsSkipReason } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';
 
-const BIN = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/vpcwire-dev.ts', import.meta.url).pathname;
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' };
 const kernelSkip = await kernelTestsSkipReason();
 

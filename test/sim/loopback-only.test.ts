@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { startEmulator } from '../../sim/emulator.ts';
 import { isLoopback, listen } from '../../sim/http/server.ts';
 
-const BIN = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/vpcwire-dev.ts', import.meta.url).pathname;
 
 async function sim(...args: string[]) {
   const child = spawn(process.execPath, [BIN, 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAwsError } from '../../sim/errors.ts';
 import { seededRandom } from '../../sim/faults/seeded-random.ts';
-import { formatIpv4, parseCidr, parseIpv4 } from '../../sim/model/ipv4.ts';
+import { formatIpv4, parseCidr, parseIpv4 } from '../../sim/ipv4.ts';
 import { PREFIX_SIZE, SubnetPool } from '../../sim/model/subnet-pool.ts';
 
 const code = (fn: () => unknown): string => {

@@ -1,5 +1,5 @@
 import { AwsError } from '../../errors.ts';
-import { formatIpv4 } from '../../model/ipv4.ts';
+import { formatIpv4 } from '../../ipv4.ts';
 import { instanceTypeCatalog } from '../../model/limits.ts';
 import { allTagRows, type TagRow } from '../../model/tag-ops.ts';
 import type { Instance, InstanceTypeLimits, NetworkInterface, SecurityGroup, Subnet } from '../../model/types.ts';

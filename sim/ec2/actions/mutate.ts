@@ -6,7 +6,7 @@ import {
   deleteNetworkInterface,
   modifyNetworkInterfaceAttribute,
 } from '../../model/eni-ops.ts';
-import { formatIpv4 } from '../../model/ipv4.ts';
+import { formatIpv4 } from '../../ipv4.ts';
 import { createTags, deleteTags } from '../../model/tag-ops.ts';
 import type { QueryParams } from '../query-params.ts';
 import { eniXml } from '../render.ts';

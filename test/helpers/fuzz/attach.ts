@@ -6,7 +6,7 @@
  */
 import { parseCniArgs, type PodArgs } from '../../../cni/env.ts';
 import { hostVethFor } from '../../../ipamd/veth.ts';
-import type { PluginRun } from '../../../sim/cluster/plugin-exec.ts';
+import type { PluginRun } from '../../../cluster/plugin-exec.ts';
 import { ABSENT } from './config-choices.ts';
 import { caseConfig, choicesFor, type ConfigKey, expected, fill, type FuzzCase, type Site } from './case.ts';
 import { type Attached, answerProblems, resultProblems, SUPPORTED } from './checks.ts';

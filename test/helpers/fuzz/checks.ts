@@ -5,7 +5,7 @@
  * bounded; nothing on stderr. Plus the shape of an ADD result in every spec version.
  */
 import { hostVethFor } from '../../../ipamd/veth.ts';
-import type { PluginRun } from '../../../sim/cluster/plugin-exec.ts';
+import type { PluginRun } from '../../../cluster/plugin-exec.ts';
 
 export const SUPPORTED = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 /** CNI 1.1's table (1-7, 11, 50, 51) and vpcwire's own (cni/README.md). */

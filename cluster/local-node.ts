@@ -13,11 +13,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
-import type { Emulator } from '../emulator.ts';
-import { formatIpv4 } from '../model/ipv4.ts';
+import { connectIpam, type IpamClient } from '../ipamd/api/client.ts';
+import type { Emulator } from '../sim/emulator.ts';
+import { formatIpv4 } from '../sim/ipv4.ts';
 
-const IPAMD_MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
+const IPAMD_MAIN = new URL('../ipamd/main.ts', import.meta.url).pathname;
 
 export interface LocalNode {
   readonly name: string;

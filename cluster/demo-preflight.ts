@@ -8,8 +8,8 @@
  * are the I/O around it.
  */
 import { spawn } from 'node:child_process';
-import { privilegeProblem } from '../dataplane/preflight.ts';
-import { run } from '../dataplane/ip.ts';
+import { privilegeProblem } from '../sim/dataplane/preflight.ts';
+import { run } from '../sim/dataplane/ip.ts';
 
 /** Each program the kernel part execs, and the Debian package that has it. */
 export const KERNEL_TOOLS: readonly { readonly tool: string; readonly pkg: string }[] = [

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteNetns, ip } from '../dataplane/ip.ts';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator.ts';
+import { deleteNetns, ip } from '../sim/dataplane/ip.ts';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../sim/emulator.ts';
 import { type LocalNode, startLocalNode } from './local-node.ts';
 import { execPlugin, podArgs, type PluginRun } from './plugin-exec.ts';
 

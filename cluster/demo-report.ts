@@ -2,7 +2,7 @@
  * What the demo prints: the pods with their node, address and ENI, who reaches whom, and each
  * node's warm pool, as plain aligned text tables.
  */
-import type { StatusReport } from '../../ipamd/api/handlers.ts';
+import type { StatusReport } from '../ipamd/api/handlers.ts';
 
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

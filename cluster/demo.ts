@@ -7,9 +7,9 @@
  * ipamd allocating addresses over its gRPC API as the plugin would ask.
  */
 import { parseArgs } from 'node:util';
-import { run } from '../dataplane/ip.ts';
-import { type EmulatorOptions, startEmulator } from '../emulator.ts';
-import { loadTopology } from '../topology.ts';
+import { run } from '../sim/dataplane/ip.ts';
+import { type EmulatorOptions, startEmulator } from '../sim/emulator.ts';
+import { loadTopology } from '../sim/topology.ts';
 import { type LocalCluster, type LocalPod, startLocalCluster } from './local-cluster.ts';
 import { startLocalNode, type LocalNode } from './local-node.ts';
 import { installPackages, planPreflight, type PreflightPlan, probeFacts } from './demo-preflight.ts';
@@ -22,7 +22,7 @@ export const DEMO_USAGE = `vpcwire demo options:
   --no-install      never install the Debian packages the kernel part needs (as root with apt-get
                     it installs the missing ones of iproute2, iputils-ping, iptables, util-linux)`;
 
-const DEMO_TOPOLOGY = new URL('../topologies/demo.json', import.meta.url);
+const DEMO_TOPOLOGY = new URL('../sim/topologies/demo.json', import.meta.url);
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 /**
@@ -97,7 +97,7 @@ async function withKernel(
 ): Promise<number> {
   say('vpcwire demo: a VPC emulator with its kernel data plane, two nodes running ipamd, pods wired by the CNI plugin\n');
   say('[1/6] building the CNI plugin into one executable...');
-  const { buildPlugin } = await import('../../cni/build.ts');
+  const { buildPlugin } = await import('../cni/build.ts');
   const built = await buildPlugin();
   say(`      ${built.path} (${built.rebuilt ? 'built' : 'up to date'}, ${(built.bundleBytes / 1024).toFixed(0)} KiB of JS in a Node ${process.version} single executable)`);
   say('[2/6] starting the emulator (EC2, IMDS, STS; a netns per instance behind a VPC router) and ipamd on each node...');

@@ -1,0 +1,78 @@
+/**
+ * The import boundaries are enforced, not only written down (issue 10 item 6, DESIGN.md §1, §8):
+ * each snippet is linted with the project's own eslint.config.js as if it were the named file, and
+ * a forbidden import, static or dynamic, must fail while the allowed ones pass.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ESLint } from 'eslint';
+
+const eslint = new ESLint({ cwd: new URL('../..', import.meta.url).pathname });
+const BOUNDARY_RULES = new Set(['no-restricted-imports', 'no-restricted-syntax']);
+
+/** The boundary messages ESLint reports for `code` placed at `filePath`. */
+async function violations(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result!.messages.filter((m) => m.ruleId !== null && BOUNDARY_RULES.has(m.ruleId)).map((m) => m.message);
+}
+
+const forbidden = async (filePath: string, specifier: string, why: RegExp): Promise<void> => {
+  for (const code of [
+    `import { x } from '${specifier}';\nexport const y = x;\n`,
+    `export { x } from '${specifier}';\n`,
+    `export const y = () => import('${specifier}');\n`,
+  ]) {
+    const found = await violations(filePath, code);
+    assert.equal(found.length, 1, `${filePath}: ${code.trim()} should fail lint, got ${JSON.stringify(found)}`);
+    assert.match(found[0]!, why);
+  }
+};
+
+const allowed = async (filePath: string, specifier: string): Promise<void> => {
+  const code = `import { x } from '${specifier}';\nexport const y = () => [x, import('${specifier}')];\n`;
+  assert.deepEqual(await violations(filePath, code), [], `${filePath}: importing ${specifier} is allowed`);
+};
+
+describe('lint boundaries', () => {
+  test('sim/ is a leaf: no ipamd, cni, warm-pool, contract, cluster, test or bin', async () => {
+    const leaf = /sim\/ imports nothing outside sim\//;
+    await forbidden('sim/model/x.ts', '../../ipamd/datastore/ipv4.ts', leaf);
+    await forbidden('sim/x.ts', '../cni/main.ts', leaf);
+    await forbidden('sim/dataplane/x.ts', '../../warm-pool/planner.ts', leaf);
+    await forbidden('sim/x.ts', '../contract/cni-input.ts', leaf);
+    await forbidden('sim/x.ts', '../cluster/local-node.ts', leaf);
+    await forbidden('sim/ec2/actions/x.ts', '../../../test/helpers/emulator.ts', leaf);
+    await allowed('sim/model/x.ts', '../ipv4.ts');
+    await allowed('sim/dataplane/x.ts', './ip.ts');
+    await allowed('sim/x.ts', 'fast-xml-parser');
+  });
+
+  test('production code never loads sim/, cluster/ or test/', async () => {
+    const prod = /production code never loads sim\/, cluster\/ or test\//;
+    await forbidden('ipamd/x.ts', '../sim/emulator.ts', prod);
+    await forbidden('ipamd/aws/x.ts', '../../cluster/local-node.ts', prod);
+    await forbidden('warm-pool/x.ts', '../test/warm-pool/fixtures.ts', prod);
+    await forbidden('bin/vpcwire.ts', '../sim/cli.ts', prod);
+    await forbidden('bin/vpcwire.ts', '../cluster/demo.ts', prod);
+    await forbidden('cni/verbs/x.ts', '../../test/helpers/plugin.ts', prod);
+    await allowed('ipamd/x.ts', './datastore/ipv4.ts');
+    await allowed('ipamd/x.ts', '../warm-pool/planner.ts');
+    await allowed('bin/vpcwire.ts', '../ipamd/status-cli.ts');
+    await allowed('ipamd/x.ts', 'node:test');
+  });
+
+  test('the existing plugin and contract rules still hold alongside them', async () => {
+    assert.equal((await violations('cni/x.ts', "import { x } from '../ipamd/api/handlers.ts';\nexport const y = x;\n")).length, 1);
+    assert.equal((await violations('cni/x.ts', "import { x } from '../sim/emulator.ts';\nexport const y = x;\n")).length, 2, 'both the plugin rule and the production rule name it');
+    assert.equal((await violations('contract/x.ts', "import { x } from './y.ts';\nexport const y = x;\n")).length, 1);
+  });
+
+  test('the developer CLI, the harness and tests may use the emulator', async () => {
+    await allowed('bin/vpcwire-dev.ts', '../sim/cli.ts');
+    await allowed('bin/vpcwire-dev.ts', '../cluster/demo.ts');
+    await allowed('cluster/x.ts', '../sim/emulator.ts');
+    await allowed('cluster/x.ts', '../ipamd/api/client.ts');
+    await allowed('test/sim/x.test.ts', '../../sim/emulator.ts');
+    await forbidden('cluster/x.ts', '../test/helpers/plugin.ts', /cluster\/ is used by tests/);
+  });
+});
