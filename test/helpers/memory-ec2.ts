@@ -12,7 +12,7 @@ import { AwsError } from '../../sim/errors.ts';
 import { assignPrivateIpAddresses, unassignPrivateIpAddresses } from '../../sim/model/address-ops.ts';
 import { attachNetworkInterface, detachNetworkInterface } from '../../sim/model/attachment-ops.ts';
 import { createNetworkInterface, deleteNetworkInterface, modifyNetworkInterfaceAttribute } from '../../sim/model/eni-ops.ts';
-import { type Cidr, formatIpv4 } from '../../sim/model/ipv4.ts';
+import { type Cidr, formatIpv4 } from '../../sim/ipv4.ts';
 
 const formatCidr = (c: Cidr): string => c.text;
 import { instanceTypeLimits } from '../../sim/model/limits.ts';
