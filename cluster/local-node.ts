@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam, type IpamClient } from '../ipamd/api/client.ts';
 import type { Emulator } from '../sim/emulator.ts';
+import { ipamdEnv } from './ipamd-env.ts';
 import { formatIpv4 } from '../sim/ipv4.ts';
 
 const IPAMD_MAIN = new URL('../ipamd/main.ts', import.meta.url).pathname;
@@ -58,21 +59,8 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
   const pluginLogFile = join(dir, 'plugin.log');
   mkdirSync(releaseNotesDir, { recursive: true, mode: 0o700 });
   const baseEnv: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'vpcwire-node-compile-cache'),
-    AWS_REGION: sim.region,
-    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-    AWS_EC2_ENDPOINT: sim.endpoints.ec2,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instance.id),
-    ...(netns ? { VPCWIRE_HOST_NETNS: netns, VPCWIRE_HOST_NETWORK: 'true' } : { VPCWIRE_HOST_NETWORK: 'false' }),
-    VPCWIRE_SOCKET: socket,
-    VPCWIRE_CHECKPOINT: join(dir, 'state', 'ipam.json'),
-    VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
+    ...ipamdEnv(sim, instance.id, { socket, checkpoint: join(dir, 'state', 'ipam.json'), releaseNotesDir, logFile }, netns ? { netns } : {}),
     VPCWIRE_INSTALL_CNI: 'false',
-    AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
-    AWS_VPC_K8S_CNI_LOG_FILE: logFile,
   };
   let child: ChildProcess | undefined;
   let stderr = '';

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ipamdEnv as clusterIpamdEnv } from '../../cluster/ipamd-env.ts';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
@@ -47,23 +48,8 @@ export function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * of our own, without NODE_COMPILE_CACHE unless asked (ipamd/main.ts enables Node's default cache itself).
  */
 export function ipamdEnv(sim: Emulator, instanceId: string, p: IpamdProcess, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '',
-    AWS_REGION: sim.region,
-    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-    AWS_EC2_ENDPOINT: sim.endpoints.ec2,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instanceId),
-    VPCWIRE_SOCKET: p.socket,
-    VPCWIRE_CHECKPOINT: p.checkpoint,
-    VPCWIRE_NET_DIR: p.netDir,
-    VPCWIRE_RELEASE_NOTES_DIR: p.releaseNotesDir,
-    VPCWIRE_HOST_NETWORK: 'false', // no node netns: never configure this machine's own
-    AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
-    AWS_VPC_K8S_CNI_LOG_FILE: join(p.dir, 'ipamd.log'),
-    ...extra,
-  };
+  const files = { socket: p.socket, checkpoint: p.checkpoint, netDir: p.netDir, releaseNotesDir: p.releaseNotesDir, logFile: join(p.dir, 'ipamd.log') };
+  return { ...clusterIpamdEnv(sim, instanceId, files, { compileCache: false }), ...extra };
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {

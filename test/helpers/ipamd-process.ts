@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
 import { socketAccepts } from '../../cluster/local-node.ts';
+import { ipamdEnv } from '../../cluster/ipamd-env.ts';
 import type { Emulator } from '../../sim/emulator.ts';
 
 const MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
@@ -41,27 +42,9 @@ export async function startIpamdProcess(
   mkdirSync(netDir);
   const socket = join(dir, 'run', 'ipamd.sock');
   const checkpoint = join(dir, 'state', 'ipam.json');
-  const baseEnv = {
-    PATH: process.env.PATH ?? '',
-    // V8's code cache for ipamd's modules (AWS SDK, gRPC, winston): restarts start in about half
-    // the time, which matters to tests that restart ipamd dozens of times.
-    NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'vpcwire-node-compile-cache'),
-    AWS_REGION: sim.region,
-    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-    AWS_EC2_ENDPOINT: sim.endpoints.ec2,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instanceId),
-    VPCWIRE_SOCKET: socket,
-    VPCWIRE_CHECKPOINT: checkpoint,
-    VPCWIRE_NET_DIR: netDir,
-    VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
-    // No node netns here: ipamd would otherwise configure this machine's own netns. Tests of the
-    // host side pass VPCWIRE_HOST_NETWORK=true with VPCWIRE_HOST_NETNS.
-    VPCWIRE_HOST_NETWORK: 'false',
-    AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
-    AWS_VPC_K8S_CNI_LOG_FILE: join(dir, 'ipamd.log'),
-  };
+  // No node netns here: host networking stays off, so ipamd never configures this machine's own
+  // netns. Tests of the host side pass VPCWIRE_HOST_NETWORK=true with VPCWIRE_HOST_NETNS.
+  const baseEnv = ipamdEnv(sim, instanceId, { socket, checkpoint, netDir, releaseNotesDir, logFile: join(dir, 'ipamd.log') });
   const p: IpamdProcess = {
     dir,
     socket,

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { connectIpam } from '../../ipamd/api/client.ts';
 import { socketAccepts } from '../../cluster/local-node.ts';
+import { ipamdEnv } from '../../cluster/ipamd-env.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
 
@@ -80,20 +81,7 @@ describe('CNI installer in ipamd', () => {
     mkdirSync(join(d.dir, 'net'));
     const child = spawn(process.execPath, [MAIN], {
       env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: sim.region,
-        AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-        AWS_EC2_ENDPOINT: sim.endpoints.ec2,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instanceId),
-        VPCWIRE_SOCKET: socket,
-        VPCWIRE_CHECKPOINT: join(d.dir, 'state', 'ipam.json'),
-        VPCWIRE_NET_DIR: join(d.dir, 'net'),
-        VPCWIRE_RELEASE_NOTES_DIR: releaseNotesDir,
-        VPCWIRE_HOST_NETWORK: 'false', // no node netns: never configure this machine's own
-        AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
-        AWS_VPC_K8S_CNI_LOG_FILE: logFile,
+        ...ipamdEnv(sim, instanceId, { socket, checkpoint: join(d.dir, 'state', 'ipam.json'), netDir: join(d.dir, 'net'), releaseNotesDir, logFile }),
         ...d.env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,0 +1,50 @@
+/**
+ * The one builder of ipamd's environment against the emulator (issue 10 item 4): the local
+ * cluster's nodes, the tests' ipamd processes and the benchmarks all start ipamd with it, so a new
+ * required variable or a safety default (host networking off without a node netns) is set once.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Emulator } from '../sim/emulator.ts';
+
+export interface IpamdFiles {
+  readonly socket: string;
+  readonly checkpoint: string;
+  readonly releaseNotesDir: string;
+  /** AWS_VPC_K8S_CNI_LOG_FILE: a path, or 'stdout' / 'stderr'. */
+  readonly logFile: string;
+  /** A directory of files named after live pod veths (ipamd's sysfs stand-in for tests without a node netns). */
+  readonly netDir?: string;
+}
+
+/**
+ * ipamd's variables for one emulated instance: the emulator's EC2 endpoint and credentials, the
+ * instance's IMDS, the given files. With `netns` ipamd does its host networking in that node
+ * netns; without, host networking is off, so it never configures this machine's own netns.
+ */
+export function ipamdEnv(
+  sim: Emulator,
+  instanceId: string,
+  files: IpamdFiles,
+  opts: { netns?: string; compileCache?: boolean } = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    // V8's code cache for ipamd's modules (AWS SDK, gRPC, winston): restarts start in about half
+    // the time. Off for benchmarks that time a cold start.
+    ...(opts.compileCache === false ? {} : { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'vpcwire-node-compile-cache') }),
+    AWS_REGION: sim.region,
+    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
+    AWS_EC2_ENDPOINT: sim.endpoints.ec2,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instanceId),
+    ...(opts.netns ? { VPCWIRE_HOST_NETNS: opts.netns, VPCWIRE_HOST_NETWORK: 'true' } : { VPCWIRE_HOST_NETWORK: 'false' }),
+    VPCWIRE_SOCKET: files.socket,
+    VPCWIRE_CHECKPOINT: files.checkpoint,
+    VPCWIRE_RELEASE_NOTES_DIR: files.releaseNotesDir,
+    ...(files.netDir ? { VPCWIRE_NET_DIR: files.netDir } : {}),
+    AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
+    AWS_VPC_K8S_CNI_LOG_FILE: files.logFile,
+  };
+}
