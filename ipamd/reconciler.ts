@@ -4,9 +4,11 @@ import type { Datastore } from './datastore/datastore.ts';
 import type { EniManager } from './eni-manager.ts';
 import { isIpamdError } from './errors.ts';
 import type { DriftLog } from './drift.ts';
+import { EniHostSetup } from './eni-host.ts';
 import type { Logger } from './logger.ts';
-import { sleepOn, systemTimers, type TimerHandle, type Timers } from './timers.ts';
-import type { Ec2Port, HostEni, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
+import { resyncWithEc2 } from './resync.ts';
+import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
+import type { Ec2Port, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
 
 export interface ReconcilerOptions {
   store: Datastore;
@@ -42,12 +44,8 @@ export class Reconciler {
   readonly #targets: Targets;
   readonly #limits: InstanceLimits;
   #blockedUntil = 0;
-  /**
-   * Attached ENIs kept out of the pool because their host setup failed (eniId -> why). Retried at
-   * each resync; while any is pending no further ENI is created, or a node whose setup fails
-   * would attach ENIs until the instance limit.
-   */
-  readonly #hostPending = new Map<string, string>();
+  /** Host networking of secondary ENIs, and the ones whose setup failed (eni-host.ts). */
+  readonly #host: EniHostSetup;
   #running: Promise<unknown> = Promise.resolve();
   readonly #timers: Timers;
   #timer: TimerHandle | undefined;
@@ -61,6 +59,7 @@ export class Reconciler {
     this.#o = o;
     this.#now = o.now ?? Date.now;
     this.#timers = o.timers ?? systemTimers;
+    this.#host = new EniHostSetup(o.hostNetwork, o.logger);
     const c = o.config;
     this.#limits = { maxEnis: o.instanceType.maxEnis, ipv4PerEni: o.instanceType.ipv4PerEni };
     this.#targets = {
@@ -155,8 +154,8 @@ export class Reconciler {
     store.setGrowthBlocked(now < this.#blockedUntil);
     const step = planNext(store.snapshot(now), this.#targets, this.#limits);
     if (step.kind === 'none') return step;
-    if (step.kind === 'create-eni' && this.#hostPending.size > 0) {
-      const [eniId, why] = [...this.#hostPending][0]!;
+    if (step.kind === 'create-eni' && this.#host.pending.size > 0) {
+      const [eniId, why] = [...this.#host.pending][0]!;
       return { kind: 'none', reason: `not creating an ENI while ${eniId} waits for host network setup (${why}); ${step.reason}` };
     }
     this.steps++;
@@ -195,7 +194,7 @@ export class Reconciler {
       case 'create-eni': {
         const made = await enis.create(step.count);
         // Host side first (DESIGN.md §2): no pod may get an address routed through a bare link.
-        await this.#setupHost(
+        await this.#host.setup(
           { eniId: made.eni.id, mac: made.eni.mac, deviceIndex: made.deviceIndex, primaryIp: made.eni.primaryIp, subnetCidr: made.subnetCidr },
           true,
         );
@@ -231,7 +230,7 @@ export class Reconciler {
       }
       case 'free-eni': {
         if (!(await store.removeEni(step.eniId))) return;
-        await this.#teardownHost(step.eniId);
+        await this.#host.teardown(step.eniId);
         await enis.free(step.eniId);
         return;
       }
@@ -264,131 +263,28 @@ export class Reconciler {
     }
   }
 
-  /**
-   * Makes the datastore agree with EC2, the truth (DESIGN.md §3): addresses EC2 assigns to this
-   * node's ENIs that the datastore lacks are added, whenever they were last released (issue 9
-   * item 2: a quarantine here hid addresses EC2 had assigned again after a lost answer, and the
-   * pool starved for a minute); free addresses EC2 no longer assigns are dropped, ENIs come and go
-   * likewise. Assigned addresses EC2 lost are reported loudly and kept (the pod still uses them).
-   */
-  async resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
-    const { store, ec2, logger } = this.#o;
-    const defaultCard = this.#o.instanceType.defaultNetworkCard;
-    let all = await ec2.instanceEnis(this.#o.instanceId);
-    // At start, an ENI still attaching (a previous ipamd died just after attaching it) is waited
-    // for, so it is adopted rather than a second ENI created beside it.
-    for (let i = 0; opts.waitForAttaching && i < 40 && all.some((e) => e.attachment?.status === 'attaching'); i++) {
-      await sleepOn(this.#timers, 250);
-      all = await ec2.instanceEnis(this.#o.instanceId);
-    }
-    const inEc2 = all.filter((e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard);
-    const known = new Map(store.enis().map((e) => [e.id, e]));
-    for (const e of inEc2) {
-      if (e.attachment!.deviceIndex !== 0 && !e.attachment!.deleteOnTermination) {
-        // An ipamd killed between Attach and ModifyNetworkInterfaceAttribute left it so: without
-        // this the ENI and its addresses would outlive the instance.
-        await ec2.setDeleteOnTermination(e.id, e.attachment!.id);
-        logger.warn('set DeleteOnTermination on an attached ENI that lacked it', { eniId: e.id });
-      }
-      const mine = known.get(e.id);
-      const ips = e.secondaryIps;
-      const prefixes = e.prefixes;
-      if (!mine) {
-        if (e.attachment!.deviceIndex !== 0) {
-          const host = { eniId: e.id, mac: e.mac, deviceIndex: e.attachment!.deviceIndex, primaryIp: e.primaryIp, subnetCidr: this.#o.subnetCidr };
-          // At start a failure stops ipamd (as upstream): without this ENI in the pool, the
-          // checkpoint replay would drop the allocations of pods running on its addresses.
-          if (!(await this.#setupHost(host, opts.failOnHostSetup ?? false))) continue;
-        }
-        await store.addEni({
-          id: e.id,
-          deviceIndex: e.attachment!.deviceIndex,
-          mac: e.mac,
-          isPrimary: e.attachment!.deviceIndex === 0,
-          subnetCidr: this.#o.subnetCidr,
-          primaryIp: e.primaryIp,
-          secondaryIps: ips,
-          prefixes,
-        });
-        logger.info('adopted an ENI attached in EC2', { eniId: e.id, deviceIndex: e.attachment!.deviceIndex });
-        continue;
-      }
-      const added = [...(await store.addAddresses(e.id, ips)), ...(await store.addPrefixes(e.id, prefixes))];
-      for (const item of added) {
-        this.#o.drift?.note('ec2-untracked', item, `EC2 assigns ${item} to ${e.id}, which ipamd did not know; added to the pool`, { repaired: true });
-      }
-      if (added.length && !this.#o.drift) logger.warn('added addresses EC2 assigns that ipamd did not know', { eniId: e.id, added });
-      const goneIps = mine.secondaryIps.filter((ip) => !e.secondaryIps.includes(ip));
-      const gonePrefixes = mine.prefixes.filter((p) => !e.prefixes.includes(p));
-      await this.#dropGone(e.id, goneIps, gonePrefixes);
-    }
-    for (const mine of known.values()) {
-      if (mine.isPrimary || inEc2.some((e) => e.id === mine.id)) continue;
-      await this.#dropGone(mine.id, mine.secondaryIps, mine.prefixes);
-      const removed = await store.removeEni(mine.id).then(
-        () => true,
-        (err) => {
-          logger.error('EC2 no longer attaches an ENI whose addresses pods still use', { eniId: mine.id, error: String(err) });
-          return false;
-        },
-      );
-      if (removed) await this.#teardownHost(mine.id);
-    }
-    for (const eniId of this.#hostPending.keys()) {
-      if (inEc2.some((e) => e.id === eniId)) continue;
-      this.#hostPending.delete(eniId);
-      await this.#teardownHost(eniId);
-    }
+  /** Makes the datastore agree with EC2, the truth (resync.ts). */
+  resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
+    const o = this.#o;
+    return resyncWithEc2(
+      {
+        store: o.store,
+        ec2: o.ec2,
+        logger: o.logger,
+        host: this.#host,
+        instanceId: o.instanceId,
+        defaultCard: o.instanceType.defaultNetworkCard,
+        subnetCidr: o.subnetCidr,
+        timers: this.#timers,
+        ...(o.drift ? { drift: o.drift } : {}),
+      },
+      opts,
+    );
   }
 
   /** ENIs attached in EC2 but kept out of the pool because their host setup failed. */
   get hostPending(): ReadonlyMap<string, string> {
-    return this.#hostPending;
-  }
-
-  /**
-   * Sets up an ENI's host side. On failure the ENI stays out of the pool and is retried at the
-   * next resync; `rethrow` passes the error on (the step fails, which schedules that resync).
-   */
-  async #setupHost(eni: HostEni, rethrow: boolean): Promise<boolean> {
-    try {
-      await this.#o.hostNetwork.setupEni(eni);
-      this.#hostPending.delete(eni.eniId);
-      return true;
-    } catch (e) {
-      this.#hostPending.set(eni.eniId, String(e));
-      this.#o.logger.error('host network setup of an ENI failed; its addresses stay out of the pool until a resync sets it up', {
-        eniId: eni.eniId,
-        deviceIndex: eni.deviceIndex,
-        error: String(e),
-      });
-      if (rethrow) throw e;
-      return false;
-    }
-  }
-
-  async #teardownHost(eniId: string): Promise<void> {
-    await this.#o.hostNetwork.teardownEni(eniId).catch((e) =>
-      this.#o.logger.warn('removing an ENI host network failed; the host network check removes what is left', { eniId, error: String(e) }),
-    );
-  }
-
-  async #dropGone(eniId: string, ips: readonly string[], prefixes: readonly string[]): Promise<void> {
-    const { store, logger } = this.#o;
-    for (const ip of ips) {
-      await store.removeAddresses(eniId, [ip]).then(
-        () => this.#o.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}; dropped from the pool`, { repaired: true }),
-        (err) => {
-          logger.error('EC2 no longer assigns an address a pod uses', { eniId, ip, error: String(err) });
-          this.#o.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}, but a pod uses it`, { repaired: false });
-        },
-      );
-    }
-    for (const p of prefixes) {
-      await store.removePrefixes(eniId, [p]).catch((err) =>
-        logger.error('EC2 no longer assigns a prefix pods use', { eniId, prefix: p, error: String(err) }),
-      );
-    }
+    return this.#host.pending;
   }
 }
 
