@@ -15,28 +15,13 @@ import { CommitQueue } from './commit-queue.ts';
 import { DatastoreError, PoolEmptyError } from './errors.ts';
 import { Ledger } from './ledger.ts';
 import { AddressPool } from './pool.ts';
+import { type RecoverReport, recoverInto } from './recover.ts';
 import { replayCheckpoint, type ReplayInput, type RestoreReport } from './restore.ts';
 import type {
   AddressChooser, AddressStatus, Allocation, AllocationKey, CheckpointState, DatastoreLogger, Eni, EniSpec, PodRef, VethExists,
 } from './types.ts';
-import { checkKey, checkPod, checkString, checkVeth, describeAllocation, formatKey, RECOVERED_KEY } from './validate.ts';
+import { checkKey, checkPod, checkString, checkVeth, formatKey } from './validate.ts';
 
-/** The pod of a recovered allocation: unknown. */
-const RECOVERED_POD: PodRef = Object.freeze({ namespace: '', name: '', uid: '' });
-
-/** What `recover` found: addresses it recorded, and kernel routes it could not (not ours, or held by another veth). */
-export interface RoutedAddress {
-  readonly ip: string;
-  readonly hostVeth: string;
-}
-
-export interface RecoverReport {
-  readonly recovered: readonly Allocation[];
-  /** Routed to a pod veth but on none of this node's ENIs. */
-  readonly foreign: readonly RoutedAddress[];
-  /** Routed to one veth while allocated to a pod with another: `holder` names that allocation. */
-  readonly conflicts: readonly (RoutedAddress & { readonly holder: string })[];
-}
 
 /** Upstream's IP_COOLDOWN_PERIOD default (DESIGN.md §3). */
 export const DEFAULT_COOLDOWN_MS = 30_000;
@@ -284,35 +269,7 @@ export class Datastore {
   async recover(routed: ReadonlyMap<string, string>, vethOf: (a: Allocation) => string): Promise<RecoverReport> {
     return this.#queue.transact((draft) => {
       this.#requireReady('recover');
-      const report: { recovered: Allocation[]; foreign: RoutedAddress[]; conflicts: (RoutedAddress & { holder: string })[] } = {
-        recovered: [], foreign: [], conflicts: [],
-      };
-      for (const [ip, hostVeth] of routed) {
-        const holder = draft.holderOf(ip);
-        if (holder) {
-          if (vethOf(holder) !== hostVeth) report.conflicts.push({ ip, hostVeth, holder: `${describeAllocation(holder)} (veth ${vethOf(holder)})` });
-          continue;
-        }
-        const slot = this.#pool.locate(ip);
-        if (!slot) {
-          report.foreign.push({ ip, hostVeth });
-          continue;
-        }
-        const allocation: Allocation = Object.freeze({
-          key: RECOVERED_KEY,
-          pod: RECOVERED_POD,
-          ip,
-          eniId: slot.eniId,
-          deviceIndex: slot.deviceIndex,
-          ...(slot.prefix === undefined ? {} : { prefix: slot.prefix }),
-          allocatedAt: this.#now(),
-          hostVeth: checkVeth(hostVeth, 'hostVeth'),
-          recovered: true as const,
-        });
-        draft.add(allocation);
-        report.recovered.push(allocation);
-      }
-      return report;
+      return recoverInto(draft, this.#pool, routed, vethOf, this.#now());
     });
   }
 
