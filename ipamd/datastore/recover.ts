@@ -12,13 +12,13 @@ import { checkVeth, describeAllocation, RECOVERED_KEY } from './validate.ts';
 /** The pod of a recovered allocation: unknown. */
 const RECOVERED_POD: PodRef = Object.freeze({ namespace: '', name: '', uid: '' });
 
-/** What `recover` found: addresses it recorded, and kernel routes it could not (not ours, or held by another veth). */
 /** An address the kernel routes to a live pod veth. */
 export interface RoutedAddress {
   readonly ip: string;
   readonly hostVeth: string;
 }
 
+/** What `recover` found: addresses it recorded, and kernel routes it could not (not ours, or held by another veth). */
 export interface RecoverReport {
   readonly recovered: readonly Allocation[];
   /** Routed to a pod veth but on none of this node's ENIs. */
