@@ -166,7 +166,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   }
 
   if (audit && evidence) {
-    const found = await audit.run(evidence);
+    const found = await audit.run(evidence, { dropped: report.dropped.map((d) => d.allocation.ip) });
     const lost = loaded.missing ? 'MISSING' : loaded.corrupt ? 'CORRUPT' : undefined;
     if (found.recovered.length > 0) {
       const what = `${found.recovered.length} address(es) routed to running pods' veths had no allocation in the checkpoint`;

@@ -54,8 +54,12 @@ export class KernelAudit {
     return podEvidence(await this.#o.commands.snapshot(), this.#o.vethPrefix);
   }
 
-  /** One comparison and repair; `evidence` when the caller has just read the kernel. */
-  async run(evidence?: PodEvidence): Promise<AuditReport> {
+  /**
+   * One comparison and repair; `evidence` when the caller has just read the kernel. `dropped`:
+   * addresses whose allocations were just dropped (the checkpoint replay: their veth is gone), so
+   * their pod rules are removed now rather than at a second sighting (DESIGN.md §3).
+   */
+  async run(evidence?: PodEvidence, opts: { dropped?: readonly string[] } = {}): Promise<AuditReport> {
     const { store, drift, commands } = this.#o;
     const ev = evidence ?? (await this.read());
 
@@ -99,7 +103,7 @@ export class KernelAudit {
     // Pod rules of addresses nobody holds or routes: a deleted pod whose DEL never came, or an
     // address released from a recovered allocation just now.
     const held = new Set(store.allocations().map((a) => a.ip));
-    const releasedIps = new Set(released.map((a) => a.ip));
+    const releasedIps = new Set([...released.map((a) => a.ip), ...(opts.dropped ?? [])]);
     const stale = ev.rules.filter((r) => !held.has(r.ip) && !ev.routed.has(r.ip));
     const now2 = new Set(stale.map((r) => r.ip));
     const remove = stale.filter((r) => releasedIps.has(r.ip) || this.#staleRules.has(r.ip));

@@ -169,9 +169,8 @@ describe('vpcwire CNI plugin under any runtime', { skip: await kernelTestsSkipRe
     assert.equal((await allocation(alive))?.ipv4Address, wa.ip, 'kept: its veth exists');
     assert.equal(await allocation(vanished), undefined, 'dropped: its veth is gone');
     assert.match(readFileSync(node.logFile, 'utf8'), new RegExp(`host veth of container ${vanished.containerId} \\(gone\\) no longer exists`));
-    // ipamd leaves the vanished container's rules (DESIGN.md §3 says it removes them: issue 9 item 1's
-    // kernel reconcile); a later ADD of that address clears and replaces them (cni/wire/pod.ts).
-    void wv;
+    // The dropped allocation's pod rules go with it (DESIGN.md §3; ipamd/kernel-audit.ts).
+    assert.deepEqual(await nodeRules(wv.ip), [], "the vanished container's rules are removed at the restart");
     assert.equal((await run('CHECK', alive)).exitCode, 0, 'the survivor is intact');
     assert.equal((await run('DEL', alive)).exitCode, 0);
     await assertGone(alive, wa);
