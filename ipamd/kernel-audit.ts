@@ -61,9 +61,11 @@ export class KernelAudit {
    */
   async run(evidence?: PodEvidence, opts: { dropped?: readonly string[] } = {}): Promise<AuditReport> {
     const { store, drift, commands } = this.#o;
+    const readAt = this.#now();
     const ev = evidence ?? (await this.read());
 
-    const found = await store.recover(ev.routed, this.vethOf);
+    // An address released after the read (a DEL racing it) belongs to a pod on its way out.
+    const found = await store.recover(ev.routed, this.vethOf, evidence ? {} : { readAt });
     for (const a of found.recovered) {
       drift.note('kernel-untracked', a.ip, `the kernel routes ${a.ip} to the live veth ${a.hostVeth} but no allocation held it; recorded as recovered`, {
         repaired: true,

@@ -266,10 +266,11 @@ export class Datastore {
    * live host veth that no allocation holds becomes a recovered allocation if it is in the pool,
    * whatever its cooldown. Nothing is ever handed out while the kernel routes it to a live veth.
    */
-  async recover(routed: ReadonlyMap<string, string>, vethOf: (a: Allocation) => string): Promise<RecoverReport> {
+  async recover(routed: ReadonlyMap<string, string>, vethOf: (a: Allocation) => string, opts: { readAt?: number } = {}): Promise<RecoverReport> {
     return this.#queue.transact((draft) => {
       this.#requireReady('recover');
-      return recoverInto(draft, this.#pool, routed, vethOf, this.#now());
+      const since = opts.readAt === undefined ? undefined : { at: opts.readAt, cooldownMs: this.#cooldownMs };
+      return recoverInto(draft, this.#pool, routed, vethOf, this.#now(), since);
     });
   }
 

@@ -33,6 +33,8 @@ export function recoverInto(
   routed: ReadonlyMap<string, string>,
   vethOf: (a: Allocation) => string,
   now: number,
+  /** Released after the kernel was read (a DEL racing the read): its pod is going, not untracked. */
+  releasedSince?: { readonly at: number; readonly cooldownMs: number },
 ): RecoverReport {
   const report: { recovered: Allocation[]; foreign: RoutedAddress[]; conflicts: (RoutedAddress & { holder: string })[] } = {
     recovered: [], foreign: [], conflicts: [],
@@ -43,6 +45,8 @@ export function recoverInto(
       if (vethOf(holder) !== hostVeth) report.conflicts.push({ ip, hostVeth, holder: `${describeAllocation(holder)} (veth ${vethOf(holder)})` });
       continue;
     }
+    const until = releasedSince && draft.coolingUntil(ip, now);
+    if (until && until - releasedSince.cooldownMs >= releasedSince.at) continue;
     const slot = pool.locate(ip);
     if (!slot) {
       report.foreign.push({ ip, hostVeth });

@@ -184,3 +184,31 @@ describe('KernelAudit', () => {
     assert.equal(drift.counts()['recovered-veth-gone'], 1);
   });
 });
+
+test('a DEL that races the kernel read is not mistaken for an untracked pod', async (t) => {
+  const now = { t: 1_700_000_000_000 };
+  const { ds } = await store(t, now);
+  await ds.restore({ allocations: [], cooling: [] }, { vethExists: async () => true });
+  const key = { network: 'vpcwire', containerId: 'c1', ifName: 'eth0' };
+  const a = await ds.assign(key, { namespace: 'default', name: 'a', uid: '' }, { hostVeth: VETH_A });
+  const text = kernel({ pods: [{ ip: a.ip, veth: VETH_A }] });
+  const audit = new KernelAudit({
+    store: ds,
+    drift: new DriftLog(silentLogger()),
+    logger: silentLogger(),
+    vethPrefix: 'eni',
+    now: () => now.t,
+    commands: {
+      // The pod's DEL reaches ipamd while `ip` lists its (still existing) veth and route.
+      snapshot: async () => {
+        now.t += 5;
+        await ds.release(key);
+        return parseSnapshot(text);
+      },
+      ipBatch: async () => [],
+    },
+  });
+  const r = await audit.run();
+  assert.deepEqual(r.recovered, [], 'the released address is not recorded again');
+  assert.equal(ds.addresses().find((x) => x.ip === a.ip)!.state, 'cooling');
+});
