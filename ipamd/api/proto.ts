@@ -7,8 +7,8 @@
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 
-export const IPAMD_PROTO_PATH = new URL('./ipamd.proto', import.meta.url).pathname;
-export const HEALTH_PROTO_PATH = new URL('./health.proto', import.meta.url).pathname;
+export const IPAMD_PROTO_PATH = new URL('../../contract/ipamd.proto', import.meta.url).pathname;
+export const HEALTH_PROTO_PATH = new URL('../../contract/health.proto', import.meta.url).pathname;
 
 export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true };
 
