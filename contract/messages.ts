@@ -25,6 +25,7 @@ export type { DelNetworkRequest__Output as DelNetworkRequest } from './generated
 export type { Eni__Output as Eni } from './generated/vpcwire/ipamd/v1/Eni.ts';
 export type { GetPoolStatusReply__Output as GetPoolStatusReply } from './generated/vpcwire/ipamd/v1/GetPoolStatusReply.ts';
 export type { GetStatusReply__Output as GetStatusReply } from './generated/vpcwire/ipamd/v1/GetStatusReply.ts';
+export type { ListAllocationsReply__Output as ListAllocationsReply } from './generated/vpcwire/ipamd/v1/ListAllocationsReply.ts';
 export type { Prefix__Output as Prefix } from './generated/vpcwire/ipamd/v1/Prefix.ts';
 export type { HealthCheckRequest__Output as HealthCheckRequest } from './generated/grpc/health/v1/HealthCheckRequest.ts';
 export type {

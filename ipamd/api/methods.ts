@@ -20,7 +20,7 @@ import type { ApiLogger, IpamHandlers } from './handlers.ts';
 import { logLevelFor, mapHandlerError, RpcFailure, statusName } from './status-map.ts';
 import { ADD_OPTIONAL, ADD_REQUIRED, checkFields, DEL_OPTIONAL, DEL_REQUIRED } from './validate.ts';
 import { API_VERSION, clientVersionProblem } from './version.ts';
-import type { WireAddNetworkRequest, WireDelNetworkRequest, WireGetPoolStatusReply, WireVersionedRequest } from './wire.ts';
+import type * as wire from '../../contract/messages.ts';
 
 /** The outcome of one call, ready for either transport. */
 export type CallOutcome = { readonly ok: unknown } | { readonly failure: RpcFailure };
@@ -29,7 +29,7 @@ export interface IpamMethods {
   /** The method names of service vpcwire.ipamd.v1.Ipam. */
   readonly names: ReadonlySet<string>;
   /** Runs `method` on a request as the loader decodes it (absent fields at their defaults). */
-  call(method: string, request: WireVersionedRequest): Promise<CallOutcome>;
+  call(method: string, request: wire.VersionedRequest): Promise<CallOutcome>;
 }
 
 export interface MethodsOptions {
@@ -47,19 +47,19 @@ export function createIpamMethods(opts: MethodsOptions): IpamMethods {
   };
 
   const bodies: Record<string, (req: never) => Promise<unknown>> = {
-    AddNetwork: async (w: WireAddNetworkRequest) => {
+    AddNetwork: async (w: wire.AddNetworkRequest) => {
       checkFields(w, ADD_REQUIRED, ADD_OPTIONAL);
       requireServing();
       return addReplyToWire(await handlers.add(addRequestFromWire(w)));
     },
-    DelNetwork: async (w: WireDelNetworkRequest) => {
+    DelNetwork: async (w: wire.DelNetworkRequest) => {
       checkFields(w, DEL_REQUIRED, DEL_OPTIONAL);
       requireServing();
       return delReplyToWire(await handlers.del(delRequestFromWire(w)));
     },
     GetStatus: async () => statusToWire({ ...(await handlers.status()), apiVersion: API_VERSION, serving: isServing() }),
     ListAllocations: async () => ({ allocations: (await handlers.status()).allocations.map(allocationToWire) }),
-    GetPoolStatus: async (): Promise<WireGetPoolStatusReply> => {
+    GetPoolStatus: async (): Promise<wire.GetPoolStatusReply> => {
       if (!isServing()) {
         return {
           serving: false,

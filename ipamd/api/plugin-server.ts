@@ -21,7 +21,7 @@ import type { ApiLogger } from './handlers.ts';
 import type { IpamMethods } from './methods.ts';
 import { ipamService } from './proto.ts';
 import { RpcFailure, statusName } from './status-map.ts';
-import type { WireVersionedRequest } from './wire.ts';
+import type * as wire from '../../contract/messages.ts';
 
 export interface PluginServerOptions {
   readonly methods: IpamMethods;
@@ -35,7 +35,7 @@ const refuse = (code: status, message: string): never => {
 };
 
 /** The request message of `method` as the gRPC server would decode it; throws RpcFailure. */
-function decodeRequest(payload: Buffer): { method: string; request: WireVersionedRequest } {
+function decodeRequest(payload: Buffer): { method: string; request: wire.VersionedRequest } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -59,7 +59,7 @@ function decodeRequest(payload: Buffer): { method: string; request: WireVersione
     if (f.type === 'TYPE_STRING' && typeof v !== 'string') refuse(status.INVALID_ARGUMENT, `${f.name} must be a string`);
     known[f.name] = v;
   }
-  return { method, request: def.requestDeserialize(def.requestSerialize(known)) as WireVersionedRequest };
+  return { method, request: def.requestDeserialize(def.requestSerialize(known)) as wire.VersionedRequest };
 }
 
 const errorFrame = (failure: RpcFailure): Buffer =>
@@ -72,6 +72,7 @@ export function createPluginServer(opts: PluginServerOptions): Server {
 
   const serve = (sock: Socket): void => {
     let received: Buffer = Buffer.alloc(0);
+    let whole = false; // the request frame has arrived
     let answered = false;
     const answer = (bytes: Buffer): void => {
       answered = true;
@@ -95,6 +96,7 @@ export function createPluginServer(opts: PluginServerOptions): Server {
         );
         return;
       }
+      whole = true;
       sock.pause(); // one request per connection: whatever follows is never read
       sock.removeListener('data', onData);
       sock.setTimeout(0); // the request is whole: the handler may take its time
@@ -113,7 +115,7 @@ export function createPluginServer(opts: PluginServerOptions): Server {
     sock.on('data', onData);
     // Half-closed before a whole frame: answer if we still can, so the client reads why.
     sock.on('end', () => {
-      if (!answered && sock.listenerCount('data') > 0) {
+      if (!whole && !answered) {
         fail(new RpcFailure(status.INVALID_ARGUMENT, `the request frame ended after ${received.length} bytes`));
       }
     });

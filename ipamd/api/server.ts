@@ -25,7 +25,7 @@ import { createPluginServer } from './plugin-server.ts';
 import { healthService, ipamService } from './proto.ts';
 import { prepareSocketPath, publishSocket, removeQuietly, removeSocket, type SocketIdentity } from './socket.ts';
 import { API_VERSION, parseVersion } from './version.ts';
-import type { WireVersionedRequest } from './wire.ts';
+import type * as wire from '../../contract/messages.ts';
 
 export interface ApiServerOptions {
   /** Absolute path of the gRPC socket, e.g. /run/vpcwire/ipamd.sock. */
@@ -81,7 +81,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // gRPC: each Ipam method through the same transport-neutral methods as the plugin protocol.
   const ipam: UntypedServiceImplementation = {};
   for (const method of methods.names) {
-    ipam[method] = (call: ServerUnaryCall<WireVersionedRequest, unknown>, callback: sendUnaryData<unknown>): void => {
+    ipam[method] = (call: ServerUnaryCall<wire.VersionedRequest, unknown>, callback: sendUnaryData<unknown>): void => {
       void methods.call(method, call.request).then((outcome) =>
         'ok' in outcome
           ? callback(null, outcome.ok)
