@@ -84,7 +84,7 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
       cniVersion,
       name: network,
       type: 'vpcwire',
-      socket,
+      socket: join(dir, 'run', 'plugin.sock'), // the plugin protocol's socket, next to ipamd.sock
       releaseNotesDir,
       vethPrefix: env.AWS_VPC_K8S_CNI_VETHPREFIX ?? 'eni',
       logFile: pluginLogFile,

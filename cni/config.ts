@@ -7,6 +7,7 @@
  * message (issue 9 item 4).
  */
 import { cut, describe, networkNameProblem, shown } from '../contract/cni-input.ts';
+import { DEFAULT_PLUGIN_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
 import { CniError, CODE } from './errors.ts';
 import { checkPrevResult } from './prev-result.ts';
 import { isSupportedSpec, SUPPORTED_SPECS } from './version.ts';
@@ -20,7 +21,7 @@ export interface NetConf {
   readonly cniVersion: string;
   readonly name: string;
   readonly type: string;
-  /** ipamd's allocation API socket. */
+  /** The socket ipamd serves the plugin on (contract/plugin-protocol.ts), next to its gRPC socket. */
   readonly socket: string;
   /** Where DEL leaves release notes when ipamd cannot be reached (ipamd replays them at start). */
   readonly releaseNotesDir: string;
@@ -37,8 +38,8 @@ export interface NetConf {
 }
 
 export const DEFAULTS = {
-  socket: '/run/vpcwire/ipamd.sock',
-  releaseNotesDir: '/var/lib/vpcwire/release-notes',
+  socket: DEFAULT_PLUGIN_SOCKET,
+  releaseNotesDir: DEFAULT_RELEASE_NOTES_DIR,
   deadlineMs: 10_000,
   vethPrefix: 'eni',
 } as const;

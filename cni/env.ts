@@ -5,6 +5,7 @@
  * code 4 naming the variable.
  */
 import { containerIdProblem, ifNameProblem, netnsProblem, podArgProblem, podInfraContainerIdProblem, type Problem, shown } from '../contract/cni-input.ts';
+import type { PodRef } from '../contract/types.ts';
 import { CniError, CODE } from './errors.ts';
 
 export type Verb = 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS' | 'VERSION';
@@ -12,14 +13,10 @@ const VERBS: readonly Verb[] = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'
 
 /**
  * The pod behind the attachment, from CNI_ARGS. Every field is optional: kubelet's runtimes pass all
- * four, podman only K8S_POD_NAME, nerdctl, cnitool and people none (issue 9 item 3).
+ * four, podman only K8S_POD_NAME, nerdctl, cnitool and people none (issue 9 item 3). The type is the
+ * one ipamd's API takes (contract/types.ts).
  */
-export interface PodArgs {
-  readonly namespace?: string;
-  readonly name?: string;
-  readonly uid?: string;
-  readonly infraContainerId?: string;
-}
+export type PodArgs = PodRef;
 
 export interface CniEnv {
   readonly verb: Verb;

@@ -1,15 +1,13 @@
 /**
  * What the verbs need from ipamd, in the plugin's own types (DESIGN.md §1: the plugin shares only
- * ipamd.proto with ipamd). main.ts binds it to the lean gRPC client in ipam/; the verbs never see
+ * contract/ with ipamd). main.ts binds it to the ipamd client in ipam/; the verbs never see
  * the wire.
  */
+import type { AllocationKey } from '../contract/types.ts';
 import type { PodArgs } from './env.ts';
 
-export interface TripleKey {
-  readonly networkName: string;
-  readonly containerId: string;
-  readonly ifName: string;
-}
+/** The CNI triple (contract/types.ts): the key of an allocation. */
+export type TripleKey = AllocationKey;
 
 export interface AddReply {
   readonly ipv4Address: string;

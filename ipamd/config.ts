@@ -1,3 +1,4 @@
+import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
 import { IpamdError } from './errors.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -203,11 +204,11 @@ export function parseConfig(env: Env = process.env): Config {
     disableLeakedEniCleanup: bool(env, 'DISABLE_LEAKED_ENI_CLEANUP', false),
     logLevel,
     logFile: str(env, 'AWS_VPC_K8S_CNI_LOG_FILE') ?? 'stdout',
-    socketPath: str(env, 'VPCWIRE_SOCKET') ?? '/run/vpcwire/ipamd.sock',
+    socketPath: str(env, 'VPCWIRE_SOCKET') ?? DEFAULT_GRPC_SOCKET,
     checkpointPath: str(env, 'VPCWIRE_CHECKPOINT') ?? '/var/lib/vpcwire/ipam.json',
     imdsEndpoint,
     imdsWaitMs: int(env, 'VPCWIRE_IMDS_WAIT_MS', { min: 1000 }) ?? 60_000,
-    releaseNotesDir: str(env, 'VPCWIRE_RELEASE_NOTES_DIR') ?? '/var/lib/vpcwire/release-notes',
+    releaseNotesDir: str(env, 'VPCWIRE_RELEASE_NOTES_DIR') ?? DEFAULT_RELEASE_NOTES_DIR,
     region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     releaseIntervalMs: int(env, 'VPCWIRE_RELEASE_INTERVAL_MS', { min: 0 }) ?? 30_000,
     minEniAgeMs: int(env, 'VPCWIRE_ENI_MIN_AGE_MS', { min: 0 }) ?? 60_000,

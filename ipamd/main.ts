@@ -5,6 +5,7 @@
  * on SIGTERM), then the daemon until SIGTERM/SIGINT.
  */
 import { enableCompileCache } from 'node:module';
+import { pluginSocketPath } from '../contract/paths.ts';
 import { type Config, parseConfig } from './config.ts';
 import { isIpamdError } from './errors.ts';
 import { type InstallConfig, parseInstallConfig } from './install/config.ts';
@@ -76,7 +77,7 @@ async function main(): Promise<number> {
     const client = connectIpam(config.socketPath, { deadlineMs: 5000 });
     try {
       await installer.announce(
-        { socket: config.socketPath, releaseNotesDir: config.releaseNotesDir, vethPrefix: config.vethPrefix },
+        { socket: pluginSocketPath(config.socketPath), releaseNotesDir: config.releaseNotesDir, vethPrefix: config.vethPrefix },
         () => client.checkHealth(),
       );
     } catch (e) {

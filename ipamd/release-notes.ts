@@ -1,9 +1,10 @@
 import { chmod, lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeReleaseNote, RELEASE_NOTE_SUFFIX } from '../contract/release-note.ts';
 
 /**
- * Release notes: when ipamd is down, the CNI plugin's DEL leaves a small JSON file
- * `{ network, containerId, ifName }` here (DESIGN.md §5); ipamd replays them at start.
+ * Release notes: when ipamd is down, the CNI plugin's DEL leaves a small JSON file here (DESIGN.md
+ * §5; the format is the contract's, contract/release-note.ts); ipamd replays them at start.
  *
  * A note makes ipamd give an address back, so only notes the plugin (root, like ipamd) could have
  * written count: a note owned by another user is left in place, never replayed, and a directory
@@ -43,7 +44,7 @@ async function secureDir(dir: string, logger?: NotesLogger): Promise<boolean> {
 
 export async function readReleaseNotes(dir: string, logger?: NotesLogger): Promise<{ notes: ReleaseNote[]; bad: string[] }> {
   if (!(await secureDir(dir, logger))) return { notes: [], bad: [] };
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  const names = (await readdir(dir)).filter((n) => n.endsWith(RELEASE_NOTE_SUFFIX)).sort();
   const notes: ReleaseNote[] = [];
   const bad: string[] = [];
   for (const name of names) {
@@ -58,12 +59,12 @@ export async function readReleaseNotes(dir: string, logger?: NotesLogger): Promi
         logger?.warn('release note not replayed: owned by another user, left in place', { file, owner: st.uid });
         continue;
       }
-      const v = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-      if (typeof v.network !== 'string' || typeof v.containerId !== 'string' || typeof v.ifName !== 'string') {
+      const key = decodeReleaseNote(await readFile(file, 'utf8'));
+      if (!key) {
         bad.push(file);
         continue;
       }
-      notes.push({ file, network: v.network, containerId: v.containerId, ifName: v.ifName });
+      notes.push({ file, network: key.networkName, containerId: key.containerId, ifName: key.ifName });
     } catch {
       bad.push(file);
     }

@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
+import { DEFAULT_GRPC_SOCKET } from '../contract/paths.ts';
 import { connectIpam } from './api/client.ts';
 import type { StatusReport } from './api/handlers.ts';
 
@@ -84,7 +85,7 @@ export async function runStatusCommand(args: string[]): Promise<number> {
     process.stdout.write(`${STATUS_USAGE}\n`);
     return 0;
   }
-  const socket = values.socket ?? process.env.VPCWIRE_SOCKET ?? '/run/vpcwire/ipamd.sock';
+  const socket = values.socket ?? process.env.VPCWIRE_SOCKET ?? DEFAULT_GRPC_SOCKET;
   const client = connectIpam(socket, { deadlineMs: 3000 });
   try {
     const s = await client.getStatus();

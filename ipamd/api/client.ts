@@ -1,8 +1,10 @@
 /**
  * A small typed client of the allocation API, for the status CLI (issue 3 item 8) and tests. The
- * CNI plugin does not use it: it shares only ipamd.proto with ipamd (DESIGN.md §1) and has its own.
+ * CNI plugin does not use it: it shares only contract/ with ipamd (DESIGN.md §1) and calls the
+ * plugin socket with its own client.
  */
 import { credentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { POOL_EMPTY_MARKER } from '../../contract/api.ts';
 import {
   addReplyFromWire,
   addRequestToWire,
@@ -14,16 +16,9 @@ import {
 import { ApiError, IpamCallError } from './errors.ts';
 import type { AddRequest, AddResult, AllocationStatus, DelRequest, DelResult, StatusReport } from './handlers.ts';
 import { HealthClientCtor, IpamClientCtor } from './proto.ts';
-import { POOL_EMPTY_MARKER, statusName } from './status-map.ts';
+import { statusName } from './status-map.ts';
 import { API_VERSION } from './version.ts';
-import type {
-  WireAddNetworkReply,
-  WireDelNetworkReply,
-  WireGetPoolStatusReply,
-  WireGetStatusReply,
-  WireListAllocationsReply,
-  WireServingStatus,
-} from './wire.ts';
+import type * as wire from '../../contract/messages.ts';
 
 export interface IpamClientOptions {
   /** Sent as client_version; default API_VERSION. Tests override it to exercise the check. */
@@ -37,9 +32,9 @@ export interface IpamClient {
   delNetwork(req: DelRequest): Promise<DelResult>;
   getStatus(): Promise<StatusReport>;
   listAllocations(): Promise<AllocationStatus[]>;
-  getPoolStatus(): Promise<WireGetPoolStatusReply>;
+  getPoolStatus(): Promise<wire.GetPoolStatusReply>;
   /** grpc.health.v1 Check; service "" is the whole server. */
-  checkHealth(service?: string): Promise<WireServingStatus>;
+  checkHealth(service?: string): Promise<wire.ServingStatus>;
   close(): void;
 }
 
@@ -74,18 +69,18 @@ export function connectIpam(socketPath: string, opts: IpamClientOptions = {}): I
 
   return {
     addNetwork: async (req) =>
-      addReplyFromWire(await call<WireAddNetworkReply>(ipam, 'AddNetwork', addRequestToWire(req, clientVersion))),
+      addReplyFromWire(await call<wire.AddNetworkReply>(ipam, 'AddNetwork', addRequestToWire(req, clientVersion))),
     delNetwork: async (req) =>
-      delReplyFromWire(await call<WireDelNetworkReply>(ipam, 'DelNetwork', delRequestToWire(req, clientVersion))),
+      delReplyFromWire(await call<wire.DelNetworkReply>(ipam, 'DelNetwork', delRequestToWire(req, clientVersion))),
     getStatus: async () =>
-      statusFromWire(await call<WireGetStatusReply>(ipam, 'GetStatus', { client_version: clientVersion })),
+      statusFromWire(await call<wire.GetStatusReply>(ipam, 'GetStatus', { client_version: clientVersion })),
     listAllocations: async () =>
-      (await call<WireListAllocationsReply>(ipam, 'ListAllocations', { client_version: clientVersion })).allocations.map(
+      (await call<wire.ListAllocationsReply>(ipam, 'ListAllocations', { client_version: clientVersion })).allocations.map(
         allocationFromWire,
       ),
-    getPoolStatus: () => call<WireGetPoolStatusReply>(ipam, 'GetPoolStatus', { client_version: clientVersion }),
+    getPoolStatus: () => call<wire.GetPoolStatusReply>(ipam, 'GetPoolStatus', { client_version: clientVersion }),
     checkHealth: async (service = '') =>
-      (await call<{ status: WireServingStatus }>(health, 'Check', { service })).status,
+      (await call<{ status: wire.ServingStatus }>(health, 'Check', { service })).status,
     close(): void {
       health.close();
       ipam.close();

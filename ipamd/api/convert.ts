@@ -1,6 +1,6 @@
 /**
- * Wire messages <-> vpcwire's types, both directions (server: request in, reply out; client: the
- * reverse). Empty strings on the wire are "absent" in vpcwire's types (proto3 has no presence for
+ * Wire messages (contract/messages.ts, generated from the .proto) <-> vpcwire's types, both
+ * directions (server: request in, reply out; client: the reverse). Empty strings on the wire are "absent" in vpcwire's types (proto3 has no presence for
  * strings).
  */
 import type {
@@ -13,15 +13,7 @@ import type {
   PodRef,
   StatusReport,
 } from './handlers.ts';
-import type {
-  WireAddNetworkReply,
-  WireAddNetworkRequest,
-  WireAddressState,
-  WireAllocation,
-  WireDelNetworkReply,
-  WireDelNetworkRequest,
-  WireGetStatusReply,
-} from './wire.ts';
+import type * as wire from '../../contract/messages.ts';
 
 const orUndefined = (s: string): string | undefined => (s === '' ? undefined : s);
 
@@ -41,13 +33,13 @@ const podFromWire = (w: {
 
 // --- AddNetwork
 
-export const addRequestFromWire = (w: WireAddNetworkRequest): AddRequest => ({
+export const addRequestFromWire = (w: wire.AddNetworkRequest): AddRequest => ({
   key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
   netns: w.netns,
   pod: podFromWire(w),
 });
 
-export const addRequestToWire = (r: AddRequest, clientVersion: string): WireAddNetworkRequest => ({
+export const addRequestToWire = (r: AddRequest, clientVersion: string): wire.AddNetworkRequest => ({
   client_version: clientVersion,
   network_name: r.key.networkName,
   container_id: r.key.containerId,
@@ -59,7 +51,7 @@ export const addRequestToWire = (r: AddRequest, clientVersion: string): WireAddN
   k8s_pod_infra_container_id: r.pod.infraContainerId ?? '',
 });
 
-export const addReplyToWire = (r: AddResult): WireAddNetworkReply => ({
+export const addReplyToWire = (r: AddResult): wire.AddNetworkReply => ({
   ipv4_address: r.ipv4Address,
   device_index: r.deviceIndex,
   route_table: r.routeTable,
@@ -75,7 +67,7 @@ export const addReplyToWire = (r: AddResult): WireAddNetworkReply => ({
   host_veth_name: r.hostVethName ?? '',
 });
 
-export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
+export const addReplyFromWire = (w: wire.AddNetworkReply): AddResult => {
   const base = {
     ipv4Address: w.ipv4_address,
     deviceIndex: w.device_index,
@@ -96,7 +88,7 @@ export const addReplyFromWire = (w: WireAddNetworkReply): AddResult => {
 
 // --- DelNetwork
 
-export const delRequestFromWire = (w: WireDelNetworkRequest): DelRequest => {
+export const delRequestFromWire = (w: wire.DelNetworkRequest): DelRequest => {
   const namespace = orUndefined(w.k8s_pod_namespace);
   const name = orUndefined(w.k8s_pod_name);
   return {
@@ -108,7 +100,7 @@ export const delRequestFromWire = (w: WireDelNetworkRequest): DelRequest => {
   };
 };
 
-export const delRequestToWire = (r: DelRequest, clientVersion: string): WireDelNetworkRequest => ({
+export const delRequestToWire = (r: DelRequest, clientVersion: string): wire.DelNetworkRequest => ({
   client_version: clientVersion,
   network_name: r.key.networkName,
   container_id: r.key.containerId,
@@ -118,29 +110,29 @@ export const delRequestToWire = (r: DelRequest, clientVersion: string): WireDelN
   k8s_pod_name: r.pod?.name ?? '',
 });
 
-export const delReplyToWire = (r: DelResult): WireDelNetworkReply =>
+export const delReplyToWire = (r: DelResult): wire.DelNetworkReply =>
   r.released
     ? { released: true, ipv4_address: r.ipv4Address, device_index: r.deviceIndex, route_table: r.routeTable }
     : { released: false, ipv4_address: '', device_index: 0, route_table: 0 };
 
-export const delReplyFromWire = (w: WireDelNetworkReply): DelResult =>
+export const delReplyFromWire = (w: wire.DelNetworkReply): DelResult =>
   w.released
     ? { released: true, ipv4Address: w.ipv4_address, deviceIndex: w.device_index, routeTable: w.route_table }
     : { released: false };
 
 // --- GetStatus / ListAllocations
 
-const STATE_TO_WIRE: Record<AddressState, WireAddressState> = {
+const STATE_TO_WIRE: Record<AddressState, wire.AddressState> = {
   free: 'ADDRESS_STATE_FREE',
   assigned: 'ADDRESS_STATE_ASSIGNED',
   cooling: 'ADDRESS_STATE_COOLING',
 };
 
 /** An unspecified state (a newer ipamd's addition, say) reads as assigned: never offered as free. */
-const stateFromWire = (s: WireAddressState): AddressState =>
+const stateFromWire = (s: wire.AddressState): AddressState =>
   s === 'ADDRESS_STATE_FREE' ? 'free' : s === 'ADDRESS_STATE_COOLING' ? 'cooling' : 'assigned';
 
-export const allocationToWire = (a: AllocationStatus): WireAllocation => ({
+export const allocationToWire = (a: AllocationStatus): wire.Allocation => ({
   network_name: a.key.networkName,
   container_id: a.key.containerId,
   if_name: a.key.ifName,
@@ -155,7 +147,7 @@ export const allocationToWire = (a: AllocationStatus): WireAllocation => ({
   host_veth_name: a.hostVethName ?? '',
 });
 
-export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
+export const allocationFromWire = (w: wire.Allocation): AllocationStatus => ({
   key: { networkName: w.network_name, containerId: w.container_id, ifName: w.if_name },
   pod: podFromWire(w),
   ipv4Address: w.ipv4_address,
@@ -166,7 +158,7 @@ export const allocationFromWire = (w: WireAllocation): AllocationStatus => ({
   ...(w.host_veth_name ? { hostVethName: w.host_veth_name } : {}),
 });
 
-export const statusToWire = (s: StatusReport): WireGetStatusReply => ({
+export const statusToWire = (s: StatusReport): wire.GetStatusReply => ({
   api_version: s.apiVersion,
   instance_id: s.instanceId,
   prefix_mode: s.prefixMode,
@@ -189,7 +181,7 @@ export const statusToWire = (s: StatusReport): WireGetStatusReply => ({
   drift_counts: { ...s.driftCounts },
 });
 
-export const statusFromWire = (w: WireGetStatusReply): StatusReport => ({
+export const statusFromWire = (w: wire.GetStatusReply): StatusReport => ({
   apiVersion: w.api_version,
   instanceId: w.instance_id,
   prefixMode: w.prefix_mode,

@@ -3,21 +3,9 @@
  * server translates gRPC messages to these and back, so the core never sees generated proto
  * objects and the API never sees the core's internals.
  */
+import type { AllocationKey, PodRef } from '../../contract/types.ts';
 
-/** The CNI triple that keys an allocation (DESIGN.md §3). */
-export interface AllocationKey {
-  readonly networkName: string;
-  readonly containerId: string;
-  readonly ifName: string;
-}
-
-/** From CNI_ARGS; every field is undefined when the runtime did not pass it (non-Kubernetes). */
-export interface PodRef {
-  readonly namespace?: string;
-  readonly name?: string;
-  readonly uid?: string;
-  readonly infraContainerId?: string;
-}
+export type { AllocationKey, PodRef } from '../../contract/types.ts';
 
 export interface AddRequest {
   readonly key: AllocationKey;

@@ -10,8 +10,8 @@ import {
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { IPAM_SERVICE } from './proto.ts';
-import type { WireHealthCheckRequest, WireHealthCheckResponse, WireServingStatus } from './wire.ts';
+import { IPAM_SERVICE } from '../../contract/api.ts';
+import type * as wire from '../../contract/messages.ts';
 
 export interface HealthState {
   readonly implementation: UntypedServiceImplementation;
@@ -27,12 +27,12 @@ export function createHealth(): HealthState {
   let serving = false;
   // Every open Watch, and whether it watches a known service (unknown ones stay open, as the spec
   // says, but never change).
-  const watchers = new Map<ServerWritableStream<WireHealthCheckRequest, WireHealthCheckResponse>, boolean>();
-  const current = (): WireServingStatus => (serving ? 'SERVING' : 'NOT_SERVING');
+  const watchers = new Map<ServerWritableStream<wire.HealthCheckRequest, wire.HealthCheckResponse>, boolean>();
+  const current = (): wire.ServingStatus => (serving ? 'SERVING' : 'NOT_SERVING');
 
   const check = (
-    call: ServerUnaryCall<WireHealthCheckRequest, WireHealthCheckResponse>,
-    callback: sendUnaryData<WireHealthCheckResponse>,
+    call: ServerUnaryCall<wire.HealthCheckRequest, wire.HealthCheckResponse>,
+    callback: sendUnaryData<wire.HealthCheckResponse>,
   ): void => {
     if (!KNOWN.has(call.request.service)) {
       callback({ code: status.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}` });
@@ -42,7 +42,7 @@ export function createHealth(): HealthState {
   };
 
   // Watch: the current status now, then every change (the spec allows repeats; we send changes only).
-  const watch = (call: ServerWritableStream<WireHealthCheckRequest, WireHealthCheckResponse>): void => {
+  const watch = (call: ServerWritableStream<wire.HealthCheckRequest, wire.HealthCheckResponse>): void => {
     const known = KNOWN.has(call.request.service);
     watchers.set(call, known);
     call.on('cancelled', () => watchers.delete(call));

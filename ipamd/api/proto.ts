@@ -1,20 +1,20 @@
 /**
- * Loads ipamd.proto and health.proto once. Loader options, the same for server and client:
+ * Loads contract/ipamd.proto and contract/health.proto once. Loader options, the same for server,
+ * client and the generated types (contract/generate.ts), so contract/messages.ts types these objects:
  * keepCase so the wire objects' field names are exactly the .proto's (snake_case marks a wire
  * object; vpcwire's own types are camelCase), int64 as decimal strings, enums as their names,
  * and defaults so absent proto3 fields read as '', 0, false, [] or {}.
  */
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
+import { HEALTH_SERVICE, IPAM_SERVICE } from '../../contract/api.ts';
 
-export const IPAMD_PROTO_PATH = new URL('./ipamd.proto', import.meta.url).pathname;
-export const HEALTH_PROTO_PATH = new URL('./health.proto', import.meta.url).pathname;
+export const IPAMD_PROTO_PATH = new URL('../../contract/ipamd.proto', import.meta.url).pathname;
+export const HEALTH_PROTO_PATH = new URL('../../contract/health.proto', import.meta.url).pathname;
 
 export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true };
 
-/** Fully qualified service names, as the health service and stock clients name them. */
-export const IPAM_SERVICE = 'vpcwire.ipamd.v1.Ipam';
-export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+export { HEALTH_SERVICE, IPAM_SERVICE } from '../../contract/api.ts';
 
 interface Loaded {
   readonly ipam: ServiceClientConstructor;

@@ -1,45 +1,40 @@
 /**
- * The allocation API server (issue 3 item 7; DESIGN.md §4): gRPC on a unix socket, the Ipam
- * service of ipamd.proto backed by ipamd's core through IpamHandlers, and the standard health
- * service. Every call: client version checked, fields validated, handler errors mapped by code
- * (status-map.ts). AddNetwork and DelNetwork answer UNAVAILABLE until the daemon calls
+ * The allocation API server (issue 3 item 7; DESIGN.md §4): the Ipam service of ipamd.proto backed
+ * by ipamd's core through IpamHandlers, on two sockets in ipamd's private directory: gRPC with the
+ * standard health service (stock clients, probes, `vpcwire status`), and the plugin protocol
+ * (contract/plugin-protocol.ts, issue 10 item 1) for the one-shot CNI plugin. Both transports call
+ * the same methods (methods.ts): client version checked, fields validated, handler errors mapped by
+ * code (status-map.ts). AddNetwork and DelNetwork answer UNAVAILABLE until the daemon calls
  * setServing(true): before its start sequence ends the ledger is not trustworthy (issue 3 item 6).
  */
 import {
   Server,
   ServerCredentials,
-  status,
   type sendUnaryData,
   type ServerUnaryCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { performance } from 'node:perf_hooks';
-import {
-  addReplyToWire,
-  addRequestFromWire,
-  allocationToWire,
-  delReplyToWire,
-  delRequestFromWire,
-  statusToWire,
-} from './convert.ts';
+import type { Server as NetServer, Socket } from 'node:net';
+import { MAX_REQUEST_BYTES } from '../../contract/plugin-protocol.ts';
+import { pluginSocketPath } from '../../contract/paths.ts';
 import { ApiError } from './errors.ts';
 import type { ApiLogger, IpamHandlers } from './handlers.ts';
 import { createHealth } from './health.ts';
+import { createIpamMethods } from './methods.ts';
+import { createPluginServer } from './plugin-server.ts';
 import { healthService, ipamService } from './proto.ts';
 import { prepareSocketPath, publishSocket, removeQuietly, removeSocket, type SocketIdentity } from './socket.ts';
-import { logLevelFor, mapHandlerError, RpcFailure, statusName } from './status-map.ts';
-import { ADD_OPTIONAL, ADD_REQUIRED, checkFields, DEL_OPTIONAL, DEL_REQUIRED } from './validate.ts';
-import { API_VERSION, clientVersionProblem, parseVersion } from './version.ts';
-import type {
-  WireAddNetworkRequest,
-  WireDelNetworkRequest,
-  WireVersionedRequest,
-  WireGetPoolStatusReply,
-} from './wire.ts';
+import { API_VERSION, parseVersion } from './version.ts';
+import type * as wire from '../../contract/messages.ts';
 
 export interface ApiServerOptions {
-  /** Absolute path of the socket, e.g. /run/vpcwire/ipamd.sock. */
+  /** Absolute path of the gRPC socket, e.g. /run/vpcwire/ipamd.sock. */
   readonly socketPath: string;
+  /**
+   * The plugin protocol's socket (contract/plugin-protocol.ts). Default: plugin.sock next to
+   * socketPath, in the same private directory (contract/paths.ts).
+   */
+  readonly pluginSocketPath?: string;
   readonly handlers: IpamHandlers;
   readonly logger?: ApiLogger;
   /** The oldest client API version accepted (same major as API_VERSION). Default: "<major>.0.0". */
@@ -50,14 +45,12 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   readonly socketPath: string;
+  readonly pluginSocketPath: string;
   /** What the health service reports; AddNetwork/DelNetwork answer UNAVAILABLE while false. */
   setServing(serving: boolean): void;
-  /** Stops accepting, drains in-flight calls, removes the socket file. Idempotent. */
+  /** Stops accepting, drains in-flight calls, removes both socket files. Idempotent. */
   close(): Promise<void>;
 }
-
-// Requests are a few hundred bytes; refuse anything large before it is parsed.
-const MAX_REQUEST_BYTES = 64 * 1024;
 
 const noopLogger: ApiLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -78,84 +71,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   checkMinClientVersion(minClientVersion);
   const drainTimeoutMs = opts.drainTimeoutMs ?? 5000;
   const { handlers, socketPath } = opts;
+  const pluginPath = opts.pluginSocketPath ?? pluginSocketPath(socketPath);
+  if (pluginPath === socketPath) {
+    throw new ApiError('INVALID_OPTION', `socketPath ${socketPath} is the plugin socket's path; name the gRPC socket otherwise (e.g. ipamd.sock)`);
+  }
   const health = createHealth();
+  const methods = createIpamMethods({ handlers, isServing: () => health.isServing(), minClientVersion, logger });
 
-  /** Wraps one unary method: version check, then `body`, then the error mapping and a log line. */
-  const unary =
-    <Req extends WireVersionedRequest, Rep>(method: string, body: (req: Req) => Promise<Rep>) =>
-    (call: ServerUnaryCall<Req, Rep>, callback: sendUnaryData<Rep>): void => {
-      const started = performance.now();
-      const run = async (): Promise<Rep> => {
-        const problem = clientVersionProblem(call.request.client_version, minClientVersion);
-        if (problem !== undefined) throw new RpcFailure(status.FAILED_PRECONDITION, problem);
-        return body(call.request);
-      };
-      run().then(
-        (reply) => {
-          logger.debug('api call', { method, ms: +(performance.now() - started).toFixed(2) });
-          callback(null, reply);
-        },
-        (err: unknown) => {
-          const failure = mapHandlerError(err);
-          const meta: Record<string, unknown> = {
-            method,
-            status: statusName(failure.grpcCode),
-            details: failure.message,
-            ms: +(performance.now() - started).toFixed(2),
-          };
-          if (failure.grpcCode === status.INTERNAL && err instanceof Error) meta.stack = err.stack;
-          logger[logLevelFor(failure.grpcCode)]('api call failed', meta);
-          callback({ code: failure.grpcCode, details: failure.message });
-        },
+  // gRPC: each Ipam method through the same transport-neutral methods as the plugin protocol.
+  const ipam: UntypedServiceImplementation = {};
+  for (const method of methods.names) {
+    ipam[method] = (call: ServerUnaryCall<wire.VersionedRequest, unknown>, callback: sendUnaryData<unknown>): void => {
+      void methods.call(method, call.request).then((outcome) =>
+        'ok' in outcome
+          ? callback(null, outcome.ok)
+          : callback({ code: outcome.failure.grpcCode, details: outcome.failure.message }),
       );
     };
-
-  const requireServing = (): void => {
-    if (!health.isServing()) {
-      throw new RpcFailure(status.UNAVAILABLE, 'ipamd is not serving yet (starting) or any more (stopping)');
-    }
-  };
-
-  const ipam: UntypedServiceImplementation = {
-    AddNetwork: unary('AddNetwork', async (w: WireAddNetworkRequest) => {
-      checkFields(w, ADD_REQUIRED, ADD_OPTIONAL);
-      requireServing();
-      return addReplyToWire(await handlers.add(addRequestFromWire(w)));
-    }),
-    DelNetwork: unary('DelNetwork', async (w: WireDelNetworkRequest) => {
-      checkFields(w, DEL_REQUIRED, DEL_OPTIONAL);
-      requireServing();
-      return delReplyToWire(await handlers.del(delRequestFromWire(w)));
-    }),
-    GetStatus: unary('GetStatus', async () =>
-      statusToWire({ ...(await handlers.status()), apiVersion: API_VERSION, serving: health.isServing() }),
-    ),
-    ListAllocations: unary('ListAllocations', async () => ({
-      allocations: (await handlers.status()).allocations.map(allocationToWire),
-    })),
-    GetPoolStatus: unary('GetPoolStatus', async (): Promise<WireGetPoolStatusReply> => {
-      const serving = health.isServing();
-      if (!serving) {
-        return {
-          serving,
-          free_addresses: 0,
-          assigned_addresses: 0,
-          can_grow: false,
-          reason: 'ipamd is not serving (starting or stopping)',
-          host_network_problem: '',
-        };
-      }
-      const p = await handlers.poolStatus();
-      return {
-        serving,
-        free_addresses: p.freeAddresses,
-        assigned_addresses: p.assignedAddresses,
-        can_grow: p.canGrow,
-        reason: p.reason,
-        host_network_problem: p.hostNetworkProblem ?? '',
-      };
-    }),
-  };
+  }
 
   const temp = await prepareSocketPath(socketPath, logger);
   const server = new Server({ 'grpc.max_receive_message_length': MAX_REQUEST_BYTES });
@@ -173,29 +106,58 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await removeQuietly(temp);
     throw err;
   }
-  logger.info('allocation API listening', { socketPath, apiVersion: API_VERSION, minClientVersion });
+
+  // The plugin protocol, on its own socket in the same directory (checked again: it is cheap).
+  const plugin: NetServer = createPluginServer({ methods, logger });
+  const connections = new Set<Socket>();
+  plugin.on('connection', (sock: Socket) => {
+    connections.add(sock);
+    sock.on('close', () => connections.delete(sock));
+  });
+  let pluginIdentity: SocketIdentity;
+  let pluginTemp: string | undefined;
+  try {
+    pluginTemp = await prepareSocketPath(pluginPath, logger);
+    const bound = pluginTemp;
+    await new Promise<void>((resolve, reject) => {
+      plugin.once('error', reject);
+      plugin.listen(bound, () => {
+        plugin.off('error', reject);
+        resolve();
+      });
+    });
+    pluginIdentity = await publishSocket(bound, pluginPath);
+  } catch (err) {
+    plugin.close();
+    if (pluginTemp !== undefined) await removeQuietly(pluginTemp);
+    server.forceShutdown();
+    await removeSocket(socketPath, identity);
+    throw err;
+  }
+  logger.info('allocation API listening', { socketPath, pluginSocketPath: pluginPath, apiVersion: API_VERSION, minClientVersion });
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     health.set(false);
     health.endWatches();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        logger.warn('in-flight API calls did not finish in time; cutting them', { drainTimeoutMs });
-        server.forceShutdown();
-        resolve();
-      }, drainTimeoutMs);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    const grpcDrained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    const pluginDrained = new Promise<void>((resolve) => plugin.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), drainTimeoutMs)));
+    if ((await Promise.race([Promise.all([grpcDrained, pluginDrained]), cut])) === 'cut') {
+      logger.warn('in-flight API calls did not finish in time; cutting them', { drainTimeoutMs });
+      server.forceShutdown();
+      for (const c of connections) c.destroy();
+    }
+    clearTimeout(timer);
     await removeSocket(socketPath, identity);
+    await removeSocket(pluginPath, pluginIdentity);
     logger.info('allocation API closed', { socketPath });
   };
 
   return {
     socketPath,
+    pluginSocketPath: pluginPath,
     setServing(serving: boolean): void {
       if (closing) return; // never back to SERVING once shutting down
       if (serving !== health.isServing()) logger.info('allocation API serving status', { serving });

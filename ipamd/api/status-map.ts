@@ -4,9 +4,8 @@
  * their message (DESIGN.md §8).
  */
 import { status } from '@grpc/grpc-js';
-
-/** The marker the CNI plugin looks for to answer CNI error 11 ("try again later", DESIGN.md §5). */
-export const POOL_EMPTY_MARKER = 'POOL_EMPTY:';
+// The marker the CNI plugin looks for to answer CNI error 11 ("try again later", DESIGN.md §5).
+import { POOL_EMPTY_MARKER } from '../../contract/api.ts';
 
 /** A call that fails with a chosen status. */
 export class RpcFailure extends Error {

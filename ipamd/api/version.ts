@@ -1,9 +1,10 @@
 /**
- * The allocation API's version (DESIGN.md §4: requests carry the client's version). Semantic
- * versioning of the protocol in ipamd.proto, not of the vpcwire package: a client built for 1.x
- * talks to any 1.y ipamd; a new major means a breaking change to the messages' meaning.
+ * Which client versions ipamd accepts (DESIGN.md §4: requests carry the client's version). The
+ * version itself is the contract's (contract/api.ts), which the plugin sends.
  */
-export const API_VERSION = '1.1.0';
+import { API_VERSION } from '../../contract/api.ts';
+
+export { API_VERSION };
 
 export interface Version {
   readonly major: number;

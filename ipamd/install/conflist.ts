@@ -12,7 +12,7 @@ import type { ChainedPlugin, InstallConfig } from './config.ts';
 export const CONFLIST_CNI_VERSION = '1.0.0';
 
 export interface PluginSettings {
-  /** ipamd's socket (its VPCWIRE_SOCKET). */
+  /** The socket ipamd serves the plugin on: plugin.sock next to its VPCWIRE_SOCKET (contract/paths.ts). */
   readonly socket: string;
   /** Where the plugin leaves release notes when ipamd is down (its VPCWIRE_RELEASE_NOTES_DIR). */
   readonly releaseNotesDir: string;

@@ -2,12 +2,13 @@
  * Micro-benchmark (not a test, not part of `npm run bench`): what one AddNetwork costs a one-shot
  * process, as the CNI plugin is one (DESIGN.md §5, §6). Each sample is a fresh `node` process,
  * spawned without NODE_EXTRA_CA_CERTS (runtimes never pass it; it adds ~55 ms), timed from spawn
- * to exit, calling ipamd's real API server (grpc-js, started here on a temp socket) once:
+ * to exit, calling ipamd's real API server (started here on temp sockets) once:
  *
- *   (a) the plugin's lean client (cni/ipam/client.ts), as an esbuild bundle like cni/build.ts makes
- *       (what the plugin ships) and straight from the TypeScript sources;
- *   (b) node:http2 with hand-written gRPC framing and the same protobuf code as (a), bundled alike;
- *   (c) a stock @grpc/grpc-js + @grpc/proto-loader client, plain JavaScript from node_modules;
+ *   (a) the plugin's client (cni/ipam/client.ts) on the plugin socket (contract/plugin-protocol.ts),
+ *       as an esbuild bundle like cni/build.ts makes (what the plugin ships) and straight from the
+ *       TypeScript sources;
+ *   (c) a stock @grpc/grpc-js + @grpc/proto-loader client on the gRPC socket, plain JavaScript from
+ *       node_modules ((b), node:http2 with hand-written gRPC framing, went with issue 10's transport);
  * next to `node -e 0`, to processes that only import the client, and to one that imports a
  * one-line .ts file (Node's type stripping has a start-up cost of its own, which is one reason the
  * plugin is bundled). Median of 20 each (rounds interleave the variants so drift hits all alike),
@@ -26,8 +27,7 @@ import { summarize } from './stats.ts';
 /** Absolute paths, quoted: both ESM `import` and esbuild accept them. */
 const path = (rel: string): string => JSON.stringify(new URL(rel, import.meta.url).pathname);
 const CLIENT = path('../../cni/ipam/client.ts');
-const MESSAGES = path('../../cni/ipam/messages.ts');
-const PROTO = path('../../ipamd/api/ipamd.proto');
+const PROTO = path('../../contract/ipamd.proto');
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 const runsArg = process.argv.indexOf('--runs');
@@ -35,36 +35,14 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 const WARMUP = 2;
 
 // Each script gets argv [socket, containerId] and prints the address it was given.
-const REQUEST = `{ networkName: 'vpcwire', containerId: id, ifName: 'eth0', netns: '/var/run/netns/' + id,
-  k8sPodNamespace: 'default', k8sPodName: 'web-' + id, k8sPodUid: 'uid-' + id, k8sPodInfraContainerId: id }`;
+const REQUEST = `{ client_version: '1.0.0', network_name: 'vpcwire', container_id: id, if_name: 'eth0', netns: '/var/run/netns/' + id,
+  k8s_pod_namespace: 'default', k8s_pod_name: 'web-' + id, k8s_pod_uid: 'uid-' + id, k8s_pod_infra_container_id: id }`;
 
 // No top-level await: the same source is bundled to CommonJS, as the plugin is.
 const LEAN = `
-import { addNetwork } from ${CLIENT};
+import { callIpamd } from ${CLIENT};
 const [socket, id] = process.argv.slice(-2);
-addNetwork(socket, ${REQUEST}, { deadlineMs: 5000 }).then((r) => console.log(r.ipv4Address));`;
-
-const HTTP2 = `
-import { connect } from 'node:http2';
-import { connect as netConnect } from 'node:net';
-import { AddNetworkReply, AddNetworkRequest } from ${MESSAGES};
-const [socket, id] = process.argv.slice(-2);
-const msg = AddNetworkRequest.encode({ clientVersion: '1.0.0', ...${REQUEST} });
-const framed = Buffer.alloc(5 + msg.length);
-framed.writeUInt32BE(msg.length, 1);
-framed.set(msg, 5);
-const session = connect('http://localhost', { createConnection: () => netConnect(socket) });
-const req = session.request({ ':method': 'POST', ':path': '/vpcwire.ipamd.v1.Ipam/AddNetwork', 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '5000m' });
-const chunks = [];
-req.on('data', (c) => chunks.push(c));
-req.on('trailers', (t) => {
-  if (t['grpc-status'] !== '0') throw new Error('status ' + t['grpc-status'] + ' ' + t['grpc-message']);
-});
-req.on('end', () => {
-  console.log(AddNetworkReply.decode(Buffer.concat(chunks).subarray(5)).ipv4Address);
-  session.close();
-});
-req.end(framed);`;
+callIpamd(socket, 'AddNetwork', ${REQUEST}, { deadlineMs: 5000 }).then((r) => console.log(r.ipv4_address));`;
 
 // A stock grpc-js client, plain JavaScript from node_modules (the .proto loaded at run time).
 const GRPC_JS = `
@@ -74,10 +52,7 @@ const [socket, id] = process.argv.slice(-2);
 const opts = { keepCase: true, longs: String, enums: String, defaults: true };
 const Ipam = loadPackageDefinition(loadSync(${PROTO}, opts)).vpcwire.ipamd.v1.Ipam;
 const client = new Ipam('unix:' + socket, credentials.createInsecure());
-const p = ${REQUEST};
-const req = { client_version: '1.0.0', network_name: p.networkName, container_id: id, if_name: p.ifName, netns: p.netns,
-  k8s_pod_namespace: p.k8sPodNamespace, k8s_pod_name: p.k8sPodName, k8s_pod_uid: p.k8sPodUid, k8s_pod_infra_container_id: id };
-client.AddNetwork(req, { deadline: Date.now() + 5000 }, (err, r) => {
+client.AddNetwork(${REQUEST}, { deadline: Date.now() + 5000 }, (err, r) => {
   if (err) throw err;
   console.log(r.ipv4_address);
   client.close();
@@ -88,6 +63,8 @@ interface Variant {
   args: (socket: string, id: string) => string[];
   /** Output a run must print (an address for the calls), so a failing variant is never timed. */
   expect: RegExp;
+  /** The gRPC socket for stock clients; the plugin socket otherwise. */
+  grpc?: boolean;
 }
 
 const esm = (code: string) => (socket: string, id: string) => ['--input-type=module', '-e', code, socket, id];
@@ -126,7 +103,6 @@ async function main(): Promise<void> {
   try {
     const bundledCall = await bundle(dir, 'lean-call', LEAN);
     const bundledImport = await bundle(dir, 'lean-import', `export * from ${CLIENT};`);
-    const bundledHttp2 = await bundle(dir, 'http2-call', HTTP2);
     const oneLineTs = join(dir, 'one-line.ts');
     writeFileSync(oneLineTs, 'export const x: number = 1;\n');
     const ADDRESS = /^10\.0\.\d+\.\d+$/;
@@ -135,16 +111,15 @@ async function main(): Promise<void> {
       { name: 'import client (bundle only)', args: () => [bundledImport], expect: /^$/ },
       { name: 'import a one-line .ts file', args: () => [oneLineTs], expect: /^$/ },
       { name: 'import client.ts (TS sources)', args: () => ['--input-type=module', '-e', `await import(${CLIENT})`], expect: /^$/ },
-      { name: '(a) lean client, bundled', args: (s, id) => [bundledCall, s, id], expect: ADDRESS },
-      { name: '(a) lean client, TS sources', args: esm(LEAN), expect: ADDRESS },
-      { name: '(b) node:http2 + hand framing, bundled', args: (s, id) => [bundledHttp2, s, id], expect: ADDRESS },
-      { name: '(c) @grpc/grpc-js + proto-loader', args: esm(GRPC_JS), expect: ADDRESS },
+      { name: '(a) plugin client, bundled', args: (s, id) => [bundledCall, s, id], expect: ADDRESS },
+      { name: '(a) plugin client, TS sources', args: esm(LEAN), expect: ADDRESS },
+      { name: '(c) @grpc/grpc-js + proto-loader', args: esm(GRPC_JS), expect: ADDRESS, grpc: true },
     ];
     const samples = new Map(variants.map((v) => [v.name, [] as number[]]));
     let n = 0;
     for (let round = 0; round < WARMUP + RUNS; round++) {
       for (const v of variants) {
-        const ms = await timeOnce(v, server.socketPath, `bench${++n}`, env);
+        const ms = await timeOnce(v, v.grpc ? server.socketPath : server.pluginSocketPath, `bench${++n}`, env);
         if (round >= WARMUP) samples.get(v.name)!.push(ms);
       }
     }

@@ -1,7 +1,8 @@
-// The lean client (cni/ipam/) as the CNI plugin uses it: from short-lived processes of their own.
-// A process exits as soon as its call is done, whatever the outcome (the socket is destroyed and
-// the deadline timer cleared); a non-root process is told EACCES by ipamd's 0600 socket; importing
-// the client loads neither node:http2 nor grpc-js, protobufjs or anything of ipamd.
+// The plugin's ipamd client (cni/ipam/) as the CNI plugin uses it: from short-lived processes of
+// their own. A process exits as soon as its call is done, whatever the outcome (the socket is
+// destroyed and the deadline timer cleared); a non-root process is told EACCES by ipamd's 0600
+// plugin socket; importing the client loads neither node:http2 nor grpc-js, protobufjs or anything
+// of ipamd.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -23,9 +24,9 @@ describe('one-shot processes', () => {
   test('UNAVAILABLE with EACCES for a caller the 0600 socket refuses (a non-root process)', { skip: process.getuid?.() !== 0 && 'needs root to drop to nobody' }, async () => {
     const server = await fx.serve(new FakeCore(1));
     try {
-      const code = `import { checkHealth } from ${JSON.stringify(CLIENT_URL)};
-        checkHealth(process.argv[1]).then(console.log, (e) => console.log(e.code, e.details));`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', code, server.socketPath], {
+      const code = `import { callIpamd } from ${JSON.stringify(CLIENT_URL)};
+        callIpamd(process.argv[1], 'GetPoolStatus', { client_version: '1.1.0' }).then(console.log, (e) => console.log(e.code, e.details));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', code, server.pluginSocketPath], {
         uid: 65534, gid: 65534, cwd: '/', env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 10_000,
       });
       assert.match(out, /^UNAVAILABLE cannot connect to \/\S+: EACCES \(permission denied/);
@@ -40,13 +41,13 @@ describe('one-shot processes', () => {
     const silent = createServer((sock) => sock.resume());
     await new Promise<void>((r) => silent.listen(join(fx.dir, 'silent-oneshot.sock'), r));
     const code = `
-      import { addNetwork } from ${JSON.stringify(CLIENT_URL)};
+      import { callIpamd } from ${JSON.stringify(CLIENT_URL)};
       const [socket, deadlineMs] = process.argv.slice(1);
-      const p = { networkName: 'vpcwire', containerId: 'oneshot', ifName: 'eth0', netns: '/var/run/netns/x' };
-      addNetwork(socket, p, { deadlineMs: Number(deadlineMs) }).then((r) => console.log(r.ipv4Address), (e) => console.log(e.code));`;
+      const p = { client_version: '1.1.0', network_name: 'vpcwire', container_id: 'oneshot', if_name: 'eth0', netns: '/var/run/netns/x' };
+      callIpamd(socket, 'AddNetwork', p, { deadlineMs: Number(deadlineMs) }).then((r) => console.log(r.ipv4_address), (e) => console.log(e.code));`;
     try {
       const cases: [string, string, RegExp][] = [
-        [server.socketPath, '60000', /^10\.0\.16\.0$/],
+        [server.pluginSocketPath, '60000', /^10\.0\.16\.0$/],
         [join(fx.dir, 'nothing-here.sock'), '60000', /^UNAVAILABLE$/],
         [join(fx.dir, 'silent-oneshot.sock'), '300', /^DEADLINE_EXCEEDED$/],
       ];
@@ -62,7 +63,7 @@ describe('one-shot processes', () => {
     }
   });
 
-  test('importing the client loads no node:http2, grpc-js, protobufjs, nor anything of ipamd', async () => {
+  test('importing the client loads no node:http2, grpc-js, protobuf code, nor anything of ipamd', async () => {
     const code = `
       import { registerHooks } from 'node:module';
       const urls = [];
@@ -70,9 +71,9 @@ describe('one-shot processes', () => {
       await import(${JSON.stringify(CLIENT_URL)});
       console.log(JSON.stringify({ urls, builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')) }));`;
     const { urls, builtins } = JSON.parse((await node(code)).stdout) as { urls: string[]; builtins: string[] };
-    assert.ok(urls.some((u) => u.endsWith('/cni/ipam/h2-unary.ts')), 'the hook saw the client graph');
+    assert.ok(urls.some((u) => u.endsWith('/contract/plugin-protocol.ts')), 'the hook saw the client graph');
     assert.ok(urls.includes('node:net'));
-    for (const u of urls) assert.doesNotMatch(u, /node:http2|@grpc|protobufjs|\/ipamd\//, u);
+    for (const u of urls) assert.doesNotMatch(u, /node:http2|@grpc|protobuf|\/ipamd\/|\/generated\//, u);
     for (const b of builtins) assert.doesNotMatch(b, /http2/, b);
   });
 });

@@ -97,7 +97,7 @@ describe('network configuration', () => {
     assert.equal(c.vethPrefix, 'pod');
     assert.equal(c.deadlineMs, 10_000);
     const d = parseNetConf(conf({}));
-    assert.equal(d.socket, '/run/vpcwire/ipamd.sock');
+    assert.equal(d.socket, '/run/vpcwire/plugin.sock', 'ipamd serves the plugin on plugin.sock (issue 10 item 1)');
     assert.equal(d.releaseNotesDir, '/var/lib/vpcwire/release-notes');
     assert.equal(d.vethPrefix, 'eni');
     assert.equal(d.logFile, undefined);

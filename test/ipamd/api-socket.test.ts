@@ -173,9 +173,11 @@ describe('allocation API: the socket file', () => {
   test("close() leaves a successor's socket in place", async () => {
     const old = await serve(new FakeCore(1));
     await unlink(old.socketPath); // an operator removed it; a new ipamd took the path
+    await unlink(old.pluginSocketPath); // (both of them: the old one would still answer on its plugin socket)
     const successor = await startApiServer({ socketPath: old.socketPath, handlers: new FakeCore(1) });
     await old.close();
     assert.ok((await lstat(successor.socketPath)).isSocket());
+    assert.ok((await lstat(successor.pluginSocketPath)).isSocket());
     await successor.close();
   });
 });

@@ -122,7 +122,8 @@ describe('CNI installer in ipamd', () => {
       cniVersion: '1.0.0',
       name: 'vpcwire',
       plugins: [
-        { type: 'vpcwire', socket, releaseNotesDir, vethPrefix: 'eni', logFile: join(d.dir, 'log', 'plugin.log') },
+        // The plugin's socket: the plugin protocol's, next to the gRPC one (issue 10 item 1).
+        { type: 'vpcwire', socket: join(d.dir, 'run', 'plugin.sock'), releaseNotesDir, vethPrefix: 'eni', logFile: join(d.dir, 'log', 'plugin.log') },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
         { type: 'bandwidth', capabilities: { bandwidth: true } },
       ],

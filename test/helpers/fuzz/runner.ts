@@ -106,7 +106,7 @@ async function runCase(c: LocalCluster, plugin: string, scratch: string, index: 
   const site: Site = {
     id,
     netnsPath: `/run/netns/${nsName}`,
-    socket: node.socket,
+    socket: String(node.pluginConfig().socket),
     logFile: node.pluginLogFile,
     releaseNotesDir: join(scratch, 'release-notes'),
     otherAttachments: [{ containerID: 'someone-else', ifname: 'eth0' }],
