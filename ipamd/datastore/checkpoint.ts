@@ -11,8 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncPath, writeFileAtomic } from '../atomic-file.ts';
 import { decodeCheckpoint, emptyCheckpointState, encodeCheckpoint } from './checkpoint-format.ts';
 import { DatastoreError } from './errors.ts';
 import type { CheckpointState, DatastoreLogger } from './types.ts';
@@ -88,23 +89,14 @@ export class Checkpoint {
   async write(state: CheckpointState): Promise<void> {
     const text = encodeCheckpoint(state);
     // pid + sequence + random: unique even if a dead process with a reused pid left a temp file behind.
-    const tmp = join(this.#dir, `${this.#tmpPrefix}${process.pid}-${++this.#seq}-${randomBytes(4).toString('hex')}`);
+    const tmpName = `${this.#tmpPrefix}${process.pid}-${++this.#seq}-${randomBytes(4).toString('hex')}`;
     try {
       if (!this.#dirReady) {
         await mkdir(this.#dir, { recursive: true, mode: 0o700 });
         this.#dirReady = true;
       }
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path);
-      await syncDirectory(this.#dir);
+      await writeFileAtomic(this.path, text, 0o600, { tmpName });
     } catch (e) {
-      await rm(tmp, { force: true }).catch(() => undefined);
       throw new DatastoreError('CHECKPOINT_IO', `writing checkpoint ${this.path} failed: ${(e as Error).message}`, { cause: e });
     }
   }
@@ -148,8 +140,8 @@ export class Checkpoint {
         );
       }
       try {
-        await syncFile(dest).catch(() => undefined); // a directory moved aside cannot be fsynced as a file
-        await syncDirectory(this.#dir);
+        await fsyncPath(dest).catch(() => undefined); // a directory moved aside cannot be fsynced as a file
+        await fsyncPath(this.#dir);
       } catch (e) {
         this.#logger.warn('could not fsync the preserved copy of a corrupt checkpoint', { keptAt: dest, error: (e as Error).message });
       }
@@ -172,18 +164,4 @@ export class Checkpoint {
     this.#onCorrupt?.(report);
     return report;
   }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Makes a rename durable: the directory entry itself must reach the disk (rename(2), fsync(2)). */
-async function syncDirectory(dir: string): Promise<void> {
-  await syncFile(dir);
 }

@@ -1,5 +1,6 @@
 /**
- * Whole-file replacement that a reader never sees half done: the runtime watches the CNI conf dir
+ * Whole-file replacement that a reader never sees half done, for every file ipamd owns (the
+ * checkpoint, the plugin binary and the conflist): the runtime watches the CNI conf dir
  * (containerd reloads on every inotify event) and execs plugins from the bin dir at any moment, so
  * both files appear by rename(2) of a complete, fsynced temp file in the same directory, and the
  * directory is fsynced so the rename itself survives a power loss.
@@ -8,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** fsync of a directory, so a rename or unlink inside it is durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** fsync of a file, or of a directory so that a rename or unlink inside it is durable. */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
@@ -19,12 +20,13 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Writes `data` to `path` atomically with `mode`. The temp name starts with a dot and does not end
- * in .conf/.conflist/.json, so libcni never loads it while it is being written.
+ * Writes `data` to `path` atomically with `mode`. The default temp name starts with a dot and does
+ * not end in .conf/.conflist/.json, so libcni never loads it while it is being written; `tmpName`
+ * (a name in the same directory) lets a caller find its own leftovers after a crash (the checkpoint).
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, mode: number, opts: { tmpName?: string } = {}): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dir, opts.tmpName ?? `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
     try {
@@ -39,7 +41,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dir);
+  await fsyncPath(dir);
 }
 
 /** Removes `path` durably; false when it was not there. */
@@ -50,6 +52,6 @@ export async function removeFileDurably(path: string): Promise<boolean> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
-  await fsyncDir(dirname(path));
+  await fsyncPath(dirname(path));
   return true;
 }
