@@ -72,15 +72,33 @@ export async function wirePod(w: PodWiring): Promise<WiredPod> {
   // second `ip` in the pod netns.
   const inPod = podLines(wired);
   const done = await nodeSide(wired, inPod, true);
-  if (done) return wired;
-  try {
-    await ipBatch(inPod, { netns: w.netnsPath });
-  } catch (err) {
-    // We created this veth moments ago, so removing it by name is safe; the first error is the one to report.
-    await undo(wired);
-    throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${(err as Error).message}`, { cause: err });
+  if (!done) {
+    try {
+      await ipBatch(inPod, { netns: w.netnsPath });
+    } catch (err) {
+      // We created this veth moments ago, so removing it by name is safe; the first error is the one to report.
+      await undo(wired);
+      throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${(err as Error).message}`, { cause: err });
+    }
   }
+  answerGatewayArp(wired.hostVeth);
   return wired;
+}
+
+/**
+ * The host veth answers ARP for the pod's gateway 169.254.1.1 (proxy ARP: the node routes that
+ * address elsewhere), so a pod whose permanent neighbour entry is flushed keeps its gateway. The
+ * kernel flushes a device's neighbours whenever its MAC is set, even to the same value, and
+ * podman's `--mac-address` and `network reload` have tuning, chained after vpcwire, set it
+ * (issue 9: the container was cut off). The neighbour entry stays the primary path: no ARP at all.
+ * Best effort: a read-only /proc/sys leaves the pod as it was before this fallback existed.
+ */
+function answerGatewayArp(hostVeth: string): void {
+  try {
+    writeFileSync(`/proc/sys/net/ipv4/conf/${hostVeth}/proxy_arp`, '1');
+  } catch {
+    // Without it the pod still has its permanent neighbour; only a MAC change would cut it off.
+  }
 }
 
 /**

@@ -95,6 +95,20 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     assert.ok(await reaches(nsA, '10.0.3.11'), 'pod reaches another pod on the node');
   });
 
+  test('the host veth answers ARP for the gateway: a pod whose neighbour entries are flushed keeps its node', async () => {
+    const f = await podNetns('f');
+    const w = await ok<WiredPod>(inNode('wire', { netnsPath: f, ifName: 'eth0', hostVeth: `eni${id}f`, podIp: '10.0.3.15', mtu: 9001, routeTable: 0 }));
+    const ns = f.split('/').pop()!;
+    // Proxy ARP answers for an address the node routes out of another interface: a node's default
+    // route does that for 169.254.1.1; this bare node netns has none, so lo stands in.
+    await ip(['route', 'replace', '169.254.1.1/32', 'dev', 'lo'], node);
+    // What tuning does for podman's --mac-address: setting the MAC (even to the same value) makes
+    // the kernel flush the device's neighbours, the permanent 169.254.1.1 entry included.
+    await ip(['link', 'set', 'dev', 'eth0', 'address', w.containerMac], ns);
+    assert.deepEqual(await json<unknown[]>(['neigh', 'show', 'dev', 'eth0', 'nud', 'permanent'], ns), [], 'the permanent entry is gone');
+    assert.ok(await reaches(ns, NODE_IP), 'the pod still reaches its node, through proxy ARP on the host veth');
+  });
+
   test('check reports what drifted: a deleted pod route, a deleted rule, a replaced neighbour', async () => {
     const c = await podNetns('c');
     const w = await ok<WiredPod>(inNode('wire', { netnsPath: c, ifName: 'eth0', hostVeth: `eni${id}c`, podIp: '10.0.3.12', mtu: 1500, routeTable: 4 }));

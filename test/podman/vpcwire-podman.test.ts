@@ -174,9 +174,9 @@ describe('vpcwire under podman', { skip }, () => {
   // podman re-attaches a container with its MAC (and IP) in CNI_ARGS: `podman network reload` is DEL
   // then ADD with `MAC=<old>;IP=<old>`, and `--mac-address` sends MAC= on the first ADD. tuning,
   // chained after vpcwire, applies MAC= to eth0, and the kernel flushes a device's neighbours when
-  // its address changes (NETDEV_CHANGEADDR), the permanent 169.254.1.1 entry included: the
-  // container is left without its gateway.
-  test('a container keeps its network when podman sets its MAC (--mac-address, network reload)', { todo: "tuning's MAC change flushes the pod's permanent gateway neighbour" }, async () => {
+  // its address is set (NETDEV_CHANGEADDR), the permanent 169.254.1.1 entry included; the host veth
+  // answers ARP for the gateway (proxy ARP, cni/wire/pod.ts), so the container keeps its network.
+  test('a container keeps its network when podman sets its MAC (--mac-address, network reload)', async () => {
     const podman = pm!;
     await podman.run({ name: 'mac-1', network: NETWORK, options: ['--cap-add', 'NET_RAW', '--mac-address', '02:00:5e:10:00:01'], command: server('mac-1') });
     await podman.run({ name: 'reload-1', network: NETWORK, publish: ['18090:80'], options: ['--cap-add', 'NET_RAW'], command: server('reload-1') });
