@@ -6,6 +6,7 @@
  * is the proof that a live pod uses the address; rules outlive their veth and prove nothing alone.
  * Pure: read from a snapshot (snapshot.ts), so it is tested on recorded kernels without root.
  */
+import { parseIpv4 } from '../datastore/ipv4.ts';
 import type { IpSnapshot } from './snapshot.ts';
 
 /** Rule priorities of a pod's rules, as the plugin adds them (cni/wire/constants.ts). */
@@ -27,12 +28,10 @@ export interface PodEvidence {
   readonly rules: readonly PodRule[];
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 /** `a.b.c.d` or `a.b.c.d/32` (ip -j prints a host route without /32); undefined otherwise. */
 function hostAddress(dst: string): string | undefined {
   const ip = dst.endsWith('/32') ? dst.slice(0, -3) : dst;
-  return IPV4.test(ip) ? ip : undefined;
+  return parseIpv4(ip) === undefined ? undefined : ip;
 }
 
 export function podEvidence(snapshot: IpSnapshot, vethPrefix: string): PodEvidence {
