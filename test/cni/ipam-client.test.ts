@@ -85,7 +85,7 @@ describe('plugin client against the real ipamd server', () => {
     const ours = await rejects(callIpamd(s, 'AddNetwork', addRequest(containerId)), 'INVALID_ARGUMENT', /^container_id "ünïcødé-100%-🚀 «ok»" is invalid/);
     const stock = connectIpam(server.socketPath);
     try {
-      const theirs = await rejectsWith(stock.addNetwork(pod(containerId)), 'INVALID_ARGUMENT');
+      const theirs = await rejectsWith(stock.addNetwork(pod(containerId)), 'IPAMD_CALL_INVALID_ARGUMENT');
       assert.equal(ours.details, theirs.details);
     } finally {
       stock.close();
