@@ -7,6 +7,7 @@
  * ipamd allocating addresses over its gRPC API as the plugin would ask.
  */
 import { parseArgs } from 'node:util';
+import { isIpamdError } from '../ipamd/errors.ts';
 import { run } from '../sim/dataplane/ip.ts';
 import { type EmulatorOptions, startEmulator } from '../sim/emulator.ts';
 import { loadTopology } from '../sim/topology.ts';
@@ -215,7 +216,7 @@ async function addWithRetry(n: LocalNode, pod: { namespace: string; name: string
       return await n.client.addNetwork({ key: { networkName: 'vpcwire', containerId: `${pod.namespace}-${pod.name}`, ifName: 'eth0' }, netns: `/var/run/netns/${pod.name}`, pod });
     } catch (e) {
       // POOL_EMPTY: the pool is growing (an ENI is being attached); the plugin would answer 11 and the runtime retry.
-      if ((e as { code?: string }).code !== 'POOL_EMPTY' || attempt > 40) throw e;
+      if (!isIpamdError(e, 'IPAMD_CALL_POOL_EMPTY') || attempt > 40) throw e;
       await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
     }
   }

@@ -1,18 +1,13 @@
 /**
  * The verbs' IpamPort bound to the plugin's ipamd client (ipam/client.ts): each call one
  * short-lived connection to ipamd's plugin socket with the config's deadline, the requests and
- * replies the contract's messages (contract/messages.ts). The client's errors become IpamFailure
+ * replies the contract's messages (contract/messages.ts). The client's IpamError passes through
  * with the same stable code, so the verbs decide on codes, never on message text.
  */
 import { API_VERSION } from '../contract/api.ts';
 import type { NetConf } from './config.ts';
-import { callIpamd, IpamError } from './ipam/client.ts';
-import { IpamFailure, type IpamPort } from './ports.ts';
-
-function failure(e: unknown): never {
-  if (e instanceof IpamError) throw new IpamFailure(e.code, e.message, { cause: e });
-  throw e;
-}
+import { callIpamd } from './ipam/client.ts';
+import type { IpamPort } from './ports.ts';
 
 export function ipamPort(conf: NetConf): IpamPort {
   const opts = { deadlineMs: conf.deadlineMs };
@@ -30,7 +25,7 @@ export function ipamPort(conf: NetConf): IpamPort {
         k8s_pod_name: pod.name ?? '',
         k8s_pod_uid: pod.uid ?? '',
         k8s_pod_infra_container_id: pod.infraContainerId ?? '',
-      }, opts).catch(failure);
+      }, opts);
       return {
         ipv4Address: r.ipv4_address,
         routeTable: r.route_table,
@@ -50,11 +45,11 @@ export function ipamPort(conf: NetConf): IpamPort {
         reason,
         k8s_pod_namespace: pod?.namespace ?? '',
         k8s_pod_name: pod?.name ?? '',
-      }, opts).catch(failure);
+      }, opts);
       return r.released ? { released: true, ipv4Address: r.ipv4_address } : { released: false };
     },
     async list() {
-      const r = await callIpamd(socket, 'ListAllocations', { client_version }, opts).catch(failure);
+      const r = await callIpamd(socket, 'ListAllocations', { client_version }, opts);
       return r.allocations.map((a) => ({
         networkName: a.network_name,
         containerId: a.container_id,
@@ -66,7 +61,7 @@ export function ipamPort(conf: NetConf): IpamPort {
       }));
     },
     async poolState() {
-      const s = await callIpamd(socket, 'GetPoolStatus', { client_version }, opts).catch(failure);
+      const s = await callIpamd(socket, 'GetPoolStatus', { client_version }, opts);
       return { serving: s.serving, freeAddresses: s.free_addresses, canGrow: s.can_grow, reason: s.reason, hostNetworkProblem: s.host_network_problem };
     },
   };

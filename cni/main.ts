@@ -44,7 +44,7 @@ function askedVersion(stdin: string): string {
 /** An error in the log line, bounded as on stdout. */
 function errorFields(err: CniError): Record<string, unknown> {
   const j = err.toJSON('') as { msg: string; details?: string };
-  return { code: err.code, error: j.msg, details: j.details };
+  return { code: err.cniCode, error: j.msg, details: j.details };
 }
 
 /** Anything that is not a CniError is a bug: said in one line, its stack only in the log. */

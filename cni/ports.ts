@@ -5,6 +5,7 @@
  */
 import type { AllocationKey } from '../contract/types.ts';
 import type { PodArgs } from './env.ts';
+import { IpamError } from './ipam/client.ts';
 
 /** The CNI triple (contract/types.ts): the key of an allocation. */
 export type TripleKey = AllocationKey;
@@ -55,23 +56,12 @@ export interface IpamPort {
 }
 
 /**
- * Failure codes the verbs act on: UNAVAILABLE and DEADLINE_EXCEEDED mean ipamd could not be
- * reached in time; POOL_EMPTY that it has no address right now; anything else is its answer.
+ * The port fails with the client's IpamError (ipam/client.ts), whose codes the verbs act on:
+ * CNI_IPAM_UNAVAILABLE and CNI_IPAM_DEADLINE_EXCEEDED mean ipamd could not be reached in time;
+ * CNI_IPAM_POOL_EMPTY that it has no address right now; anything else is its answer.
  */
-export type IpamFailureCode = 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'POOL_EMPTY' | (string & {});
-
-/** An answer from ipamd (or the lack of one), as the port's implementation reports it. */
-export class IpamFailure extends Error {
-  readonly code: IpamFailureCode;
-  constructor(code: IpamFailureCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IpamFailure';
-    this.code = code;
-  }
-}
-
-export const isIpamFailure = (e: unknown): e is IpamFailure => e instanceof IpamFailure;
+export const isIpamError = (e: unknown): e is IpamError => e instanceof IpamError;
 
 /** ipamd was not reached (down, starting, stopping, or too slow): DEL then leaves a release note. */
 export const unreachable = (e: unknown): boolean =>
-  isIpamFailure(e) && (e.code === 'UNAVAILABLE' || e.code === 'DEADLINE_EXCEEDED');
+  isIpamError(e) && (e.code === 'CNI_IPAM_UNAVAILABLE' || e.code === 'CNI_IPAM_DEADLINE_EXCEEDED');

@@ -71,7 +71,7 @@ const RESERVED_TAG_PREFIX = 'k8s.amazonaws.com';
 type Env = Readonly<Record<string, string | undefined>>;
 
 function bad(name: string, value: string, why: string): never {
-  throw new IpamdError('CONFIG_INVALID', `invalid ${name}=${JSON.stringify(value)}: ${why}`);
+  throw new IpamdError('IPAMD_CONFIG_INVALID', `invalid ${name}=${JSON.stringify(value)}: ${why}`);
 }
 
 function int(env: Env, name: string, opts: { min: number; max?: number }): number | undefined {

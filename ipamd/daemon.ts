@@ -75,7 +75,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const instanceType = await ec2.instanceType(identity.instanceType);
   const imdsEnis = await imds.enis();
   const primaryEni = imdsEnis.find((e) => e.mac === identity.primaryMac);
-  if (!primaryEni) throw new IpamdError('IMDS_INCONSISTENT', `IMDS lists no ENI for the primary MAC ${identity.primaryMac}`);
+  if (!primaryEni) throw new IpamdError('IPAMD_IMDS_INCONSISTENT', `IMDS lists no ENI for the primary MAC ${identity.primaryMac}`);
   logger.info('instance discovered', { ...identity, maxEnis: instanceType.maxEnis, ipv4PerEni: instanceType.ipv4PerEni });
 
   const checkpoint = new Checkpoint({

@@ -112,7 +112,7 @@ export class EniManager {
     return pRetry(
       async () => {
         const m = (await this.#imds.enis()).find((x) => x.eniId === eniId);
-        if (!m || !ready(m)) throw new IpamdError('IMDS_INCONSISTENT', `IMDS does not show ${eniId} as EC2 does yet`);
+        if (!m || !ready(m)) throw new IpamdError('IPAMD_IMDS_INCONSISTENT', `IMDS does not show ${eniId} as EC2 does yet`);
         return m;
       },
       { retries: this.#waits.imdsRetries, minTimeout: this.#waits.minTimeoutMs, maxTimeout: this.#waits.maxTimeoutMs, factor: 2 },
@@ -125,19 +125,19 @@ export class EniManager {
     if (!eni) return;
     if (eni.attachment && eni.attachment.status !== 'detaching') {
       await this.#ec2.detachEni(eni.attachment.id).catch((e) => {
-        if (!isIpamdError(e, 'EC2_NOT_FOUND') && !isIpamdError(e, 'EC2_INCORRECT_STATE')) throw e;
+        if (!isIpamdError(e, 'IPAMD_EC2_NOT_FOUND') && !isIpamdError(e, 'IPAMD_EC2_INCORRECT_STATE')) throw e;
       });
     }
     await pRetry(
       async () => {
         const now = await this.#ec2.eni(eniId);
         if (!now) return;
-        if (now.status !== 'available') throw new IpamdError('EC2_INCORRECT_STATE', `${eniId} is still ${now.status}`);
+        if (now.status !== 'available') throw new IpamdError('IPAMD_EC2_INCORRECT_STATE', `${eniId} is still ${now.status}`);
         try {
           await this.#ec2.deleteEni(eniId);
         } catch (e) {
-          if (isIpamdError(e, 'EC2_NOT_FOUND')) return;
-          if (isIpamdError(e, 'EC2_AUTH')) throw new AbortError(e);
+          if (isIpamdError(e, 'IPAMD_EC2_NOT_FOUND')) return;
+          if (isIpamdError(e, 'IPAMD_EC2_AUTH')) throw new AbortError(e);
           throw e;
         }
       },

@@ -1,23 +1,35 @@
 /**
- * ipamd's one error family. Codes are stable strings that callers switch on (never the message);
- * AWS errors are classified into them once, in the EC2 adapter.
+ * ipamd's one error family (DESIGN.md §8; issue 10 item 5): every error ipamd throws on purpose is
+ * an IpamdError, and its `code` is a stable string callers switch on (never the message). Codes are
+ * prefixed by process and family as undici's `UND_ERR_*` are, so no two mean different things:
+ * `IPAMD_<CODE>` for the daemon's core (EC2, IMDS, configuration, the host network),
+ * `IPAMD_DATASTORE_*` (datastore/errors.ts), `IPAMD_API_*` (api/errors.ts, the server's side) and
+ * `IPAMD_CALL_*` (api/errors.ts, what the API's client sees). Each subclass narrows `code` to its
+ * own union. The README's "Errors" table lists them all.
  */
-export type IpamdErrorCode =
-  | 'CONFIG_INVALID'
-  | 'EC2_THROTTLED'
-  | 'EC2_UNAVAILABLE'
-  | 'EC2_AUTH'
-  | 'EC2_NOT_FOUND'
-  | 'EC2_INCORRECT_STATE'
-  | 'EC2_BAD_REQUEST'
-  | 'SUBNET_FULL'
-  | 'NO_CIDR_BLOCKS'
-  | 'ENI_LIMIT'
-  | 'IP_LIMIT'
-  | 'IMDS_UNAVAILABLE'
-  | 'IMDS_INCONSISTENT'
-  | 'TIMEOUT'
-  | 'INTERNAL';
+import type { DatastoreErrorCode } from './datastore/errors.ts';
+import type { ApiErrorCode, IpamCallErrorCode } from './api/errors.ts';
+
+/** The daemon core's codes; AWS errors are classified into them once, in the EC2 adapter. */
+export type IpamdCoreErrorCode =
+  | 'IPAMD_CONFIG_INVALID'
+  | 'IPAMD_EC2_THROTTLED'
+  | 'IPAMD_EC2_UNAVAILABLE'
+  | 'IPAMD_EC2_AUTH'
+  | 'IPAMD_EC2_NOT_FOUND'
+  | 'IPAMD_EC2_INCORRECT_STATE'
+  | 'IPAMD_EC2_BAD_REQUEST'
+  | 'IPAMD_EC2_SUBNET_FULL'
+  | 'IPAMD_EC2_NO_CIDR_BLOCKS'
+  | 'IPAMD_EC2_ENI_LIMIT'
+  | 'IPAMD_EC2_IP_LIMIT'
+  | 'IPAMD_IMDS_UNAVAILABLE'
+  | 'IPAMD_IMDS_INCONSISTENT'
+  | 'IPAMD_TIMEOUT'
+  | 'IPAMD_INTERNAL';
+
+/** Every code of the family. */
+export type IpamdErrorCode = IpamdCoreErrorCode | DatastoreErrorCode | ApiErrorCode | IpamCallErrorCode;
 
 export class IpamdError extends Error {
   readonly code: IpamdErrorCode;

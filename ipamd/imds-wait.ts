@@ -2,7 +2,7 @@
  * ipamd's first contact with IMDS (issue 9 item 5): nothing works before ipamd knows its instance,
  * so it waits for IMDS, but boundedly and saying so. Every failed attempt is one log line naming
  * the endpoint, the attempt, the error, when the next attempt comes and when it gives up; after
- * `waitMs` it stops with one IMDS_UNAVAILABLE error that says what to check. Each attempt is a
+ * `waitMs` it stops with one IPAMD_IMDS_UNAVAILABLE error that says what to check. Each attempt is a
  * single try per path (the SDK's own retries would hide several seconds behind one attempt) and
  * the last one is cut at the deadline, so the whole wait ends within `waitMs` plus about a second.
  */
@@ -67,7 +67,7 @@ export async function waitForIdentity(imds: ImdsPort, o: ImdsWaitOptions): Promi
     const left = deadline - now();
     if (left <= 0) {
       throw new IpamdError(
-        'IMDS_UNAVAILABLE',
+        'IPAMD_IMDS_UNAVAILABLE',
         `IMDS at ${o.endpoint} did not answer within ${seconds(o.waitMs)} (${attempt} attempt${attempt === 1 ? '' : 's'}; last error: ${error}). ` +
           'ipamd needs the instance metadata service (IMDSv2) to discover its instance: check that it is enabled and reachable ' +
           'from the node, or set VPCWIRE_IMDS_ENDPOINT; VPCWIRE_IMDS_WAIT_MS sets how long to wait',

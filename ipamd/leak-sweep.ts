@@ -33,7 +33,7 @@ export async function sweepLeakedEnis(deps: {
       deleted.push(eni.id);
       logger.info('deleted leaked ENI', { eniId: eni.id, createdAt: eni.tags[TAG_CREATED_AT] });
     } catch (e) {
-      if (!isIpamdError(e, 'EC2_NOT_FOUND')) logger.warn('could not delete leaked ENI', { eniId: eni.id, error: String(e) });
+      if (!isIpamdError(e, 'IPAMD_EC2_NOT_FOUND')) logger.warn('could not delete leaked ENI', { eniId: eni.id, error: String(e) });
     }
   }
   return deleted;

@@ -7,7 +7,7 @@
 import { enableCompileCache } from 'node:module';
 import { pluginSocketPath } from '../contract/paths.ts';
 import { type Config, parseConfig } from './config.ts';
-import { isIpamdError } from './errors.ts';
+import { IpamdError, isIpamdError } from './errors.ts';
 import { type InstallConfig, parseInstallConfig } from './install/config.ts';
 
 // Loading the AWS SDK and gRPC is most of ipamd's start (about 0.8 s of 1 s here); Node's compile
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     config = parseConfig(process.env);
     install = parseInstallConfig(process.env);
   } catch (e) {
-    if (isIpamdError(e, 'CONFIG_INVALID')) {
+    if (isIpamdError(e, 'IPAMD_CONFIG_INVALID')) {
       process.stderr.write(`ipamd: ${e.message}\n`);
       return 2;
     }
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   try {
     await installer?.prepare();
   } catch (e) {
-    if (isIpamdError(e, 'CONFIG_INVALID')) {
+    if (isIpamdError(e, 'IPAMD_CONFIG_INVALID')) {
       process.stderr.write(`ipamd: ${e.message}\n`);
       return 2;
     }
@@ -56,12 +56,11 @@ async function main(): Promise<number> {
       ...(process.env.VPCWIRE_NET_DIR ? { netDir: process.env.VPCWIRE_NET_DIR } : {}),
     });
   } catch (e) {
-    // Expected failures (IMDS unreachable, socket directory unsafe, ...) carry a code and a message
-    // that says what to do; only an unexpected one gets its stack, and only in the log.
-    const coded = typeof (e as { code?: unknown } | undefined)?.code === 'string';
+    // Expected failures (IMDS unreachable, socket directory unsafe, ...) are IpamdErrors with a code
+    // and a message that says what to do; only an unexpected one gets its stack, and only in the log.
     logger.error('ipamd could not start', {
       error: oneLine(e),
-      ...(coded ? { code: (e as { code: string }).code } : { stack: (e as Error | undefined)?.stack }),
+      ...(e instanceof IpamdError ? { code: e.code } : { stack: (e as Error | undefined)?.stack }),
     });
     process.stderr.write(`ipamd: ${oneLine(e)}\n`);
     return 1;

@@ -171,7 +171,7 @@ export class Reconciler {
       if (step.kind === 'assign' || step.kind === 'create-eni') {
         await this.resync().catch((err) => logger.warn('resync after a failed step failed', { error: String(err) }));
       }
-      if (isIpamdError(e, 'SUBNET_FULL') || isIpamdError(e, 'NO_CIDR_BLOCKS')) {
+      if (isIpamdError(e, 'IPAMD_EC2_SUBNET_FULL') || isIpamdError(e, 'IPAMD_EC2_NO_CIDR_BLOCKS')) {
         // Stop growing for a while instead of hammering EC2 (DESIGN.md §3).
         this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? this.#o.config.subnetFullBackoffMs);
         logger.warn('subnet exhausted; growth paused', { code: e.code, until: new Date(this.#blockedUntil).toISOString() });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SimError } from './errors.ts';
 import { instanceTypeLimits } from './model/limits.ts';
 
 /** A topology file: the VPC, its subnets and security groups, the instances, the IRSA roles. */
@@ -21,8 +22,12 @@ export interface Topology {
   roles?: { arn: string; trustedSubjects: string[] }[];
 }
 
-export class TopologyError extends Error {
-  override name = 'TopologyError';
+export class TopologyError extends SimError {
+  declare readonly code: 'SIM_TOPOLOGY_INVALID';
+  constructor(message: string) {
+    super('SIM_TOPOLOGY_INVALID', message);
+    this.name = 'TopologyError';
+  }
 }
 
 export const DEFAULT_TOPOLOGY_FILE = new URL('./topologies/default.json', import.meta.url);

@@ -3,31 +3,38 @@
  * plugin socket, one length-prefixed JSON request and reply as contract/plugin-protocol.ts defines
  * them. node:net only: no HTTP/2, no protobuf, nothing of ipamd (the contract is all it shares).
  *
- * Every failure is an IpamError with a stable string `code` (DESIGN.md §8): ipamd's gRPC status
- * name, except RESOURCE_EXHAUSTED with POOL_EMPTY_MARKER, which is 'POOL_EMPTY' (the plugin answers
- * CNI error 11, try again later); 'UNAVAILABLE' when ipamd cannot be reached or hangs up before
- * replying; 'DEADLINE_EXCEEDED' when it does not reply in time; 'INVALID_OPTION' when the call was
- * not attempted because an option is wrong.
+ * Every failure is an IpamError (PluginError's CNI_IPAM_* family, cni/errors.ts) with a stable
+ * `code`: `CNI_IPAM_` and ipamd's status name, except RESOURCE_EXHAUSTED with POOL_EMPTY_MARKER,
+ * which is CNI_IPAM_POOL_EMPTY (the plugin answers CNI error 11, try again later);
+ * CNI_IPAM_UNAVAILABLE when ipamd cannot be reached or hangs up before replying;
+ * CNI_IPAM_DEADLINE_EXCEEDED when it does not reply in time; CNI_IPAM_INVALID_OPTION when the call
+ * was not attempted because an option is wrong. `status` is the same without the prefix, as
+ * messages show it.
  */
 import { connect } from 'node:net';
 import { POOL_EMPTY_MARKER } from '../../contract/api.ts';
 import type { IpamMethods } from '../../contract/messages.ts';
 import { frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, readFrame, type StatusName } from '../../contract/plugin-protocol.ts';
+import { PluginError } from '../errors.ts';
 
 export const DEFAULT_DEADLINE_MS = 10_000;
 
-export type IpamErrorCode = StatusName | 'POOL_EMPTY' | 'INVALID_OPTION';
+/** What ipamd answered (its status name), or what the client saw instead. */
+export type IpamStatus = StatusName | 'POOL_EMPTY' | 'INVALID_OPTION';
+export type IpamErrorCode = `CNI_IPAM_${IpamStatus}`;
 
-export class IpamError extends Error {
-  readonly code: IpamErrorCode;
+export class IpamError extends PluginError {
+  declare readonly code: IpamErrorCode;
+  /** `code` without its prefix, as messages say it. */
+  readonly status: IpamStatus;
   /** ipamd's message, or what the client saw (connection refused, deadline...). */
   readonly details: string;
   readonly method: string;
   readonly socketPath: string;
-  constructor(code: IpamErrorCode, details: string, method: string, socketPath: string) {
-    super(`${method} on ${socketPath}: ${code}: ${details}`);
+  constructor(status: IpamStatus, details: string, method: string, socketPath: string) {
+    super(`CNI_IPAM_${status}`, `${method} on ${socketPath}: ${status}: ${details}`);
     this.name = 'IpamError';
-    this.code = code;
+    this.status = status;
     this.details = details;
     this.method = method;
     this.socketPath = socketPath;
@@ -53,7 +60,7 @@ export function callIpamd<M extends keyof IpamMethods>(
   message: IpamMethods[M]['request'],
   opts: CallOptions = {},
 ): Promise<IpamMethods[M]['reply']> {
-  const error = (code: IpamErrorCode, details: string) => new IpamError(code, details, method, socketPath);
+  const error = (status: IpamStatus, details: string) => new IpamError(status, details, method, socketPath);
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   // setTimeout fires at once above 2^31-1 ms: refuse rather than time out immediately.
   if (!(deadlineMs > 0 && deadlineMs <= 2 ** 31 - 1)) {

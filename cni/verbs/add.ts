@@ -47,7 +47,7 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
       await ipam.del(key, 'cni-add-failed').catch(() => undefined); // ipamd down: the runtime's DEL will release it
     }
     if (e instanceof WireError) {
-      const code = e.code === 'IFNAME_EXISTS' ? CODE.INTERFACE_EXISTS : e.code === 'NETNS_NOT_FOUND' ? CODE.UNKNOWN_CONTAINER : CODE.WIRING_FAILED;
+      const code = e.code === 'CNI_WIRE_IFNAME_EXISTS' ? CODE.INTERFACE_EXISTS : e.code === 'CNI_WIRE_NETNS_NOT_FOUND' ? CODE.UNKNOWN_CONTAINER : CODE.WIRING_FAILED;
       throw new CniError(code, e.message, `address ${reply.ipv4Address} ${reply.existing ? 'kept (held by an earlier ADD)' : 'released'}`);
     }
     throw e;

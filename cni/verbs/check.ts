@@ -40,7 +40,7 @@ export async function cmdCheck(env: CniEnv, conf: NetConf, ipam: IpamPort, phase
     }).catch((e: Error) => {
       // A value prevResult gave that cannot be what ADD made is the configuration's fault; anything
       // else is the kernel that could not be read.
-      if (e instanceof WireError && e.code === 'INVALID') throw new CniError(CODE.INVALID_CONFIG, `invalid network configuration: ${e.message}`);
+      if (e instanceof WireError && e.code === 'CNI_WIRE_INVALID') throw new CniError(CODE.INVALID_CONFIG, `invalid network configuration: ${e.message}`);
       throw new CniError(CODE.IO_FAILURE, `reading ${env.ifName}'s wiring from the kernel: ${e.message}`);
     })),
   );

@@ -6,7 +6,7 @@
 import type { NetConf } from '../config.ts';
 import type { CniEnv } from '../env.ts';
 import { CniError, CODE } from '../errors.ts';
-import { isIpamFailure, type IpamPort } from '../ports.ts';
+import { isIpamError, type IpamPort } from '../ports.ts';
 import { removeStaleAddress } from '../wire/pod.ts';
 import { compareSpec } from '../version.ts';
 import { fromIpam } from './ipam-errors.ts';
@@ -34,7 +34,7 @@ export async function cmdGc(_env: CniEnv, conf: NetConf, ipam: IpamPort, phases:
       if (r.released && r.ipv4Address) await removeStaleAddress(r.ipv4Address, conf.vethPrefix);
       released.push(a.ipv4Address);
     } catch (e) {
-      failures.push(`${what}: ${isIpamFailure(e) ? fromIpam(e, 'release', conf.socket).message : (e as Error).message}`);
+      failures.push(`${what}: ${isIpamError(e) ? fromIpam(e, 'release', conf.socket).message : (e as Error).message}`);
     }
   }
   phases.mark('released');

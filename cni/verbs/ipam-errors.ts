@@ -4,19 +4,19 @@
  * sandbox instead of failing the pod; anything else ipamd says is passed on with its reason.
  */
 import { CniError, CODE } from '../errors.ts';
-import { isIpamFailure } from '../ports.ts';
+import { isIpamError } from '../ports.ts';
 
 export function fromIpam(e: unknown, what: string, socket: string): CniError {
   if (e instanceof CniError) return e;
-  if (!isIpamFailure(e)) return new CniError(CODE.IPAM_FAILED, `${what}: ${(e as Error)?.message ?? String(e)}`, '', { cause: e });
+  if (!isIpamError(e)) return new CniError(CODE.IPAM_FAILED, `${what}: ${(e as Error)?.message ?? String(e)}`, '', { cause: e });
   switch (e.code) {
-    case 'POOL_EMPTY':
+    case 'CNI_IPAM_POOL_EMPTY':
       return new CniError(CODE.TRY_AGAIN_LATER, `${what}: no free VPC address on this node right now; ipamd is adding more`, e.message);
-    case 'UNAVAILABLE':
+    case 'CNI_IPAM_UNAVAILABLE':
       return new CniError(CODE.TRY_AGAIN_LATER, `${what}: ipamd is not serving on ${socket}`, e.message);
-    case 'DEADLINE_EXCEEDED':
+    case 'CNI_IPAM_DEADLINE_EXCEEDED':
       return new CniError(CODE.TRY_AGAIN_LATER, `${what}: ipamd on ${socket} did not answer in time`, e.message);
     default:
-      return new CniError(CODE.IPAM_FAILED, `${what}: ipamd answered ${e.code}: ${e.message}`);
+      return new CniError(CODE.IPAM_FAILED, `${what}: ipamd answered ${e.status}: ${e.message}`);
   }
 }

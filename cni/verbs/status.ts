@@ -6,7 +6,7 @@
  */
 import type { NetConf } from '../config.ts';
 import { CniError, CODE } from '../errors.ts';
-import { isIpamFailure, type IpamPort } from '../ports.ts';
+import { isIpamError, type IpamPort } from '../ports.ts';
 import { compareSpec } from '../version.ts';
 
 export async function cmdStatus(conf: NetConf, ipam: IpamPort): Promise<void> {
@@ -17,7 +17,7 @@ export async function cmdStatus(conf: NetConf, ipam: IpamPort): Promise<void> {
   try {
     s = await ipam.poolState();
   } catch (e) {
-    const why = isIpamFailure(e) ? `${e.code}: ${e.message}` : String(e);
+    const why = isIpamError(e) ? `${e.status}: ${e.message}` : String(e);
     throw new CniError(CODE.NOT_AVAILABLE, `vpcwire cannot add pods: ipamd is unreachable on ${conf.socket}`, why);
   }
   if (s.hostNetworkProblem) {

@@ -63,7 +63,7 @@ export type CheckTarget = Omit<WiredPod, 'mtu'> & { readonly mtu?: number | unde
 
 export async function checkPod(w: CheckTarget): Promise<string[]> {
   // prevResult is input: nothing from it reaches `ip` unchecked.
-  const bad = (what: string, v: unknown) => new WireError('INVALID', `${what} ${describe(v)} in prevResult is not valid`);
+  const bad = (what: string, v: unknown) => new WireError('CNI_WIRE_INVALID', `${what} ${describe(v)} in prevResult is not valid`);
   if (!validIfName(w.hostVeth)) throw bad('host interface name', w.hostVeth);
   if (!validIfName(w.ifName)) throw bad('interface name', w.ifName);
   if (!IPV4.test(w.podIp)) throw bad('pod IPv4 address', w.podIp);

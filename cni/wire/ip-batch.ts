@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { PluginError } from '../errors.ts';
 
 /** Runtimes exec plugins with a sparse PATH; look where Debian and the EKS AMI keep these. */
 function locate(name: string, dirs: readonly string[]): string {
@@ -31,10 +32,14 @@ export interface BatchOutcome {
   readonly failed: ReadonlyMap<number, string>;
 }
 
-export class IpBatchError extends Error {
+/** `ip -batch` could not run or a line failed; wire/pod.ts says which step in a WireError. */
+export type IpBatchErrorCode = 'CNI_WIRE_IP_BATCH_FAILED';
+
+export class IpBatchError extends PluginError {
+  declare readonly code: IpBatchErrorCode;
   readonly stderr: string;
   constructor(message: string, stderr: string) {
-    super(message);
+    super('CNI_WIRE_IP_BATCH_FAILED', message);
     this.name = 'IpBatchError';
     this.stderr = stderr;
   }

@@ -40,7 +40,7 @@ export function randomMac(): string {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-const invalid = (what: string, v: unknown) => new WireError('INVALID', `${what} ${describe(v)} is not valid`);
+const invalid = (what: string, v: unknown) => new WireError('CNI_WIRE_INVALID', `${what} ${describe(v)} is not valid`);
 
 /** Everything that reaches an `ip` command line is checked first: no injection through a batch line. */
 export function checkWiring(w: PodWiring): void {
@@ -64,7 +64,7 @@ const ruleLines = (ip: string, table: number): IpCommand[] => [
 
 export async function wirePod(w: PodWiring): Promise<WiredPod> {
   checkWiring(w);
-  if (!existsSync(w.netnsPath)) throw new WireError('NETNS_NOT_FOUND', `network namespace ${w.netnsPath} does not exist`);
+  if (!existsSync(w.netnsPath)) throw new WireError('CNI_WIRE_NETNS_NOT_FOUND', `network namespace ${w.netnsPath} does not exist`);
   const wired: WiredPod = { ...w, hostMac: randomMac(), containerMac: randomMac() };
   // Starting a process costs more than the kernel work, so as few as possible: the node side
   // creates the pair with its container end already in the pod netns, then configures the pod side
@@ -78,7 +78,7 @@ export async function wirePod(w: PodWiring): Promise<WiredPod> {
     } catch (err) {
       // We created this veth moments ago, so removing it by name is safe; the first error is the one to report.
       await undo(wired);
-      throw new WireError('KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${(err as Error).message}`, { cause: err });
+      throw new WireError('CNI_WIRE_KERNEL', `wiring ${w.ifName} in ${w.netnsPath}: ${(err as Error).message}`, { cause: err });
     }
   }
   answerGatewayArp(wired.hostVeth);
@@ -158,14 +158,14 @@ async function nodeSide(w: WiredPod, inPod: readonly IpCommand[], retry: boolean
     if (file) writeFileSync(file.path, `${podBatch.join('\n')}\n`, { mode: 0o600 });
     r = await ipBatch(cmds, { report: true });
   } catch (e) {
-    throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
+    throw new WireError('CNI_WIRE_KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
   } finally {
     if (file) rmSync(file.dir, { recursive: true, force: true });
   }
   const [failedLine, msg] = [...r.failed][0] ?? [];
   if (failedLine === undefined) return name !== undefined;
   if (failedLine === 1) {
-    if (!/File exists/.test(msg!)) throw new WireError('KERNEL', `creating veth ${w.hostVeth}/${w.ifName}: ${msg}`);
+    if (!/File exists/.test(msg!)) throw new WireError('CNI_WIRE_KERNEL', `creating veth ${w.hostVeth}/${w.ifName}: ${msg}`);
     await replaceStaleHostVeth(w, retry);
     return nodeSide(w, inPod, false);
   }
@@ -182,7 +182,7 @@ async function nodeSide(w: WiredPod, inPod: readonly IpCommand[], retry: boolean
     return false; // the pod side has not run yet
   } catch (e) {
     await undo(w);
-    throw new WireError('KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
+    throw new WireError('CNI_WIRE_KERNEL', `node side of ${w.hostVeth}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -194,18 +194,18 @@ async function nodeSide(w: WiredPod, inPod: readonly IpCommand[], retry: boolean
 async function replaceStaleHostVeth(w: WiredPod, retry: boolean): Promise<void> {
   const inPod = await ipBatch([['link', 'show', 'dev', w.ifName]], { netns: w.netnsPath, force: true });
   if (inPod.failed.size === 0) {
-    throw new WireError('IFNAME_EXISTS', `interface ${w.ifName} already exists in ${w.netnsPath}`);
+    throw new WireError('CNI_WIRE_IFNAME_EXISTS', `interface ${w.ifName} already exists in ${w.netnsPath}`);
   }
-  if (!retry) throw new WireError('HOST_VETH_EXISTS', `host interface ${w.hostVeth} exists and could not be replaced`);
+  if (!retry) throw new WireError('CNI_WIRE_HOST_VETH_EXISTS', `host interface ${w.hostVeth} exists and could not be replaced`);
   await deleteLink(w.hostVeth).catch((e: Error) => {
-    throw new WireError('HOST_VETH_EXISTS', `removing stale ${w.hostVeth}: ${e.message}`);
+    throw new WireError('CNI_WIRE_HOST_VETH_EXISTS', `removing stale ${w.hostVeth}: ${e.message}`);
   });
 }
 
 async function deleteLink(name: string, netns?: string): Promise<void> {
   const r = await ipBatch([['link', 'del', 'dev', name]], { force: true, ...(netns ? { netns } : {}) });
   for (const msg of r.failed.values()) {
-    if (!isGone(msg)) throw new WireError('KERNEL', `deleting ${name}${netns ? ` in ${netns}` : ''}: ${msg}`);
+    if (!isGone(msg)) throw new WireError('CNI_WIRE_KERNEL', `deleting ${name}${netns ? ` in ${netns}` : ''}: ${msg}`);
   }
 }
 
@@ -223,7 +223,7 @@ export async function removePodInterface(netnsPath: string, ifName: string): Pro
   for (const msg of r.failed.values()) {
     // "Invalid argument"/"not supported": the netns file is no longer a live namespace.
     if (!isGone(msg) && !/Invalid argument|Operation not supported/.test(msg)) {
-      throw new WireError('KERNEL', `removing ${ifName} in ${netnsPath}: ${msg}`);
+      throw new WireError('CNI_WIRE_KERNEL', `removing ${ifName} in ${netnsPath}: ${msg}`);
     }
   }
 }
@@ -237,7 +237,7 @@ export async function removePodRules(podIp: string): Promise<void> {
   ];
   const r = await ipBatch(cmds, { force: true });
   for (const [line, msg] of r.failed) {
-    if (!isGone(msg)) throw new WireError('KERNEL', `tearing down "${showCommand(cmds[line - 1]!)}": ${msg}`);
+    if (!isGone(msg)) throw new WireError('CNI_WIRE_KERNEL', `tearing down "${showCommand(cmds[line - 1]!)}": ${msg}`);
   }
 }
 

@@ -1,11 +1,17 @@
-/** The kernel half's one error type, with a stable code the verbs map to CNI codes (DESIGN.md §8). */
-export type WireErrorCode = 'IFNAME_EXISTS' | 'NETNS_NOT_FOUND' | 'HOST_VETH_EXISTS' | 'KERNEL' | 'INVALID';
+/** The kernel half's errors: PluginError's CNI_WIRE_* family, which the verbs map to CNI codes (DESIGN.md §8). */
+import { PluginError } from '../errors.ts';
 
-export class WireError extends Error {
-  readonly code: WireErrorCode;
+export type WireErrorCode =
+  | 'CNI_WIRE_IFNAME_EXISTS'
+  | 'CNI_WIRE_NETNS_NOT_FOUND'
+  | 'CNI_WIRE_HOST_VETH_EXISTS'
+  | 'CNI_WIRE_KERNEL'
+  | 'CNI_WIRE_INVALID';
+
+export class WireError extends PluginError {
+  declare readonly code: WireErrorCode;
   constructor(code: WireErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'WireError';
-    this.code = code;
   }
 }

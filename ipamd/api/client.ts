@@ -13,7 +13,7 @@ import {
   delRequestToWire,
   statusFromWire,
 } from './convert.ts';
-import { ApiError, IpamCallError } from './errors.ts';
+import { ApiError, IpamCallError, type IpamCallErrorCode } from './errors.ts';
 import type { AddRequest, AddResult, AllocationStatus, DelRequest, DelResult, StatusReport } from './handlers.ts';
 import { HealthClientCtor, IpamClientCtor } from './proto.ts';
 import { statusName } from './status-map.ts';
@@ -44,13 +44,13 @@ function toCallError(method: string, err: ServiceError): IpamCallError {
   const details = err.details ?? err.message;
   const code = statusName(err.code);
   const poolEmpty = code === 'RESOURCE_EXHAUSTED' && details.startsWith(POOL_EMPTY_MARKER);
-  return new IpamCallError(poolEmpty ? 'POOL_EMPTY' : code, err.code, details, method);
+  return new IpamCallError(poolEmpty ? 'IPAMD_CALL_POOL_EMPTY' : (`IPAMD_CALL_${code}` as IpamCallErrorCode), err.code, details, method);
 }
 
 /** Connects lazily: the first call dials the socket; UNAVAILABLE if nothing listens there. */
 export function connectIpam(socketPath: string, opts: IpamClientOptions = {}): IpamClient {
   if (!socketPath.startsWith('/')) {
-    throw new ApiError('INVALID_OPTION', `socketPath ${JSON.stringify(socketPath)} must be absolute`);
+    throw new ApiError('IPAMD_API_INVALID_OPTION', `socketPath ${JSON.stringify(socketPath)} must be absolute`);
   }
   const clientVersion = opts.clientVersion ?? API_VERSION;
   const deadlineMs = opts.deadlineMs ?? 10_000;

@@ -109,9 +109,9 @@ export interface PoolStatus {
 }
 
 /**
- * Implemented by ipamd's core. Errors are mapped to gRPC statuses by their string `code`
- * (see status-map.ts): 'POOL_EMPTY' -> RESOURCE_EXHAUSTED, 'INVALID_ARGUMENT' -> INVALID_ARGUMENT,
- * anything else -> INTERNAL.
+ * Implemented by ipamd's core. Errors are mapped to gRPC statuses by their class (status-map.ts):
+ * PoolEmptyError -> RESOURCE_EXHAUSTED, DatastoreArgumentError -> INVALID_ARGUMENT, anything
+ * else -> INTERNAL.
  */
 export interface IpamHandlers {
   add(req: AddRequest): Promise<AddResult>;

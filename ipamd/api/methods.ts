@@ -3,7 +3,7 @@
  * server (server.ts) and the plugin protocol's server (plugin-server.ts) call these, with the
  * same wire objects (ipamd.proto's messages as the loader shapes them, proto.ts), so the two
  * transports cannot drift apart. Every call: client version checked, fields validated, ADD and DEL
- * refused while not serving, handler errors mapped to a status by code (status-map.ts), one log line.
+ * refused while not serving, handler errors mapped to a status by class (status-map.ts), one log line.
  */
 import { status } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
@@ -17,13 +17,14 @@ import {
   statusToWire,
 } from './convert.ts';
 import type { ApiLogger, IpamHandlers } from './handlers.ts';
-import { logLevelFor, mapHandlerError, RpcFailure, statusName } from './status-map.ts';
+import { ApiStatusError } from './errors.ts';
+import { logLevelFor, mapHandlerError, statusName } from './status-map.ts';
 import { ADD_OPTIONAL, ADD_REQUIRED, checkFields, DEL_OPTIONAL, DEL_REQUIRED } from './validate.ts';
 import { API_VERSION, clientVersionProblem } from './version.ts';
 import type * as wire from '../../contract/messages.ts';
 
 /** The outcome of one call, ready for either transport. */
-export type CallOutcome = { readonly ok: unknown } | { readonly failure: RpcFailure };
+export type CallOutcome = { readonly ok: unknown } | { readonly failure: ApiStatusError };
 
 export interface IpamMethods {
   /** The method names of service vpcwire.ipamd.v1.Ipam. */
@@ -43,7 +44,7 @@ export function createIpamMethods(opts: MethodsOptions): IpamMethods {
   const { handlers, isServing, minClientVersion, logger } = opts;
 
   const requireServing = (): void => {
-    if (!isServing()) throw new RpcFailure(status.UNAVAILABLE, NOT_SERVING_MESSAGE);
+    if (!isServing()) throw new ApiStatusError('IPAMD_API_NOT_SERVING', NOT_SERVING_MESSAGE);
   };
 
   const bodies: Record<string, (req: never) => Promise<unknown>> = {
@@ -89,9 +90,9 @@ export function createIpamMethods(opts: MethodsOptions): IpamMethods {
       const ms = () => +(performance.now() - started).toFixed(2);
       try {
         const body = bodies[method];
-        if (!body) throw new RpcFailure(status.UNIMPLEMENTED, `unknown method ${JSON.stringify(method.slice(0, 64))}`);
+        if (!body) throw new ApiStatusError('IPAMD_API_UNKNOWN_METHOD', `unknown method ${JSON.stringify(method.slice(0, 64))}`);
         const problem = clientVersionProblem(request.client_version, minClientVersion);
-        if (problem !== undefined) throw new RpcFailure(status.FAILED_PRECONDITION, problem);
+        if (problem !== undefined) throw new ApiStatusError('IPAMD_API_CLIENT_VERSION', problem);
         const ok = await body(request as never);
         logger.debug('api call', { method, ms: ms() });
         return { ok };

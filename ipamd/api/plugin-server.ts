@@ -7,7 +7,6 @@
  * each known field type-checked, then run through the loader's own serializer and deserializer
  * (proto.ts), so defaults and unknown fields are treated alike on both transports.
  */
-import { status } from '@grpc/grpc-js';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   type ErrorReply,
@@ -20,7 +19,8 @@ import {
 import type { ApiLogger } from './handlers.ts';
 import type { IpamMethods } from './methods.ts';
 import { ipamService } from './proto.ts';
-import { RpcFailure, statusName } from './status-map.ts';
+import { ApiStatusError, type ApiStatusCode } from './errors.ts';
+import { statusName } from './status-map.ts';
 import type * as wire from '../../contract/messages.ts';
 
 export interface PluginServerOptions {
@@ -30,25 +30,25 @@ export interface PluginServerOptions {
   readonly requestTimeoutMs?: number;
 }
 
-const refuse = (code: status, message: string): never => {
-  throw new RpcFailure(code, message);
+const refuse = (code: ApiStatusCode, message: string): never => {
+  throw new ApiStatusError(code, message);
 };
 
-/** The request message of `method` as the gRPC server would decode it; throws RpcFailure. */
+/** The request message of `method` as the gRPC server would decode it; throws ApiStatusError. */
 function decodeRequest(payload: Buffer): { method: string; request: wire.VersionedRequest } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
   } catch (e) {
-    refuse(status.INVALID_ARGUMENT, `the request is not UTF-8 JSON: ${(e as Error).message.slice(0, 200)}`);
+    refuse('IPAMD_API_INVALID_ARGUMENT', `the request is not UTF-8 JSON: ${(e as Error).message.slice(0, 200)}`);
   }
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(parsed)) return refuse(status.INVALID_ARGUMENT, 'the request must be a JSON object {"method", "message"}');
+  if (!isObject(parsed)) return refuse('IPAMD_API_INVALID_ARGUMENT', 'the request must be a JSON object {"method", "message"}');
   const { method, message } = parsed;
-  if (typeof method !== 'string') return refuse(status.INVALID_ARGUMENT, 'the request has no "method" string');
+  if (typeof method !== 'string') return refuse('IPAMD_API_INVALID_ARGUMENT', 'the request has no "method" string');
   const def = ipamService()[method];
-  if (!def) return refuse(status.UNIMPLEMENTED, `unknown method ${JSON.stringify(method.slice(0, 64))}`);
-  if (message !== undefined && !isObject(message)) return refuse(status.INVALID_ARGUMENT, '"message" must be a JSON object');
+  if (!def) return refuse('IPAMD_API_UNKNOWN_METHOD', `unknown method ${JSON.stringify(method.slice(0, 64))}`);
+  if (message !== undefined && !isObject(message)) return refuse('IPAMD_API_INVALID_ARGUMENT', '"message" must be a JSON object');
   const known: Record<string, unknown> = {};
   // proto-loader's method definitions carry the request's descriptor (grpc-js's type omits it).
   const fields = (def as unknown as { requestType: { type: { field: { name: string; type: string }[] } } }).requestType.type.field;
@@ -56,13 +56,13 @@ function decodeRequest(payload: Buffer): { method: string; request: wire.Version
     const v = message?.[f.name];
     if (v === undefined || v === null) continue;
     // Every request field of ipamd.proto is a string; proto3 JSON allows no other type for one.
-    if (f.type === 'TYPE_STRING' && typeof v !== 'string') refuse(status.INVALID_ARGUMENT, `${f.name} must be a string`);
+    if (f.type === 'TYPE_STRING' && typeof v !== 'string') refuse('IPAMD_API_INVALID_ARGUMENT', `${f.name} must be a string`);
     known[f.name] = v;
   }
   return { method, request: def.requestDeserialize(def.requestSerialize(known)) as wire.VersionedRequest };
 }
 
-const errorFrame = (failure: RpcFailure): Buffer =>
+const errorFrame = (failure: ApiStatusError): Buffer =>
   frame(JSON.stringify({ error: { code: statusName(failure.grpcCode) as StatusName, message: failure.message } satisfies ErrorReply }));
 
 /** A net.Server answering the plugin protocol; the caller listens and closes it. */
@@ -80,7 +80,7 @@ export function createPluginServer(opts: PluginServerOptions): Server {
       sock.setTimeout(timeoutMs); // a peer that never closes its side is cut after this
       sock.end(bytes);
     };
-    const fail = (failure: RpcFailure): void => {
+    const fail = (failure: ApiStatusError): void => {
       logger.warn('plugin protocol: refused a request', { status: statusName(failure.grpcCode), details: failure.message });
       answer(errorFrame(failure));
     };
@@ -91,8 +91,8 @@ export function createPluginServer(opts: PluginServerOptions): Server {
       if ('problem' in got) {
         fail(
           got.problem === 'empty'
-            ? new RpcFailure(status.INVALID_ARGUMENT, 'the request frame is empty')
-            : new RpcFailure(status.RESOURCE_EXHAUSTED, `request of ${got.length} bytes exceeds the limit of ${MAX_REQUEST_BYTES}`),
+            ? new ApiStatusError('IPAMD_API_INVALID_ARGUMENT', 'the request frame is empty')
+            : new ApiStatusError('IPAMD_API_REQUEST_TOO_LARGE', `request of ${got.length} bytes exceeds the limit of ${MAX_REQUEST_BYTES}`),
         );
         return;
       }
@@ -104,7 +104,7 @@ export function createPluginServer(opts: PluginServerOptions): Server {
       try {
         decoded = decodeRequest(got.payload);
       } catch (e) {
-        fail(e instanceof RpcFailure ? e : new RpcFailure(status.INTERNAL, String(e)));
+        fail(e instanceof ApiStatusError ? e : new ApiStatusError('IPAMD_API_INTERNAL', String(e), { cause: e }));
         return;
       }
       void methods.call(decoded.method, decoded.request).then((outcome) => {
@@ -116,7 +116,7 @@ export function createPluginServer(opts: PluginServerOptions): Server {
     // Half-closed before a whole frame: answer if we still can, so the client reads why.
     sock.on('end', () => {
       if (!whole && !answered) {
-        fail(new RpcFailure(status.INVALID_ARGUMENT, `the request frame ended after ${received.length} bytes`));
+        fail(new ApiStatusError('IPAMD_API_INVALID_ARGUMENT', `the request frame ended after ${received.length} bytes`));
       }
     });
     sock.setTimeout(timeoutMs, () => {

@@ -59,7 +59,7 @@ function checkMinClientVersion(min: string): void {
   const ours = parseVersion(API_VERSION)!;
   if (!parsed || parsed.major !== ours.major) {
     throw new ApiError(
-      'INVALID_OPTION',
+      'IPAMD_API_INVALID_OPTION',
       `minClientVersion ${JSON.stringify(min)} must be a semantic version with major ${ours.major} (ipamd API ${API_VERSION})`,
     );
   }
@@ -73,7 +73,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const { handlers, socketPath } = opts;
   const pluginPath = opts.pluginSocketPath ?? pluginSocketPath(socketPath);
   if (pluginPath === socketPath) {
-    throw new ApiError('INVALID_OPTION', `socketPath ${socketPath} is the plugin socket's path; name the gRPC socket otherwise (e.g. ipamd.sock)`);
+    throw new ApiError('IPAMD_API_INVALID_OPTION', `socketPath ${socketPath} is the plugin socket's path; name the gRPC socket otherwise (e.g. ipamd.sock)`);
   }
   const health = createHealth();
   const methods = createIpamMethods({ handlers, isServing: () => health.isServing(), minClientVersion, logger });

@@ -20,7 +20,7 @@ const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
 
 function refuse(dir: string, why: string): never {
   throw new ApiError(
-    'SOCKET_PATH_INVALID',
+    'IPAMD_API_SOCKET_PATH_INVALID',
     `refusing the socket directory ${dir}: ${why}; anyone who can change it could replace ipamd's socket. ` +
       'Use a directory of its own that ipamd owns, e.g. /run/vpcwire (VPCWIRE_SOCKET)',
   );

@@ -42,16 +42,16 @@ export function probeSocket(path: string, timeoutMs = PROBE_TIMEOUT_MS): Promise
       clearTimeout(timer);
       const code = errno(err);
       if (code === 'ECONNREFUSED' || code === 'ENOENT') resolve('stale');
-      else reject(new ApiError('SOCKET_PATH_INVALID', `cannot probe the socket ${path}: ${err.message}`, { cause: err }));
+      else reject(new ApiError('IPAMD_API_SOCKET_PATH_INVALID', `cannot probe the socket ${path}: ${err.message}`, { cause: err }));
     });
   });
 }
 
 const checkPathShape = (path: string): void => {
-  if (!isAbsolute(path)) throw new ApiError('INVALID_OPTION', `socketPath ${JSON.stringify(path)} must be absolute`);
+  if (!isAbsolute(path)) throw new ApiError('IPAMD_API_INVALID_OPTION', `socketPath ${JSON.stringify(path)} must be absolute`);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
     throw new ApiError(
-      'SOCKET_PATH_INVALID',
+      'IPAMD_API_SOCKET_PATH_INVALID',
       `socketPath ${path} is ${Buffer.byteLength(path)} bytes long; a unix socket path allows ${MAX_SOCKET_PATH_BYTES}`,
     );
   }
@@ -59,7 +59,7 @@ const checkPathShape = (path: string): void => {
 
 /**
  * Makes the path ready to take a new socket and returns the temporary name to bind. Throws
- * SOCKET_IN_USE when a live server answers on the path, SOCKET_PATH_INVALID when the path holds
+ * IPAMD_API_SOCKET_IN_USE when a live server answers on the path, IPAMD_API_SOCKET_PATH_INVALID when the path holds
  * something other than a socket (never deleted: it is not ours).
  */
 export async function prepareSocketPath(path: string, logger?: ApiLogger): Promise<string> {
@@ -73,10 +73,10 @@ export async function prepareSocketPath(path: string, logger?: ApiLogger): Promi
   });
   if (existing) {
     if (!existing.isSocket()) {
-      throw new ApiError('SOCKET_PATH_INVALID', `${path} exists and is not a socket; refusing to replace it`);
+      throw new ApiError('IPAMD_API_SOCKET_PATH_INVALID', `${path} exists and is not a socket; refusing to replace it`);
     }
     if ((await probeSocket(path)) === 'live') {
-      throw new ApiError('SOCKET_IN_USE', `another server is listening on ${path} (is ipamd already running?)`);
+      throw new ApiError('IPAMD_API_SOCKET_IN_USE', `another server is listening on ${path} (is ipamd already running?)`);
     }
     logger?.warn('replacing a stale socket (a previous ipamd did not shut down cleanly)', { socketPath: path });
   }
@@ -85,7 +85,7 @@ export async function prepareSocketPath(path: string, logger?: ApiLogger): Promi
   const short = join(dir, `.${process.pid}.${tempCounter}`);
   const chosen = Buffer.byteLength(temp) <= MAX_SOCKET_PATH_BYTES ? temp : short;
   if (Buffer.byteLength(chosen) > MAX_SOCKET_PATH_BYTES) {
-    throw new ApiError('SOCKET_PATH_INVALID', `the directory of socketPath ${path} is too long for a temporary socket`);
+    throw new ApiError('IPAMD_API_SOCKET_PATH_INVALID', `the directory of socketPath ${path} is too long for a temporary socket`);
   }
   await unlink(chosen).catch((e: unknown) => {
     if (errno(e) !== 'ENOENT') throw e;

@@ -1,38 +1,28 @@
 /**
- * gRPC statuses the API answers with, and the one place handler errors become statuses
- * (issue 3 item 7; DESIGN.md §4). Errors are classified by their stable string `code`, never by
- * their message (DESIGN.md §8).
+ * The one place handler errors become statuses (issue 3 item 7; DESIGN.md §4), by class, never by
+ * reading a `code` off an arbitrary object nor by message (DESIGN.md §8; issue 10 item 5).
  */
 import { status } from '@grpc/grpc-js';
 // The marker the CNI plugin looks for to answer CNI error 11 ("try again later", DESIGN.md §5).
 import { POOL_EMPTY_MARKER } from '../../contract/api.ts';
-
-/** A call that fails with a chosen status. */
-export class RpcFailure extends Error {
-  readonly grpcCode: status;
-  constructor(grpcCode: status, message: string) {
-    super(message);
-    this.name = 'RpcFailure';
-    this.grpcCode = grpcCode;
-  }
-}
-
-const codeOf = (err: unknown): unknown =>
-  typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+import { DatastoreArgumentError, PoolEmptyError } from '../datastore/errors.ts';
+import { IpamdError } from '../errors.ts';
+import { ApiStatusError } from './errors.ts';
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
- * Handler error -> status: code 'POOL_EMPTY' -> RESOURCE_EXHAUSTED "POOL_EMPTY: ...";
- * 'INVALID_ARGUMENT' -> INVALID_ARGUMENT; anything else (bugs included) -> INTERNAL with the message.
+ * Handler error -> status: PoolEmptyError -> RESOURCE_EXHAUSTED "POOL_EMPTY: ...";
+ * DatastoreArgumentError -> INVALID_ARGUMENT; any other IpamdError -> INTERNAL "<code>: ...";
+ * anything else (bugs) -> INTERNAL with the message.
  */
-export function mapHandlerError(err: unknown): RpcFailure {
-  if (err instanceof RpcFailure) return err;
-  const code = codeOf(err);
+export function mapHandlerError(err: unknown): ApiStatusError {
+  if (err instanceof ApiStatusError) return err;
   const message = messageOf(err);
-  if (code === 'POOL_EMPTY') return new RpcFailure(status.RESOURCE_EXHAUSTED, `${POOL_EMPTY_MARKER} ${message}`);
-  if (code === 'INVALID_ARGUMENT') return new RpcFailure(status.INVALID_ARGUMENT, message);
-  return new RpcFailure(status.INTERNAL, typeof code === 'string' ? `${code}: ${message}` : message);
+  const cause = { cause: err };
+  if (err instanceof PoolEmptyError) return new ApiStatusError('IPAMD_API_POOL_EMPTY', `${POOL_EMPTY_MARKER} ${message}`, cause);
+  if (err instanceof DatastoreArgumentError) return new ApiStatusError('IPAMD_API_INVALID_ARGUMENT', message, cause);
+  return new ApiStatusError('IPAMD_API_INTERNAL', err instanceof IpamdError ? `${err.code}: ${message}` : message, cause);
 }
 
 /** The log level a failure deserves: a crash is an error; a refused or empty-pool call a warning. */

@@ -5,7 +5,6 @@
  * interface names), so ipamd never keys its ledger on something a runtime could not have sent, and
  * the plugin never sends what ipamd would refuse.
  */
-import { status } from '@grpc/grpc-js';
 import {
   containerIdProblem,
   ifNameProblem,
@@ -16,7 +15,7 @@ import {
   type Problem,
   reasonProblem,
 } from '../../contract/cni-input.ts';
-import { RpcFailure } from './status-map.ts';
+import { ApiStatusError } from './errors.ts';
 
 /** The rules live in contract/cni-input.ts, where the CNI plugin reads them too (issue 9 item 4). */
 const RULES: Record<string, (value: string) => Problem> = {
@@ -41,11 +40,11 @@ export function checkFields(msg: object, required: readonly string[], optional: 
     const raw = fields[name];
     const value = typeof raw === 'string' ? raw : '';
     if (value === '') {
-      if (required.includes(name)) throw new RpcFailure(status.INVALID_ARGUMENT, `${name} is required`);
+      if (required.includes(name)) throw new ApiStatusError('IPAMD_API_INVALID_ARGUMENT', `${name} is required`);
       continue;
     }
     const problem = RULES[name]?.(value);
-    if (problem !== undefined) throw new RpcFailure(status.INVALID_ARGUMENT, `${name} ${problem}`);
+    if (problem !== undefined) throw new ApiStatusError('IPAMD_API_INVALID_ARGUMENT', `${name} ${problem}`);
   }
 }
 

@@ -1,26 +1,26 @@
-import { IpamdError, type IpamdErrorCode } from '../errors.ts';
+import { IpamdError, type IpamdCoreErrorCode } from '../errors.ts';
 
 /** AWS error codes -> ipamd codes, in one table (never by matching messages). */
-const BY_AWS_CODE: Readonly<Record<string, IpamdErrorCode>> = {
-  RequestLimitExceeded: 'EC2_THROTTLED',
-  Throttling: 'EC2_THROTTLED',
-  ThrottlingException: 'EC2_THROTTLED',
-  InsufficientFreeAddressesInSubnet: 'SUBNET_FULL',
-  InsufficientCidrBlocks: 'NO_CIDR_BLOCKS',
-  AttachmentLimitExceeded: 'ENI_LIMIT',
-  PrivateIpAddressLimitExceeded: 'IP_LIMIT',
-  'InvalidNetworkInterfaceID.NotFound': 'EC2_NOT_FOUND',
-  'InvalidAttachmentID.NotFound': 'EC2_NOT_FOUND',
-  'InvalidInstanceID.NotFound': 'EC2_NOT_FOUND',
-  IncorrectState: 'EC2_INCORRECT_STATE',
-  'InvalidNetworkInterface.InUse': 'EC2_INCORRECT_STATE',
-  AuthFailure: 'EC2_AUTH',
-  UnauthorizedOperation: 'EC2_AUTH',
-  RequestExpired: 'EC2_AUTH',
-  InternalError: 'EC2_UNAVAILABLE',
-  InternalFailure: 'EC2_UNAVAILABLE',
-  Unavailable: 'EC2_UNAVAILABLE',
-  ServiceUnavailable: 'EC2_UNAVAILABLE',
+const BY_AWS_CODE: Readonly<Record<string, IpamdCoreErrorCode>> = {
+  RequestLimitExceeded: 'IPAMD_EC2_THROTTLED',
+  Throttling: 'IPAMD_EC2_THROTTLED',
+  ThrottlingException: 'IPAMD_EC2_THROTTLED',
+  InsufficientFreeAddressesInSubnet: 'IPAMD_EC2_SUBNET_FULL',
+  InsufficientCidrBlocks: 'IPAMD_EC2_NO_CIDR_BLOCKS',
+  AttachmentLimitExceeded: 'IPAMD_EC2_ENI_LIMIT',
+  PrivateIpAddressLimitExceeded: 'IPAMD_EC2_IP_LIMIT',
+  'InvalidNetworkInterfaceID.NotFound': 'IPAMD_EC2_NOT_FOUND',
+  'InvalidAttachmentID.NotFound': 'IPAMD_EC2_NOT_FOUND',
+  'InvalidInstanceID.NotFound': 'IPAMD_EC2_NOT_FOUND',
+  IncorrectState: 'IPAMD_EC2_INCORRECT_STATE',
+  'InvalidNetworkInterface.InUse': 'IPAMD_EC2_INCORRECT_STATE',
+  AuthFailure: 'IPAMD_EC2_AUTH',
+  UnauthorizedOperation: 'IPAMD_EC2_AUTH',
+  RequestExpired: 'IPAMD_EC2_AUTH',
+  InternalError: 'IPAMD_EC2_UNAVAILABLE',
+  InternalFailure: 'IPAMD_EC2_UNAVAILABLE',
+  Unavailable: 'IPAMD_EC2_UNAVAILABLE',
+  ServiceUnavailable: 'IPAMD_EC2_UNAVAILABLE',
 };
 
 interface SdkErrorLike {
@@ -36,8 +36,8 @@ export function classifyAwsError(action: string, err: unknown): IpamdError {
   const e = (err ?? {}) as SdkErrorLike;
   const awsCode = e.Code ?? e.name ?? 'Unknown';
   const status = e.$metadata?.httpStatusCode;
-  const code: IpamdErrorCode =
+  const code: IpamdCoreErrorCode =
     BY_AWS_CODE[awsCode] ??
-    (status !== undefined && status >= 500 ? 'EC2_UNAVAILABLE' : status !== undefined ? 'EC2_BAD_REQUEST' : 'EC2_UNAVAILABLE');
+    (status !== undefined && status >= 500 ? 'IPAMD_EC2_UNAVAILABLE' : status !== undefined ? 'IPAMD_EC2_BAD_REQUEST' : 'IPAMD_EC2_UNAVAILABLE');
   return new IpamdError(code, `${action}: ${awsCode}: ${e.message ?? String(err)}`, { awsCode, cause: err });
 }

@@ -83,7 +83,7 @@ export class Ec2Adapter implements Ec2Port {
     } catch (e) {
       s.errors++;
       const err = classifyAwsError(action, e);
-      if (err.code === 'EC2_THROTTLED') s.throttled++;
+      if (err.code === 'IPAMD_EC2_THROTTLED') s.throttled++;
       throw err;
     } finally {
       const ms = performance.now() - t0;
@@ -97,7 +97,7 @@ export class Ec2Adapter implements Ec2Port {
       this.#client.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] })),
     );
     const n = r.InstanceTypes?.[0]?.NetworkInfo;
-    if (!n) throw new IpamdError('EC2_NOT_FOUND', `DescribeInstanceTypes: no network info for ${instanceType}`);
+    if (!n) throw new IpamdError('IPAMD_EC2_NOT_FOUND', `DescribeInstanceTypes: no network info for ${instanceType}`);
     const cards = (n.NetworkCards ?? []).map((c) => ({ index: c.NetworkCardIndex ?? 0, maxEnis: c.MaximumNetworkInterfaces ?? 0 }));
     const defaultCard = n.DefaultNetworkCardIndex ?? 0;
     return {
@@ -135,7 +135,7 @@ export class Ec2Adapter implements Ec2Port {
       const n = r.NetworkInterfaces?.[0];
       return n ? toEni(n) : undefined;
     } catch (e) {
-      if (e instanceof IpamdError && e.code === 'EC2_NOT_FOUND') return undefined;
+      if (e instanceof IpamdError && e.code === 'IPAMD_EC2_NOT_FOUND') return undefined;
       throw e;
     }
   }

@@ -88,5 +88,5 @@ export class ImdsAdapter implements ImdsPort {
 /** The SDK nests errors as text ("...: Error: connect ECONNREFUSED ..."); one plain line of it. */
 function imdsError(path: string, e: unknown): IpamdError {
   const text = (e instanceof Error ? e.message : String(e)).replace(/\bError: /g, '').replace(/\s*\n\s*/g, ' ');
-  return new IpamdError('IMDS_UNAVAILABLE', `IMDS ${path}: ${text}`, { cause: e });
+  return new IpamdError('IPAMD_IMDS_UNAVAILABLE', `IMDS ${path}: ${text}`, { cause: e });
 }

@@ -6,7 +6,7 @@
  * Loading never silently discards anything (issue 3, item 4): an unreadable or corrupt file is
  * copied aside to `<path>.corrupt-<time>`, reported through the logger and `onCorrupt` with every
  * reason, and the result carries what could be proven plus a `corrupt` report. If the file can be
- * neither read nor preserved, load throws CHECKPOINT_CORRUPT rather than let a later write
+ * neither read nor preserved, load throws IPAMD_DATASTORE_CHECKPOINT_CORRUPT rather than let a later write
  * replace it.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import { fsyncPath, writeFileAtomic } from '../atomic-file.ts';
 import { decodeCheckpoint, emptyCheckpointState, encodeCheckpoint } from './checkpoint-format.ts';
-import { DatastoreError } from './errors.ts';
+import { DatastoreArgumentError, DatastoreError } from './errors.ts';
 import type { CheckpointState, DatastoreLogger } from './types.ts';
 
 export interface CheckpointOptions {
@@ -59,7 +59,7 @@ export class Checkpoint {
 
   constructor(opts: CheckpointOptions) {
     if (typeof opts.path !== 'string' || opts.path === '') {
-      throw new DatastoreError('INVALID_ARGUMENT', `checkpoint path: expected a file path, got ${JSON.stringify(opts.path)}`);
+      throw new DatastoreArgumentError(`checkpoint path: expected a file path, got ${JSON.stringify(opts.path)}`);
     }
     this.path = opts.path;
     this.#dir = dirname(opts.path);
@@ -85,7 +85,7 @@ export class Checkpoint {
     return { state: decoded.state, corrupt: this.#report(reason, decoded.problems, keptAt, decoded.state) };
   }
 
-  /** Replaces the checkpoint with `state`, durably; throws CHECKPOINT_IO and leaves the old file otherwise. */
+  /** Replaces the checkpoint with `state`, durably; throws IPAMD_DATASTORE_CHECKPOINT_IO and leaves the old file otherwise. */
   async write(state: CheckpointState): Promise<void> {
     const text = encodeCheckpoint(state);
     // pid + sequence + random: unique even if a dead process with a reused pid left a temp file behind.
@@ -97,7 +97,7 @@ export class Checkpoint {
       }
       await writeFileAtomic(this.path, text, 0o600, { tmpName });
     } catch (e) {
-      throw new DatastoreError('CHECKPOINT_IO', `writing checkpoint ${this.path} failed: ${(e as Error).message}`, { cause: e });
+      throw new DatastoreError('IPAMD_DATASTORE_CHECKPOINT_IO', `writing checkpoint ${this.path} failed: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -134,7 +134,7 @@ export class Checkpoint {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST' && n < 100) continue;
         throw new DatastoreError(
-          'CHECKPOINT_CORRUPT',
+          'IPAMD_DATASTORE_CHECKPOINT_CORRUPT',
           `checkpoint ${this.path} is not usable (${reason}) and could not be preserved at ${dest}: ${(e as Error).message}; refusing to continue so that it is not overwritten`,
           { cause: e, details: { path: this.path, reason } },
         );
@@ -159,7 +159,7 @@ export class Checkpoint {
     });
     this.#logger.error(
       `CHECKPOINT CORRUPT: ${this.path} (${reason}); original kept at ${keptAt}; continuing with ${state.allocations.length} proven allocation(s) and ${state.cooling.length} cooldown(s)`,
-      { code: 'CHECKPOINT_CORRUPT', ...report },
+      { code: 'IPAMD_DATASTORE_CHECKPOINT_CORRUPT', ...report },
     );
     this.#onCorrupt?.(report);
     return report;

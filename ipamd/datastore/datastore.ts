@@ -12,7 +12,7 @@
  */
 import type { PoolSnapshot } from '../../warm-pool/types.ts';
 import { CommitQueue } from './commit-queue.ts';
-import { DatastoreError, PoolEmptyError } from './errors.ts';
+import { DatastoreArgumentError, DatastoreError, PoolEmptyError } from './errors.ts';
 import { Ledger } from './ledger.ts';
 import { AddressPool } from './pool.ts';
 import { type RecoverReport, recoverInto } from './recover.ts';
@@ -52,10 +52,10 @@ export class Datastore {
   #lastPoolRelease = -Infinity;
 
   constructor(opts: DatastoreOptions) {
-    if (typeof opts.chooseAddress !== 'function') throw new DatastoreError('INVALID_ARGUMENT', 'chooseAddress: expected a function');
+    if (typeof opts.chooseAddress !== 'function') throw new DatastoreArgumentError('chooseAddress: expected a function');
     const cooldownMs = opts.cooldownMs ?? DEFAULT_COOLDOWN_MS;
     if (!Number.isSafeInteger(cooldownMs) || cooldownMs < 0) {
-      throw new DatastoreError('INVALID_ARGUMENT', `cooldownMs (IP_COOLDOWN_PERIOD): expected a non-negative integer of milliseconds, got ${cooldownMs}`);
+      throw new DatastoreArgumentError(`cooldownMs (IP_COOLDOWN_PERIOD): expected a non-negative integer of milliseconds, got ${cooldownMs}`);
     }
     this.#checkpoint = opts.checkpoint;
     this.#choose = opts.chooseAddress;
@@ -79,12 +79,12 @@ export class Datastore {
     return this.#queue.exclusive(() => this.#pool.addEni(spec, this.#now()));
   }
 
-  /** Forgets an ENI (after it was detached). False if unknown; ADDRESS_IN_USE while any address is assigned or cooling. */
+  /** Forgets an ENI (after it was detached). False if unknown; IPAMD_DATASTORE_ADDRESS_IN_USE while any address is assigned or cooling. */
   removeEni(eniId: string): Promise<boolean> {
     return this.#queue.exclusive(() => {
       const eni = this.#pool.has(eniId) ? this.#pool.enis().find((e) => e.id === eniId) : undefined;
       if (!eni) return false;
-      if (eni.isPrimary) throw new DatastoreError('CONFLICT', `ENI ${eniId} is the instance's primary ENI and is never removed`);
+      if (eni.isPrimary) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `ENI ${eniId} is the instance's primary ENI and is never removed`);
       this.#refuseBusy(this.#pool.addressesOf(eniId), `ENI ${eniId}`);
       this.#pool.removeEni(eniId);
       this.#lastPoolRelease = this.#now();
@@ -194,7 +194,7 @@ export class Datastore {
   }
 
   /**
-   * The address of an attachment: the same one for a repeated ADD, else a free one; POOL_EMPTY if
+   * The address of an attachment: the same one for a repeated ADD, else a free one; PoolEmptyError if
    * none. With `hostVeth`, an address recovered from the kernel for that veth (the same pod, its
    * triple lost with the checkpoint) is taken over by this triple: the running pod keeps it.
    */
@@ -207,7 +207,7 @@ export class Datastore {
       const existing = draft.get(k);
       if (existing) {
         if (existing.pod.uid !== '' && p.uid !== '' && existing.pod.uid !== p.uid) {
-          throw new DatastoreError('CONFLICT', `${formatKey(k)} is allocated to pod ${existing.pod.namespace}/${existing.pod.name} (uid ${existing.pod.uid}), not uid ${p.uid}`);
+          throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `${formatKey(k)} is allocated to pod ${existing.pod.namespace}/${existing.pod.name} (uid ${existing.pod.uid}), not uid ${p.uid}`);
         }
         return existing;
       }
@@ -231,7 +231,7 @@ export class Datastore {
       const slot = this.#pool.locate(choice.ip);
       const state = draft.stateOf(choice.ip, now);
       if (!slot || slot.eniId !== choice.eniId || state !== 'free') {
-        throw new DatastoreError('INTERNAL', `the address chooser picked ${choice.ip} on ${choice.eniId}, which is ${slot ? `${state} on ${slot.eniId}` : 'not in the pool'}`);
+        throw new DatastoreError('IPAMD_DATASTORE_INTERNAL', `the address chooser picked ${choice.ip} on ${choice.eniId}, which is ${slot ? `${state} on ${slot.eniId}` : 'not in the pool'}`);
       }
       const allocation: Allocation = Object.freeze({
         key: k, pod: p, ip: choice.ip, eniId: slot.eniId, deviceIndex: slot.deviceIndex,
@@ -312,7 +312,7 @@ export class Datastore {
 
   #requireReady(call: string): void {
     if (!this.#ready) {
-      throw new DatastoreError('NOT_READY', `${call} before restore(): the checkpoint has not been replayed, and writing now would replace it`);
+      throw new DatastoreError('IPAMD_DATASTORE_NOT_READY', `${call} before restore(): the checkpoint has not been replayed, and writing now would replace it`);
     }
   }
 
@@ -324,7 +324,7 @@ export class Datastore {
       const holder = this.#ledger.holderOf(ip);
       return holder ? `${ip} (assigned to ${formatKey(holder.key)})` : `${ip} (cooling for ${this.#ledger.coolingUntil(ip, now)! - now} ms)`;
     });
-    throw new DatastoreError('ADDRESS_IN_USE', `${what} still has ${busy.length} assigned or cooling address(es): ${shown.join(', ')}${busy.length > 5 ? ', ...' : ''}`, {
+    throw new DatastoreError('IPAMD_DATASTORE_ADDRESS_IN_USE', `${what} still has ${busy.length} assigned or cooling address(es): ${shown.join(', ')}${busy.length > 5 ? ', ...' : ''}`, {
       details: { addresses: busy },
     });
   }

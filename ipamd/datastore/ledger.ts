@@ -42,7 +42,7 @@ export class Ledger {
     const clash = this.#byKey.get(allocationKey(allocation)) ?? this.#byIp.get(allocation.ip);
     if (clash) {
       // The callers check both first; reaching this is a bug, and continuing could double-assign.
-      throw new DatastoreError('INTERNAL', `cannot record ${allocation.ip} for ${describeAllocation(allocation)}: ${clash.ip} is held by ${describeAllocation(clash)}`);
+      throw new DatastoreError('IPAMD_DATASTORE_INTERNAL', `cannot record ${allocation.ip} for ${describeAllocation(allocation)}: ${clash.ip} is held by ${describeAllocation(clash)}`);
     }
     this.#byKey.set(allocationKey(allocation), allocation);
     this.#byIp.set(allocation.ip, allocation);

@@ -5,7 +5,7 @@
  * before changing anything, so a refused call leaves the pool as it was.
  */
 import type { AddressState, EniView } from '../../warm-pool/types.ts';
-import { DatastoreError, invalid } from './errors.ts';
+import { DatastoreArgumentError, DatastoreError, invalid } from './errors.ts';
 import { cidrContains, compareIpv4, type Ipv4Cidr, parseCidr, parseIpv4, prefixAddresses } from './ipv4.ts';
 import type { Eni, EniSpec } from './types.ts';
 import { checkIndex, checkIpv4, checkObject, checkPrefix, checkString, checkTime } from './validate.ts';
@@ -55,16 +55,16 @@ export class AddressPool {
     if (existing) {
       const a = existing.eni;
       if (a.deviceIndex !== eni.deviceIndex || a.mac !== mac || a.subnetCidr !== eni.subnetCidr || a.primaryIp !== primaryIp || a.isPrimary !== eni.isPrimary) {
-        throw new DatastoreError('CONFLICT', `ENI ${id} is already held with device index ${a.deviceIndex}, MAC ${a.mac}, subnet ${a.subnetCidr}, primary IP ${a.primaryIp}`);
+        throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `ENI ${id} is already held with device index ${a.deviceIndex}, MAC ${a.mac}, subnet ${a.subnetCidr}, primary IP ${a.primaryIp}`);
       }
     } else {
       for (const other of this.#enis.values()) {
         const b = other.eni;
-        if (b.deviceIndex === eni.deviceIndex) throw new DatastoreError('CONFLICT', `device index ${eni.deviceIndex} of ENI ${id} is already used by ENI ${b.id}`);
-        if (b.mac === mac) throw new DatastoreError('CONFLICT', `MAC ${mac} of ENI ${id} is already used by ENI ${b.id}`);
-        if (b.isPrimary && eni.isPrimary) throw new DatastoreError('CONFLICT', `ENI ${id} cannot be primary: ENI ${b.id} already is`);
+        if (b.deviceIndex === eni.deviceIndex) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `device index ${eni.deviceIndex} of ENI ${id} is already used by ENI ${b.id}`);
+        if (b.mac === mac) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `MAC ${mac} of ENI ${id} is already used by ENI ${b.id}`);
+        if (b.isPrimary && eni.isPrimary) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `ENI ${id} cannot be primary: ENI ${b.id} already is`);
       }
-      if (this.#slots.has(primaryIp)) throw new DatastoreError('CONFLICT', `primary IP ${primaryIp} of ENI ${id} is a pod address of ENI ${this.#slots.get(primaryIp)!.eniId}`);
+      if (this.#slots.has(primaryIp)) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `primary IP ${primaryIp} of ENI ${id} is a pod address of ENI ${this.#slots.get(primaryIp)!.eniId}`);
     }
     const entry: EniEntry = existing ?? { eni, subnet, secondary: new Set(), prefixes: new Map() };
     const ips = this.#planAddresses(entry, o.secondaryIps ?? [], 'eni.secondaryIps');
@@ -105,8 +105,8 @@ export class AddressPool {
     const list = checkList(ips, 'ips').map((ip, i) => checkIpv4(ip, `ips[${i}]`));
     for (const ip of list) {
       const slot = this.#slots.get(ip);
-      if (slot && slot.eniId !== eniId) throw new DatastoreError('CONFLICT', `address ${ip} belongs to ENI ${slot.eniId}, not ${eniId}`);
-      if (slot?.prefix !== undefined) throw new DatastoreError('INVALID_ARGUMENT', `address ${ip} is part of prefix ${slot.prefix} of ENI ${eniId}; remove the prefix instead`);
+      if (slot && slot.eniId !== eniId) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `address ${ip} belongs to ENI ${slot.eniId}, not ${eniId}`);
+      if (slot?.prefix !== undefined) throw new DatastoreArgumentError(`address ${ip} is part of prefix ${slot.prefix} of ENI ${eniId}; remove the prefix instead`);
     }
     return [...new Set(list)].filter((ip) => entry.secondary.has(ip));
   }
@@ -171,7 +171,7 @@ export class AddressPool {
 
   #entry(eniId: string): EniEntry {
     const entry = this.#enis.get(eniId);
-    if (!entry) throw new DatastoreError('UNKNOWN_ENI', `ENI ${JSON.stringify(eniId)} is not held by this node's datastore`, { details: { eniId } });
+    if (!entry) throw new DatastoreError('IPAMD_DATASTORE_UNKNOWN_ENI', `ENI ${JSON.stringify(eniId)} is not held by this node's datastore`, { details: { eniId } });
     return entry;
   }
 
@@ -197,7 +197,7 @@ export class AddressPool {
       for (const ip of prefixAddresses(parseCidr(prefix)!)) {
         this.#checkSlotFree(entry, ip, `${field}[${i}]`);
         if (entry.secondary.has(ip) || alsoAdding.includes(ip)) {
-          throw new DatastoreError('CONFLICT', `${field}[${i}]: prefix ${prefix} overlaps secondary IP ${ip} of ENI ${entry.eni.id}`);
+          throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `${field}[${i}]: prefix ${prefix} overlaps secondary IP ${ip} of ENI ${entry.eni.id}`);
         }
       }
       fresh.add(prefix);
@@ -213,10 +213,10 @@ export class AddressPool {
     const slot = this.#slots.get(ip);
     if (slot && (slot.eniId !== id || slot.prefix !== undefined)) {
       const where = slot.prefix === undefined ? '' : ` in prefix ${slot.prefix}`;
-      throw new DatastoreError('CONFLICT', `${field}: address ${ip} is already held by ENI ${slot.eniId}${where}`);
+      throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `${field}: address ${ip} is already held by ENI ${slot.eniId}${where}`);
     }
     for (const other of this.#enis.values()) {
-      if (other.eni.primaryIp === ip && other.eni.id !== id) throw new DatastoreError('CONFLICT', `${field}: address ${ip} is the primary IP of ENI ${other.eni.id}`);
+      if (other.eni.primaryIp === ip && other.eni.id !== id) throw new DatastoreError('IPAMD_DATASTORE_CONFLICT', `${field}: address ${ip} is the primary IP of ENI ${other.eni.id}`);
     }
   }
 

@@ -62,7 +62,7 @@ export interface KernelCommands {
 /** /proc/sys/net resolves to the netns of the process that opens it: a helper enters the netns. */
 function sysctlPath(key: string, value?: string): string {
   if (!/^net\/[A-Za-z0-9_./-]+$/.test(key) || key.split('/').includes('..') || (value !== undefined && !/^[0-9]+$/.test(value))) {
-    throw new IpamdError('INTERNAL', `refusing sysctl ${key}=${value ?? ''}`);
+    throw new IpamdError('IPAMD_INTERNAL', `refusing sysctl ${key}=${value ?? ''}`);
   }
   return `/proc/sys/${key}`;
 }
@@ -84,12 +84,12 @@ export function kernelCommands(netns: string | undefined, exec: Exec = spawnExec
     try {
       return await exec(file, args, input);
     } catch (e) {
-      throw new IpamdError('INTERNAL', `cannot run ${file}: ${(e as Error).message}`, { cause: e });
+      throw new IpamdError('IPAMD_INTERNAL', `cannot run ${file}: ${(e as Error).message}`, { cause: e });
     }
   };
   const failed = (cmd: [string, string[]], r: CommandResult, detail = ''): IpamdError =>
     new IpamdError(
-      'INTERNAL',
+      'IPAMD_INTERNAL',
       `\`${[cmd[0], ...cmd[1]].join(' ')}\` failed (exit ${r.code}): ${r.stderr.trim().replaceAll('\n', '; ')}${detail}`,
     );
 

@@ -77,7 +77,7 @@ export class HostNetwork implements HostNetworkPort {
       for (let i = 1, delay = this.#wait.minDelayMs; !plan.link; i++, delay = Math.min(delay * 2, this.#wait.maxDelayMs)) {
         if (i >= this.#wait.attempts) {
           throw new IpamdError(
-            'TIMEOUT',
+            'IPAMD_TIMEOUT',
             `no link with MAC ${eni.mac} (ENI ${eni.eniId}) appeared in ${commands.where} within ${Math.round(performance.now() - started)} ms`,
           );
         }
@@ -87,7 +87,7 @@ export class HostNetwork implements HostNetworkPort {
       await commands.ipBatch(plan.lines);
       const after = planEni(await commands.snapshot(), eni, mtu);
       if (after.lines.length) {
-        throw new IpamdError('INTERNAL', `ENI ${eni.eniId} on ${plan.link}: still missing after setup: ${after.missing.join('; ')}`);
+        throw new IpamdError('IPAMD_INTERNAL', `ENI ${eni.eniId} on ${plan.link}: still missing after setup: ${after.missing.join('; ')}`);
       }
       const fields = { eniId: eni.eniId, link: plan.link, table: eniTable(eni), ms: Math.round(performance.now() - started) };
       if (plan.missing.length || plan.removed.length) {
@@ -106,7 +106,7 @@ export class HostNetwork implements HostNetworkPort {
       const failures = await this.#o.commands.ipBatch(teardownLines(eni), { force: true });
       const real = failures.filter((f) => !/No such file|No such process|Cannot find/.test(f.message));
       if (real.length) {
-        throw new IpamdError('INTERNAL', `ENI ${eniId}: ${real.map((f) => `\`${f.line}\`: ${f.message}`).join('; ')}`);
+        throw new IpamdError('IPAMD_INTERNAL', `ENI ${eniId}: ${real.map((f) => `\`${f.line}\`: ${f.message}`).join('; ')}`);
       }
       this.#o.logger.info('ENI host network removed', { eniId, table: eniTable(eni) });
     });

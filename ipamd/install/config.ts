@@ -37,7 +37,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const DEFAULT_PLUGIN_SOURCE = fileURLToPath(new URL('../../build/cni/vpcwire', import.meta.url));
 
 function bad(name: string, value: string, why: string): never {
-  throw new IpamdError('CONFIG_INVALID', `invalid ${name}=${JSON.stringify(value)}: ${why}`);
+  throw new IpamdError('IPAMD_CONFIG_INVALID', `invalid ${name}=${JSON.stringify(value)}: ${why}`);
 }
 
 function str(env: Env, name: string): string | undefined {

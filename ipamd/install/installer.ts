@@ -47,7 +47,7 @@ export function createInstaller(install: InstallConfig, logger: Logger): Install
     async announce(plugin, health) {
       const status = await health();
       if (status !== 'SERVING') {
-        throw new IpamdError('INTERNAL', `not writing the CNI conflist: ipamd's health service says ${status}, not SERVING`);
+        throw new IpamdError('IPAMD_INTERNAL', `not writing the CNI conflist: ipamd's health service says ${status}, not SERVING`);
       }
       const path = await writeConflist(install, { ...plugin, logFile: install.pluginLogFile });
       logger.info('CNI conflist written; the node can turn Ready', {

@@ -36,7 +36,7 @@ export async function installPlugin(install: InstallConfig): Promise<PluginInsta
   } catch (e) {
     // A missing build is a deployment mistake, reported as configuration (exit 2) naming the variable.
     throw new IpamdError(
-      'CONFIG_INVALID',
+      'IPAMD_CONFIG_INVALID',
       `invalid VPCWIRE_CNI_PLUGIN_SOURCE=${JSON.stringify(install.pluginSource)}: cannot read the CNI plugin executable (${(e as Error).message})`,
       { cause: e },
     );

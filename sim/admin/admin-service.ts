@@ -1,6 +1,7 @@
 import type { Emulator } from '../emulator.ts';
 import type { ErrorFaultSpec, LatencySpec } from '../faults/fault-injector.ts';
 import type { SimHandler, SimResponse } from '../http/types.ts';
+import { AwsError, SimError } from '../errors.ts';
 import { summarizeState } from './state-summary.ts';
 
 const json = (status: number, body: unknown): SimResponse => ({
@@ -9,7 +10,14 @@ const json = (status: number, body: unknown): SimResponse => ({
   body: `${JSON.stringify(body, null, 2)}\n`,
 });
 
-class BadRequest extends Error {}
+/** A malformed admin request: answered 400 with the message. */
+class BadRequest extends SimError {
+  declare readonly code: 'SIM_ADMIN_BAD_REQUEST';
+  constructor(message: string) {
+    super('SIM_ADMIN_BAD_REQUEST', message);
+    this.name = 'BadRequest';
+  }
+}
 
 function bodyOf(raw: Buffer): Record<string, unknown> {
   if (raw.length === 0) return {};
@@ -122,20 +130,14 @@ export function createAdminService(sim: Emulator): SimHandler {
       }
       return json(404, { error: `no route ${route}` });
     } catch (e) {
-      const err = e as Error & { code?: string };
-      // Option errors from the fault injector and AwsErrors from the model are the caller's fault.
-      return json(
-        e instanceof BadRequest ||
-          err.code ||
-          err.message.startsWith('fault:') ||
-          err.message.startsWith('latency:')
-          ? 400
-          : 500,
-        {
-          error: err.message,
-          ...(err.code ? { code: err.code } : {}),
-        },
-      );
+      // Option errors from the fault injector, AwsErrors from the model and the emulator's own
+      // SimErrors (a bad request, a data plane refusal) are the caller's fault; anything else a bug.
+      const coded = e instanceof AwsError || e instanceof SimError ? e : undefined;
+      const message = e instanceof Error ? e.message : String(e);
+      return json(coded || message.startsWith('fault:') || message.startsWith('latency:') ? 400 : 500, {
+        error: message,
+        ...(coded ? { code: coded.code } : {}),
+      });
     }
   };
 }

@@ -12,7 +12,7 @@ export async function listDataPlaneNamespaces(prefix: string = NAME_PREFIX): Pro
   // Refuse broader prefixes: "" or "v" would sweep namespaces this project never made.
   if (!prefix.startsWith(NAME_PREFIX)) {
     throw new DataPlaneError(
-      'INVALID_ARGUMENT',
+      'SIM_DATAPLANE_INVALID_ARGUMENT',
       `prefix must start with ${NAME_PREFIX}, got ${JSON.stringify(prefix)}`,
     );
   }

@@ -30,9 +30,9 @@ export interface EniSpec {
   mtu: number;
 }
 
-const invalid = (message: string): DataPlaneError => new DataPlaneError('INVALID_ARGUMENT', message);
+const invalid = (message: string): DataPlaneError => new DataPlaneError('SIM_DATAPLANE_INVALID_ARGUMENT', message);
 
-/** A canonical IPv4 address, or INVALID_ARGUMENT naming `what`. */
+/** A canonical IPv4 address, or SIM_DATAPLANE_INVALID_ARGUMENT naming `what`. */
 export function checkIpv4(text: string, what: string): string {
   const ip = parseIpv4(text);
   if (ip === undefined) throw invalid(`${what}: not an IPv4 address: ${JSON.stringify(text)}`);

@@ -4,15 +4,18 @@
  * Batches (`ip -n NS -batch -`) keep one operation to one or two process starts (DESIGN.md §6).
  */
 import { spawn } from 'node:child_process';
+import { SimError } from '../errors.ts';
+import type { IpCommandErrorCode } from './errors.ts';
 
-export class IpCommandError extends Error {
+export class IpCommandError extends SimError {
+  declare readonly code: IpCommandErrorCode;
   /** the command line as a shell would show it (batch text appended after a newline) */
   readonly command: string;
   readonly stderr: string;
   readonly exitCode: number | null;
   constructor(command: string, stderr: string, exitCode: number | null, detail?: string) {
     const why = stderr.trim().replaceAll('\n', '; ') || `exit code ${exitCode}`;
-    super(`\`${command.split('\n')[0]}\` failed: ${why}${detail ? ` (${detail})` : ''}`);
+    super('SIM_DATAPLANE_IP_COMMAND_FAILED', `\`${command.split('\n')[0]}\` failed: ${why}${detail ? ` (${detail})` : ''}`);
     this.name = 'IpCommandError';
     this.command = command;
     this.stderr = stderr;

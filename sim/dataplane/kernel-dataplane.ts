@@ -64,7 +64,7 @@ class KernelDataPlane implements DataPlane {
   #enqueue<T>(label: string, op: () => Promise<T>): Promise<T> {
     if (this.#closing) {
       return this.#queue.enqueue(label, () =>
-        Promise.reject(new DataPlaneError('CLOSED', 'the data plane is closed')),
+        Promise.reject(new DataPlaneError('SIM_DATAPLANE_CLOSED', 'the data plane is closed')),
       );
     }
     return this.#queue.enqueue(label, op);
@@ -115,7 +115,7 @@ class KernelDataPlane implements DataPlane {
     const taken = new Set([...this.#reserved.values(), ...[...this.#nodes.values()].map((n) => n.netns)]);
     let name = nodeNetnsName(this.#id, instanceId);
     if (taken.has(name)) name = nodeNetnsName(this.#id, instanceId, true);
-    if (taken.has(name)) throw new DataPlaneError('CONFLICT', `netns name ${name} of ${instanceId} is taken`);
+    if (taken.has(name)) throw new DataPlaneError('SIM_DATAPLANE_CONFLICT', `netns name ${name} of ${instanceId} is taken`);
     this.#reserved.set(instanceId, name);
     return name;
   }
@@ -145,13 +145,13 @@ class KernelDataPlane implements DataPlane {
       const spec = checkEni(copy);
       const node = this.#nodes.get(instanceId);
       if (!node) {
-        throw new DataPlaneError('CONFLICT', `instance ${instanceId} has no node netns (addNode first)`);
+        throw new DataPlaneError('SIM_DATAPLANE_CONFLICT', `instance ${instanceId} has no node netns (addNode first)`);
       }
       const current = this.#attached.get(spec.eniId);
       if (current?.instanceId === instanceId && sameSlot(current.spec, spec)) return;
       if (current) {
         throw new DataPlaneError(
-          'CONFLICT',
+          'SIM_DATAPLANE_CONFLICT',
           `already attached to ${current.instanceId} as device ${current.spec.deviceIndex}`,
         );
       }
@@ -159,13 +159,13 @@ class KernelDataPlane implements DataPlane {
       for (const other of this.#attached.values()) {
         if (other.instanceId === instanceId && sameSlot(other.spec, spec)) {
           throw new DataPlaneError(
-            'CONFLICT',
+            'SIM_DATAPLANE_CONFLICT',
             `device index ${spec.deviceIndex} on card ${spec.networkCard} is taken by ${other.spec.eniId}`,
           );
         }
         if (other.routerLink === routerLink) {
           throw new DataPlaneError(
-            'CONFLICT',
+            'SIM_DATAPLANE_CONFLICT',
             `router link name ${routerLink} is taken by ${other.spec.eniId}`,
           );
         }
@@ -210,7 +210,7 @@ class KernelDataPlane implements DataPlane {
       const attached = this.#attached.get(eniId);
       if (!attached) return;
       if (attached.instanceId !== instanceId) {
-        throw new DataPlaneError('CONFLICT', `attached to ${attached.instanceId}, not ${instanceId}`);
+        throw new DataPlaneError('SIM_DATAPLANE_CONFLICT', `attached to ${attached.instanceId}, not ${instanceId}`);
       }
       // Deleting one veth end deletes the other, and with the router link go its gateway address,
       // routes and neighbours. What ipamd set up on the node for the link is ipamd's to clean.
@@ -271,7 +271,7 @@ class KernelDataPlane implements DataPlane {
 
 /**
  * Creates the VPC router netns and returns the data plane. Needs root and iproute2; throws a
- * DataPlaneError with code UNSUPPORTED otherwise. `id` must be unique per emulator instance.
+ * DataPlaneError with code SIM_DATAPLANE_UNSUPPORTED otherwise. `id` must be unique per emulator instance.
  */
 /** Attachments are unique per (network card, device index), as in EC2. */
 const sameSlot = (a: EniSpec, b: EniSpec): boolean => a.deviceIndex === b.deviceIndex && a.networkCard === b.networkCard;

@@ -12,7 +12,7 @@ export const MAX_IFNAME = 15;
 export function checkEmulatorId(id: string): string {
   if (!/^[a-z0-9]{1,16}$/.test(id)) {
     throw new DataPlaneError(
-      'INVALID_ARGUMENT',
+      'SIM_DATAPLANE_INVALID_ARGUMENT',
       `opts.id must be 1-16 lowercase letters or digits, got ${JSON.stringify(id)}`,
     );
   }
@@ -27,7 +27,7 @@ export const routerNetnsName = (id: string): string => `${namespacePrefix(id)}vp
 const checkAwsId = (value: string, what: string): string => {
   if (!/^[A-Za-z0-9-]{1,64}$/.test(value)) {
     throw new DataPlaneError(
-      'INVALID_ARGUMENT',
+      'SIM_DATAPLANE_INVALID_ARGUMENT',
       `${what}: expected letters, digits and '-', got ${JSON.stringify(value)}`,
     );
   }

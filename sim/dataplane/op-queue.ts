@@ -12,7 +12,7 @@ const noop = (): void => {};
  * already a DataPlaneError came from running `ip` (IpCommandError, or `ip` failing to start).
  */
 function describeFailure(label: string, err: unknown): DataPlaneError {
-  const code = err instanceof DataPlaneError ? err.code : 'KERNEL';
+  const code = err instanceof DataPlaneError ? err.code : 'SIM_DATAPLANE_KERNEL';
   const message = err instanceof Error ? err.message : String(err);
   return new DataPlaneError(code, `${label}: ${message}`, { cause: err });
 }

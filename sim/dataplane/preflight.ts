@@ -36,7 +36,7 @@ export async function assertKernelDataPlaneSupported(): Promise<void> {
   const reason = await kernelDataPlaneUnsupportedReason();
   if (reason) {
     throw new DataPlaneError(
-      'UNSUPPORTED',
+      'SIM_DATAPLANE_UNSUPPORTED',
       `the emulator's kernel data plane ${reason}: it needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) ` +
         "and iproute2's `ip`; run the emulator without it otherwise",
     );

@@ -24,11 +24,11 @@ export async function createRouterNetns(netns: string, id: string): Promise<void
   } catch (err) {
     if (err instanceof Error && /File exists/.test(err.message)) {
       throw new DataPlaneError(
-        'CONFLICT',
+        'SIM_DATAPLANE_CONFLICT',
         `netns ${netns} already exists: an earlier emulator with id ${id} was not cleaned up (run \`npm run sim -- cleanup\` as root)`,
       );
     }
-    throw new DataPlaneError('KERNEL', `creating the VPC router netns: ${(err as Error).message}`, {
+    throw new DataPlaneError('SIM_DATAPLANE_KERNEL', `creating the VPC router netns: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -44,7 +44,7 @@ export async function createRouterNetns(netns: string, id: string): Promise<void
     await ipBatch(netns, ['link set lo up', 'route replace blackhole default']);
   } catch (err) {
     await deleteNetns(netns).catch(noop);
-    throw new DataPlaneError('KERNEL', `configuring the VPC router netns: ${(err as Error).message}`, {
+    throw new DataPlaneError('SIM_DATAPLANE_KERNEL', `configuring the VPC router netns: ${(err as Error).message}`, {
       cause: err,
     });
   }

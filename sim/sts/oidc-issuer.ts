@@ -1,4 +1,5 @@
 import { createSign, createVerify, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { SimError } from '../errors.ts';
 
 /**
  * The emulated cluster's service-account token issuer (the OIDC provider behind IRSA). It signs
@@ -24,10 +25,11 @@ export interface ServiceAccountClaims {
 
 export type TokenRejection = 'malformed' | 'signature' | 'issuer' | 'audience' | 'expired' | 'not-yet-valid';
 
-export class TokenVerificationError extends Error {
+export class TokenVerificationError extends SimError {
+  declare readonly code: 'SIM_TOKEN_REJECTED';
   readonly reason: TokenRejection;
   constructor(reason: TokenRejection, message: string) {
-    super(message);
+    super('SIM_TOKEN_REJECTED', message);
     this.name = 'TokenVerificationError';
     this.reason = reason;
   }

@@ -13,7 +13,7 @@ import { API_VERSION } from '../../contract/api.ts';
 import type { AddNetworkRequest } from '../../contract/messages.ts';
 import { MAX_REQUEST_BYTES } from '../../contract/plugin-protocol.ts';
 import { connectIpam } from '../../ipamd/api/client.ts';
-import { callIpamd, IpamError } from '../../cni/ipam/client.ts';
+import { callIpamd, IpamError, type IpamErrorCode } from '../../cni/ipam/client.ts';
 import type { ApiServer } from '../../ipamd/api/server.ts';
 import { apiServerFixture, FakeCore, pod, rejectsWith } from '../helpers/fake-ipam-handlers.ts';
 
@@ -39,7 +39,7 @@ const delRequest = (containerId: string) => ({
 });
 const versioned = { client_version: API_VERSION };
 
-const rejects = async (p: Promise<unknown>, code: string, details?: RegExp): Promise<IpamError> => {
+const rejects = async (p: Promise<unknown>, code: IpamErrorCode, details?: RegExp): Promise<IpamError> => {
   const err = await p.then(
     () => assert.fail(`expected ${code}`),
     (e: unknown) => e,
@@ -76,16 +76,16 @@ describe('plugin client against the real ipamd server', () => {
   });
 
   test('INVALID_ARGUMENT: the message names the method and the socket', async () => {
-    const err = await rejects(callIpamd(s, 'AddNetwork', { ...addRequest('v1'), netns: '' }), 'INVALID_ARGUMENT', /^netns is required$/);
+    const err = await rejects(callIpamd(s, 'AddNetwork', { ...addRequest('v1'), netns: '' }), 'CNI_IPAM_INVALID_ARGUMENT', /^netns is required$/);
     assert.equal(err.message, `AddNetwork on ${s}: INVALID_ARGUMENT: netns is required`);
   });
 
   test('non-ASCII text in an error reads exactly as grpc-js reads it on the gRPC socket', async () => {
     const containerId = 'ünïcødé-100%-🚀 «ok»';
-    const ours = await rejects(callIpamd(s, 'AddNetwork', addRequest(containerId)), 'INVALID_ARGUMENT', /^container_id "ünïcødé-100%-🚀 «ok»" is invalid/);
+    const ours = await rejects(callIpamd(s, 'AddNetwork', addRequest(containerId)), 'CNI_IPAM_INVALID_ARGUMENT', /^container_id "ünïcødé-100%-🚀 «ok»" is invalid/);
     const stock = connectIpam(server.socketPath);
     try {
-      const theirs = await rejectsWith(stock.addNetwork(pod(containerId)), 'INVALID_ARGUMENT');
+      const theirs = await rejectsWith(stock.addNetwork(pod(containerId)), 'IPAMD_CALL_INVALID_ARGUMENT');
       assert.equal(ours.details, theirs.details);
     } finally {
       stock.close();
@@ -94,10 +94,10 @@ describe('plugin client against the real ipamd server', () => {
 
   test('a request near the limit arrives whole; one over it is refused unsent', async () => {
     // ipamd can only name the length if it got the whole request.
-    await rejects(callIpamd(s, 'AddNetwork', { ...addRequest('big1'), netns: `/${'n'.repeat(19_999)}` }), 'INVALID_ARGUMENT', /^netns is 20000 characters long/);
+    await rejects(callIpamd(s, 'AddNetwork', { ...addRequest('big1'), netns: `/${'n'.repeat(19_999)}` }), 'CNI_IPAM_INVALID_ARGUMENT', /^netns is 20000 characters long/);
     const err = await rejects(
       callIpamd(join(fx.dir, 'never-dialled.sock'), 'AddNetwork', { ...addRequest('big2'), netns: `/${'n'.repeat(70_000)}` }),
-      'RESOURCE_EXHAUSTED',
+      'CNI_IPAM_RESOURCE_EXHAUSTED',
     );
     assert.match(err.details, new RegExp(`request of \\d+ bytes exceeds the limit of ${MAX_REQUEST_BYTES}`));
   });
@@ -133,7 +133,7 @@ describe('plugin client against the real ipamd server', () => {
 describe('when ipamd cannot be reached in time', () => {
   test('UNAVAILABLE for a missing socket, naming the path and ENOENT', async () => {
     const path = join(fx.dir, 'missing', 'plugin.sock');
-    const err = await rejects(callIpamd(path, 'AddNetwork', addRequest('m1')), 'UNAVAILABLE', /ENOENT/);
+    const err = await rejects(callIpamd(path, 'AddNetwork', addRequest('m1')), 'CNI_IPAM_UNAVAILABLE', /ENOENT/);
     assert.ok(err.details.includes(path) && err.message.includes('AddNetwork'), err.message);
   });
 
@@ -142,7 +142,7 @@ describe('when ipamd cannot be reached in time', () => {
     // A listener SIGKILLed leaves its socket file behind, as a crashed ipamd does.
     const script = "require('node:net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))";
     assert.throws(() => execFileSync(process.execPath, ['-e', script, path], { stdio: 'ignore' }));
-    await rejects(callIpamd(path, 'DelNetwork', delRequest('x')), 'UNAVAILABLE', /ECONNREFUSED/);
+    await rejects(callIpamd(path, 'DelNetwork', delRequest('x')), 'CNI_IPAM_UNAVAILABLE', /ECONNREFUSED/);
   });
 
   test('DEADLINE_EXCEEDED against a server that accepts and stays silent; the connection is then closed', async () => {
@@ -150,7 +150,7 @@ describe('when ipamd cannot be reached in time', () => {
     const { server, closed } = await silentServer(path);
     try {
       const t0 = performance.now();
-      await rejects(callIpamd(path, 'AddNetwork', addRequest('d1'), { deadlineMs: 300 }), 'DEADLINE_EXCEEDED', /no reply within 300 ms/);
+      await rejects(callIpamd(path, 'AddNetwork', addRequest('d1'), { deadlineMs: 300 }), 'CNI_IPAM_DEADLINE_EXCEEDED', /no reply within 300 ms/);
       const elapsed = performance.now() - t0;
       assert.ok(elapsed >= 290 && elapsed < 2000, `took ${elapsed} ms`);
       await closed;
@@ -165,16 +165,16 @@ describe('when ipamd cannot be reached in time', () => {
     const server = createServer({ allowHalfOpen: true }, (sock) => sock.once('data', () => sock.end(replies.shift()!)));
     await new Promise<void>((r) => server.listen(path, r));
     try {
-      await rejects(callIpamd(path, 'GetPoolStatus', versioned), 'UNAVAILABLE', /closed before the reply arrived/);
-      await rejects(callIpamd(path, 'GetPoolStatus', versioned), 'INTERNAL', /neither "ok" nor an "error"/);
-      await rejects(callIpamd(path, 'GetPoolStatus', versioned), 'INTERNAL', /is not ipamd's/);
+      await rejects(callIpamd(path, 'GetPoolStatus', versioned), 'CNI_IPAM_UNAVAILABLE', /closed before the reply arrived/);
+      await rejects(callIpamd(path, 'GetPoolStatus', versioned), 'CNI_IPAM_INTERNAL', /neither "ok" nor an "error"/);
+      await rejects(callIpamd(path, 'GetPoolStatus', versioned), 'CNI_IPAM_INTERNAL', /is not ipamd's/);
     } finally {
       server.close();
     }
   });
 
   test('INVALID_OPTION for a deadline setTimeout cannot honour, before anything is sent', async () => {
-    await rejects(callIpamd('/nonexistent.sock', 'GetPoolStatus', versioned, { deadlineMs: 0 }), 'INVALID_OPTION', /deadlineMs/);
-    await rejects(callIpamd('/nonexistent.sock', 'GetPoolStatus', versioned, { deadlineMs: 2 ** 31 }), 'INVALID_OPTION', /deadlineMs/);
+    await rejects(callIpamd('/nonexistent.sock', 'GetPoolStatus', versioned, { deadlineMs: 0 }), 'CNI_IPAM_INVALID_OPTION', /deadlineMs/);
+    await rejects(callIpamd('/nonexistent.sock', 'GetPoolStatus', versioned, { deadlineMs: 2 ** 31 }), 'CNI_IPAM_INVALID_OPTION', /deadlineMs/);
   });
 });

@@ -29,7 +29,7 @@ describe('one-shot processes', () => {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', code, server.pluginSocketPath], {
         uid: 65534, gid: 65534, cwd: '/', env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 10_000,
       });
-      assert.match(out, /^UNAVAILABLE cannot connect to \/\S+: EACCES \(permission denied/);
+      assert.match(out, /^CNI_IPAM_UNAVAILABLE cannot connect to \/\S+: EACCES \(permission denied/);
     } finally {
       await server.close();
     }
@@ -48,8 +48,8 @@ describe('one-shot processes', () => {
     try {
       const cases: [string, string, RegExp][] = [
         [server.pluginSocketPath, '60000', /^10\.0\.16\.0$/],
-        [join(fx.dir, 'nothing-here.sock'), '60000', /^UNAVAILABLE$/],
-        [join(fx.dir, 'silent-oneshot.sock'), '300', /^DEADLINE_EXCEEDED$/],
+        [join(fx.dir, 'nothing-here.sock'), '60000', /^CNI_IPAM_UNAVAILABLE$/],
+        [join(fx.dir, 'silent-oneshot.sock'), '300', /^CNI_IPAM_DEADLINE_EXCEEDED$/],
       ];
       for (const [socket, deadline, want] of cases) {
         const t0 = performance.now();

@@ -16,7 +16,7 @@ import { hostVethFor, hostVethName } from '../../ipamd/veth.ts';
 function cniError(fn: () => unknown, code: number, msg: RegExp): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof CniError, `expected a CniError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
+    assert.equal(e.cniCode, code, e.message);
     assert.match(e.message, msg);
     return true;
   });
@@ -80,7 +80,7 @@ describe('CNI environment', () => {
     for (const env of [{ CNI_IFNAME: huge }, { CNI_CONTAINERID: `-${huge}` }, { CNI_NETNS: huge }, { CNI_ARGS: huge }, { CNI_COMMAND: huge }]) {
       assert.throws(
         () => parseEnv(verbOf({ ...ENV, ...env }) as 'ADD', { ...ENV, ...env }),
-        (e: unknown) => e instanceof CniError && e.code === 4 && e.message.length < 300,
+        (e: unknown) => e instanceof CniError && e.cniCode === 4 && e.message.length < 300,
         'a huge value is named, not echoed',
       );
     }
@@ -125,11 +125,11 @@ describe('network configuration', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     for (const key of ['name', 'socket', 'deadlineMs', 'vethPrefix', 'logFile', 'prevResult', 'cni.dev/valid-attachments']) {
       const stdin = `{"cniVersion":"1.1.0","name":"n","type":"vpcwire",${JSON.stringify(key)}:${deep}}`;
-      assert.throws(() => parseNetConf(stdin), (e: unknown) => e instanceof CniError && e.code === 7 && e.message.length < 200, key);
+      assert.throws(() => parseNetConf(stdin), (e: unknown) => e instanceof CniError && e.cniCode === 7 && e.message.length < 200, key);
     }
     const unknownKey = parseNetConf(`{"cniVersion":"1.1.0","name":"n","extra":${deep},"big":"${'x'.repeat(1 << 20)}"}`);
     assert.equal(unknownKey.name, 'n', 'keys vpcwire does not read are not its business');
-    assert.throws(() => parseNetConf(`{"cniVersion":"1.1.0","name":"${'x'.repeat(1 << 20)}`), (e: unknown) => e instanceof CniError && e.code === 6 && e.message.length < 400);
+    assert.throws(() => parseNetConf(`{"cniVersion":"1.1.0","name":"${'x'.repeat(1 << 20)}`), (e: unknown) => e instanceof CniError && e.cniCode === 6 && e.message.length < 400);
   });
 
   test("prevResult is checked against the spec's result types: 7 naming the field", () => {

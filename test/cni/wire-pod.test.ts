@@ -127,7 +127,7 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     const d = await podNetns('d');
     await ok(inNode('wire', { netnsPath: d, ifName: 'eth0', hostVeth: `eni${id}d`, podIp: '10.0.3.13', mtu: 9001, routeTable: 0 }));
     const again = await inNode('wire', { netnsPath: d, ifName: 'eth0', hostVeth: `eni${id}e`, podIp: '10.0.3.14', mtu: 9001, routeTable: 2 });
-    assert.ok('error' in again && again.error.code === 'IFNAME_EXISTS', JSON.stringify(again));
+    assert.ok('error' in again && again.error.code === 'CNI_WIRE_IFNAME_EXISTS', JSON.stringify(again));
     assert.ok(!(await hostLinks()).includes(`eni${id}e`));
     assert.deepEqual(await rulesFor('10.0.3.14'), []);
   });
@@ -154,7 +154,7 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
     const g = await podNetns('g');
     await ip(['route', 'add', 'blackhole', 'default'], g.split('/').pop()!); // the pod side's default route now collides
     const r = await inNode('wire', { netnsPath: g, ifName: 'eth0', hostVeth: `eni${id}g`, podIp: '10.0.3.17', mtu: 9001, routeTable: 5 });
-    assert.ok('error' in r && r.error.code === 'KERNEL' && /default/.test(r.error.message), JSON.stringify(r));
+    assert.ok('error' in r && r.error.code === 'CNI_WIRE_KERNEL' && /default/.test(r.error.message), JSON.stringify(r));
     assert.ok(!(await hostLinks()).includes(`eni${id}g`));
     assert.deepEqual(await rulesFor('10.0.3.17'), []);
     const podLinks = await json<{ ifname: string }[]>(['link', 'show'], g.split('/').pop()!);
@@ -244,8 +244,8 @@ describe('cni/wire: a pod netns wired straight to its address', { skip }, () => 
 
   test('bad input is refused before anything reaches ip', async () => {
     const r = await inNode('wire', { netnsPath: '/run/netns/x', ifName: 'eth0', hostVeth: 'eni1; reboot', podIp: '10.0.3.20', mtu: 9001, routeTable: 0 });
-    assert.ok('error' in r && r.error.code === 'INVALID' && /host veth name/.test(r.error.message), JSON.stringify(r));
+    assert.ok('error' in r && r.error.code === 'CNI_WIRE_INVALID' && /host veth name/.test(r.error.message), JSON.stringify(r));
     const gone = await inNode('wire', { netnsPath: `/run/netns/vpcw-wt${id}-absent`, ifName: 'eth0', hostVeth: 'eniabsent', podIp: '10.0.3.21', mtu: 9001, routeTable: 0 });
-    assert.ok('error' in gone && gone.error.code === 'NETNS_NOT_FOUND', JSON.stringify(gone));
+    assert.ok('error' in gone && gone.error.code === 'CNI_WIRE_NETNS_NOT_FOUND', JSON.stringify(gone));
   });
 });

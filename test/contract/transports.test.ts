@@ -51,7 +51,7 @@ function pluginTransport(server: ApiServer): Transport {
         (ok) => ({ ok }),
         (e: unknown) => {
           if (!(e instanceof IpamError)) throw e;
-          return { code: e.code, details: e.details };
+          return { code: e.status, details: e.details };
         },
       ),
     close: () => undefined,

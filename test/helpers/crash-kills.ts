@@ -40,7 +40,7 @@ export async function cycleUntil(node: Node, killed: () => boolean, ms: number, 
     assert.ok(Date.now() < deadline, `ipamd never called ${what} while pods came and went; ${node.where()}`);
     if (up) {
       await node.add(node.newPod()).catch(async (e: { code?: string }) => {
-        if (!killed() && e.code !== 'POOL_EMPTY') throw e;
+        if (!killed() && e.code !== 'IPAMD_CALL_POOL_EMPTY') throw e;
         await sleep(20);
       });
       if (node.live.size >= 16) up = false;

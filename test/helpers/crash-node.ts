@@ -104,7 +104,7 @@ export class Node {
       this.live.set(pod.n, r.ipv4Address);
       return r;
     } catch (e) {
-      if ((e as { code?: string }).code === 'POOL_EMPTY') this.stats.poolEmpty++;
+      if ((e as { code?: string }).code === 'IPAMD_CALL_POOL_EMPTY') this.stats.poolEmpty++;
       rmSync(this.#veth(pod), { force: true });
       this.gone.add(pod.n);
       throw e;

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { IpamCallError } from '../../ipamd/api/errors.ts';
+import { IpamCallError, type IpamCallErrorCode } from '../../ipamd/api/errors.ts';
+import { DatastoreArgumentError, PoolEmptyError } from '../../ipamd/datastore/errors.ts';
 import type {
   AddRequest,
   AddResult,
@@ -62,7 +63,7 @@ export class FakeCore implements IpamHandlers {
     const existing = a !== undefined;
     if (!a) {
       const ip = this.free.shift();
-      if (ip === undefined) throw Object.assign(new Error('no free address on 2 ENIs; growing'), { code: 'POOL_EMPTY' });
+      if (ip === undefined) throw new PoolEmptyError('no free address on 2 ENIs; growing', { enis: 2 });
       a = { key: req.key, pod: req.pod, ipv4Address: ip, eniId: 'eni-0b', allocatedAt: 1_700_000_000_123, routeTable: 2 };
       this.byKey.set(k, a);
     }
@@ -83,7 +84,7 @@ export class FakeCore implements IpamHandlers {
 
   async del(req: DelRequest): Promise<DelResult> {
     if (req.key.containerId === 'bad-request') {
-      throw Object.assign(new Error('container_id names a sandbox ipamd refuses'), { code: 'INVALID_ARGUMENT' });
+      throw new DatastoreArgumentError('container_id names a sandbox ipamd refuses');
     }
     const k = FakeCore.id(req.key);
     const a = this.byKey.get(k);
@@ -139,7 +140,7 @@ export const pod = (containerId: string, extra: Partial<AddRequest> = {}): AddRe
   ...extra,
 });
 
-export const rejectsWith = async (p: Promise<unknown>, code: string, details?: RegExp): Promise<IpamCallError> => {
+export const rejectsWith = async (p: Promise<unknown>, code: IpamCallErrorCode, details?: RegExp): Promise<IpamCallError> => {
   const err = await p.then(
     () => assert.fail(`expected ${code}`),
     (e: unknown) => e,

@@ -45,7 +45,7 @@ export async function addPods(p: IpamdProcess, from: number, to: number): Promis
         ips.push(r.ipv4Address);
         break;
       } catch (e) {
-        if ((e as { code?: string }).code !== 'POOL_EMPTY' || attempt > 150) throw e;
+        if ((e as { code?: string }).code !== 'IPAMD_CALL_POOL_EMPTY' || attempt > 150) throw e;
         await sleep(100);
       }
     }

@@ -34,7 +34,7 @@ describe('the socket directory', () => {
       (server) => server.close().then(() => 'a server that started'),
       (err: unknown) => err,
     );
-    assert.ok(e instanceof ApiError && e.code === 'SOCKET_PATH_INVALID', `expected a refusal, got ${String(e)}`);
+    assert.ok(e instanceof ApiError && e.code === 'IPAMD_API_SOCKET_PATH_INVALID', `expected a refusal, got ${String(e)}`);
     assert.ok(e.message.startsWith(`refusing the socket directory ${dir}: `), e.message);
     assert.match(e.message, why);
   };

@@ -42,7 +42,7 @@ describe('allocation API: stock gRPC clients', () => {
     const ipam = connectIpam(server.socketPath);
 
     assert.deepEqual(await unary(health, 'Check', { service: '' }), { status: 'NOT_SERVING' });
-    await rejectsWith(ipam.addNetwork(pod('h1')), 'UNAVAILABLE', /not serving yet/);
+    await rejectsWith(ipam.addNetwork(pod('h1')), 'IPAMD_CALL_UNAVAILABLE', /not serving yet/);
 
     const watch = (health as unknown as { Watch(req: object): NodeJS.ReadableStream & { cancel(): void } }).Watch({ service: '' });
     const seen: unknown[] = [];
@@ -122,7 +122,7 @@ describe('allocation API: the socket file', () => {
     first.setServing(true);
     await assert.rejects(
       startApiServer({ socketPath: first.socketPath, handlers: new FakeCore(1) }),
-      (e: unknown) => e instanceof ApiError && e.code === 'SOCKET_IN_USE' && e.message.includes(first.socketPath),
+      (e: unknown) => e instanceof ApiError && e.code === 'IPAMD_API_SOCKET_IN_USE' && e.message.includes(first.socketPath),
     );
     const c = connectIpam(first.socketPath);
     assert.ok((await c.addNetwork(pod('first'))).ipv4Address);
@@ -135,16 +135,16 @@ describe('allocation API: the socket file', () => {
     await writeFile(path, 'not a socket');
     await assert.rejects(
       startApiServer({ socketPath: path, handlers: new FakeCore(1) }),
-      (e: unknown) => e instanceof ApiError && e.code === 'SOCKET_PATH_INVALID',
+      (e: unknown) => e instanceof ApiError && e.code === 'IPAMD_API_SOCKET_PATH_INVALID',
     );
     assert.ok((await lstat(path)).isFile());
     await assert.rejects(
       startApiServer({ socketPath: 'relative.sock', handlers: new FakeCore(1) }),
-      (e: unknown) => e instanceof ApiError && e.code === 'INVALID_OPTION' && /socketPath/.test(e.message),
+      (e: unknown) => e instanceof ApiError && e.code === 'IPAMD_API_INVALID_OPTION' && /socketPath/.test(e.message),
     );
     await assert.rejects(
       startApiServer({ socketPath: freshPath(), handlers: new FakeCore(1), minClientVersion: '2.0.0' }),
-      (e: unknown) => e instanceof ApiError && e.code === 'INVALID_OPTION' && /minClientVersion/.test(e.message),
+      (e: unknown) => e instanceof ApiError && e.code === 'IPAMD_API_INVALID_OPTION' && /minClientVersion/.test(e.message),
     );
   });
 
@@ -166,7 +166,7 @@ describe('allocation API: the socket file', () => {
     await server.close(); // idempotent
     c.close();
     const late = connectIpam(server.socketPath, { deadlineMs: 1000 });
-    await rejectsWith(late.addNetwork(pod('late')), 'UNAVAILABLE');
+    await rejectsWith(late.addNetwork(pod('late')), 'IPAMD_CALL_UNAVAILABLE');
     late.close();
   });
 

@@ -98,7 +98,7 @@ describe('allocation API: calls', () => {
       ['netns', { ...pod('v1'), netns: '' }],
     ];
     for (const [field, req] of cases) {
-      await rejectsWith(client.addNetwork(req), 'INVALID_ARGUMENT', new RegExp(`^${field} is required$`));
+      await rejectsWith(client.addNetwork(req), 'IPAMD_CALL_INVALID_ARGUMENT', new RegExp(`^${field} is required$`));
     }
     assert.equal(core.seen.length, 0);
   });
@@ -110,7 +110,7 @@ describe('allocation API: calls', () => {
       ['container_id', { ...key, containerId: '' }],
       ['if_name', { ...key, ifName: '' }],
     ] as const) {
-      await rejectsWith(client.delNetwork({ key: k, reason: 'x' }), 'INVALID_ARGUMENT', new RegExp(`^${field} is required$`));
+      await rejectsWith(client.delNetwork({ key: k, reason: 'x' }), 'IPAMD_CALL_INVALID_ARGUMENT', new RegExp(`^${field} is required$`));
     }
   });
 
@@ -127,14 +127,14 @@ describe('allocation API: calls', () => {
       [/^netns "netns\/x" is invalid: must be an absolute path/, { ...pod('v3'), netns: 'netns/x' }],
       [/^k8s_pod_name .* contains control characters/, { ...pod('v3'), pod: { name: 'web\n' } }],
     ];
-    for (const [re, req] of cases) await rejectsWith(client.addNetwork(req), 'INVALID_ARGUMENT', re);
+    for (const [re, req] of cases) await rejectsWith(client.addNetwork(req), 'IPAMD_CALL_INVALID_ARGUMENT', re);
     assert.equal(core.seen.length, 0);
   });
 
-  test('a handler error with code INVALID_ARGUMENT answers INVALID_ARGUMENT', async () => {
+  test('a handler\'s DatastoreArgumentError answers INVALID_ARGUMENT', async () => {
     await rejectsWith(
       client.delNetwork({ key: { ...pod('x').key, containerId: 'bad-request' }, reason: '' }),
-      'INVALID_ARGUMENT',
+      'IPAMD_CALL_INVALID_ARGUMENT',
       /^container_id names a sandbox ipamd refuses$/,
     );
   });
@@ -147,9 +147,9 @@ describe('allocation API: calls', () => {
       ['0.9.1', /^client_version 0\.9\.1 is incompatible: ipamd serves API 1\.1\.0/],
     ] as const) {
       const c = connectIpam(server.socketPath, { clientVersion: v });
-      await rejectsWith(c.addNetwork(pod('ver')), 'FAILED_PRECONDITION', re);
-      await rejectsWith(c.delNetwork({ key: pod('ver').key, reason: '' }), 'FAILED_PRECONDITION', re);
-      await rejectsWith(c.getStatus(), 'FAILED_PRECONDITION', re);
+      await rejectsWith(c.addNetwork(pod('ver')), 'IPAMD_CALL_FAILED_PRECONDITION', re);
+      await rejectsWith(c.delNetwork({ key: pod('ver').key, reason: '' }), 'IPAMD_CALL_FAILED_PRECONDITION', re);
+      await rejectsWith(c.getStatus(), 'IPAMD_CALL_FAILED_PRECONDITION', re);
       c.close();
     }
     const minor = connectIpam(server.socketPath, { clientVersion: '1.7.0-rc.1+build.5' });
@@ -165,7 +165,7 @@ describe('allocation API: calls', () => {
 
   test('INTERNAL for a handler crash, with its message, and the server keeps serving', async () => {
     core.crashNext = true;
-    await rejectsWith(client.addNetwork(pod('boom')), 'INTERNAL', /reading 'eni'/);
+    await rejectsWith(client.addNetwork(pod('boom')), 'IPAMD_CALL_INTERNAL', /reading 'eni'/);
     const logged = log.entries.find((e) => e.level === 'error' && e.meta.status === 'INTERNAL');
     assert.match(String(logged?.meta.stack), /^TypeError: Cannot read properties/, 'a crash is logged with its stack');
     const ok = await client.addNetwork(pod('boom'));
@@ -190,7 +190,7 @@ describe('allocation API: empty pool', () => {
     const client = connectIpam(server.socketPath);
     await client.addNetwork(pod('p1'));
     await client.addNetwork(pod('p2'));
-    const err = await rejectsWith(client.addNetwork(pod('p3')), 'POOL_EMPTY', /^POOL_EMPTY: no free address/);
+    const err = await rejectsWith(client.addNetwork(pod('p3')), 'IPAMD_CALL_POOL_EMPTY', /^POOL_EMPTY: no free address/);
     assert.equal(err.grpcCode, status.RESOURCE_EXHAUSTED);
     assert.ok(log.entries.some((e) => e.level === 'warn' && e.meta.status === 'RESOURCE_EXHAUSTED' && e.meta.method === 'AddNetwork'));
     await client.delNetwork({ key: pod('p1').key, reason: '' });

@@ -59,7 +59,7 @@ describe('64 concurrent AddNetwork calls against a real ipamd (m5.4xlarge, WARM_
       try {
         return await p.client.addNetwork(req);
       } catch (e) {
-        if ((e as { code?: string }).code !== 'POOL_EMPTY' || attempt >= 100) throw e;
+        if ((e as { code?: string }).code !== 'IPAMD_CALL_POOL_EMPTY' || attempt >= 100) throw e;
         retries++;
         await sleep(100);
       }

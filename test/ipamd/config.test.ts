@@ -7,7 +7,7 @@ import { isIpamdError } from '../../ipamd/errors.ts';
 const refused = (env: Record<string, string>, pattern: RegExp) =>
   assert.throws(
     () => parseConfig(env),
-    (e: unknown) => isIpamdError(e, 'CONFIG_INVALID') && pattern.test(e.message),
+    (e: unknown) => isIpamdError(e, 'IPAMD_CONFIG_INVALID') && pattern.test(e.message),
     JSON.stringify(env),
   );
 

@@ -84,7 +84,7 @@ describe('Checkpoint: atomic, durable writes', () => {
     await s.cp.write(GOOD);
     await mkdir(join(s.dir, 'blocker'));
     const blocked = new Checkpoint({ path: join(s.dir, 'blocker'), logger: { info() {}, warn() {}, error() {} } });
-    await assert.rejects(blocked.write(GOOD), (e: Error) => isDatastoreError(e, 'CHECKPOINT_IO') && e.message.includes('blocker') && /EISDIR/.test(e.message));
+    await assert.rejects(blocked.write(GOOD), (e: Error) => isDatastoreError(e, 'IPAMD_DATASTORE_CHECKPOINT_IO') && e.message.includes('blocker') && /EISDIR/.test(e.message));
     assert.deepEqual(await s.files(), ['blocker', 'ipam.json']);
     assert.deepEqual((await s.cp.load()).state, GOOD);
   });
@@ -105,7 +105,7 @@ describe('Checkpoint: corrupt files are kept, reported and salvaged', () => {
     assert.deepEqual(s.reports, [loaded.corrupt]);
     const err = s.logs.find((l) => l.level === 'error')!;
     assert.match(err.message, /CHECKPOINT CORRUPT: .*ipam\.json \(not valid JSON.*original kept at .*corrupt-2026-01-02T03-04-05-006Z/);
-    assert.equal(err.meta?.code, 'CHECKPOINT_CORRUPT');
+    assert.equal(err.meta?.code, 'IPAMD_DATASTORE_CHECKPOINT_CORRUPT');
     // A second start before anything was rewritten keeps a second copy rather than overwrite the first.
     const again = await s.cp.load();
     assert.equal(again.corrupt?.keptAt, `${s.path}.corrupt-${STAMP}-1`);
@@ -173,7 +173,7 @@ describe('Checkpoint: corrupt files are kept, reported and salvaged', () => {
     const s = await setup(t);
     await writeFile(s.path, '{"version":1,');
     for (let n = 0; n <= 100; n++) await writeFile(`${s.path}.corrupt-${STAMP}${n === 0 ? '' : `-${n}`}`, '');
-    await assert.rejects(s.cp.load(), (e: Error) => isDatastoreError(e, 'CHECKPOINT_CORRUPT') && /refusing to continue/.test(e.message));
+    await assert.rejects(s.cp.load(), (e: Error) => isDatastoreError(e, 'IPAMD_DATASTORE_CHECKPOINT_CORRUPT') && /refusing to continue/.test(e.message));
     assert.equal(await readFile(s.path, 'utf8'), '{"version":1,');
   });
 });

@@ -64,7 +64,7 @@ describe('Datastore.restore', () => {
     assert.deepEqual(report.kept, [a1, a2]);
     assert.deepEqual(report.cooling, { restored: 1, expired: 0, invalid: 0 });
     assert.deepEqual(await second.ds.assign(key(1), pod(1)), a1);
-    await assert.rejects(second.ds.assign(key(4), pod(4)), { code: 'POOL_EMPTY' });
+    await assert.rejects(second.ds.assign(key(4), pod(4)), { code: 'IPAMD_DATASTORE_POOL_EMPTY' });
     clock.t += 20_000;
     assert.equal((await second.ds.assign(key(4), pod(4))).ip, '10.0.0.12');
   });

@@ -93,7 +93,7 @@ describe('Datastore: allocation', () => {
   test('a repeated ADD for another pod uid is a conflict, not a second address', async (t) => {
     const f = await fixture(t);
     await f.ds.assign(key(1), pod(1));
-    assert.equal(await codeOf(f.ds.assign(key(1), { ...pod(1), uid: 'other' })), 'CONFLICT');
+    assert.equal(await codeOf(f.ds.assign(key(1), { ...pod(1), uid: 'other' })), 'IPAMD_DATASTORE_CONFLICT');
     assert.equal((await f.ds.assign(key(1), { ...pod(1), uid: '' })).pod.uid, 'uid-1', 'a runtime without K8S_POD_UID still gets its address');
   });
 
@@ -112,11 +112,11 @@ describe('Datastore: allocation', () => {
     await f.ds.release(key(1));
     const err = await f.ds.assign(key(3), pod(3)).catch((e: unknown) => e);
     assert.ok(err instanceof PoolEmptyError, String(err));
-    assert.equal(err.code, 'POOL_EMPTY');
+    assert.equal(err.code, 'IPAMD_DATASTORE_POOL_EMPTY');
     assert.match(err.message, /1 assigned and 1 cooling of 2 .* free again in 30000 ms/);
     assert.equal(f.ds.snapshot().enis[0]!.addresses.find((x) => x.ip === a.ip)!.state, 'cooling');
     f.clock.t += COOLDOWN - 1;
-    assert.equal(await codeOf(f.ds.assign(key(3), pod(3))), 'POOL_EMPTY');
+    assert.equal(await codeOf(f.ds.assign(key(3), pod(3))), 'IPAMD_DATASTORE_POOL_EMPTY');
     f.clock.t += 1;
     assert.equal((await f.ds.assign(key(3), pod(3))).ip, a.ip);
   });
@@ -129,7 +129,7 @@ describe('Datastore: allocation', () => {
     assert.equal(ok.length, 64);
     assert.equal(new Set(ok.map((a) => a.ip)).size, 64);
     assert.equal(failed.length, 16);
-    assert.ok(failed.every((e) => isDatastoreError(e, 'POOL_EMPTY')));
+    assert.ok(failed.every((e) => isDatastoreError(e, 'IPAMD_DATASTORE_POOL_EMPTY')));
     const disk = await f.disk();
     assert.equal(disk.allocations.length, 64);
     assert.ok(f.writes.n <= 4, `${f.writes.n} writes for one burst`);
@@ -162,8 +162,8 @@ describe('Datastore: allocation', () => {
     const f = await fixture(t);
     const a = await f.ds.assign(key(1), pod(1));
     await rm(f.dir, { recursive: true, force: true }); // the directory vanished under us: open(tmp) fails
-    assert.equal(await codeOf(f.ds.assign(key(2), pod(2))), 'CHECKPOINT_IO');
-    assert.equal(await codeOf(f.ds.release(key(1))), 'CHECKPOINT_IO');
+    assert.equal(await codeOf(f.ds.assign(key(2), pod(2))), 'IPAMD_DATASTORE_CHECKPOINT_IO');
+    assert.equal(await codeOf(f.ds.release(key(1))), 'IPAMD_DATASTORE_CHECKPOINT_IO');
     assert.deepEqual(f.ds.allocations(), [a]);
     assert.equal(f.ds.addresses().filter((x) => x.state !== 'free').length, 1);
   });
@@ -173,15 +173,15 @@ describe('Datastore: allocation', () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     const logger = { info() {}, warn() {}, error() {} };
     const ds = new Datastore({ checkpoint: new Checkpoint({ path: join(dir, 'c.json'), logger }), chooseAddress: firstFree, logger });
-    assert.equal(await codeOf(ds.assign(key(1), pod(1))), 'NOT_READY');
-    assert.equal(await codeOf(ds.release(key(1))), 'NOT_READY');
+    assert.equal(await codeOf(ds.assign(key(1), pod(1))), 'IPAMD_DATASTORE_NOT_READY');
+    assert.equal(await codeOf(ds.release(key(1))), 'IPAMD_DATASTORE_NOT_READY');
     assert.equal(ds.ready, false);
   });
 
   test('bad arguments are refused with the field and the value', async (t) => {
     const f = await fixture(t);
     const err = await f.ds.assign({ ...key(1), network: '' }, pod(1)).catch((e: unknown) => e as Error);
-    assert.ok(isDatastoreError(err, 'INVALID_ARGUMENT'));
+    assert.ok(isDatastoreError(err, 'IPAMD_DATASTORE_INVALID_ARGUMENT'));
     assert.equal(err.message, 'key.network: expected a non-empty string, got ""');
     await assert.rejects(f.ds.assign(key(1), { namespace: 'ns', name: 7 } as never), /pod\.name: expected a string, got 7/);
     assert.throws(() => new Datastore({ checkpoint: { write: async () => {} }, chooseAddress: firstFree, logger: console, cooldownMs: -1 }), /cooldownMs \(IP_COOLDOWN_PERIOD\).*-1/);
@@ -191,9 +191,9 @@ describe('Datastore: allocation', () => {
     let pick = '10.0.0.10';
     const f = await fixture(t, { chooser: () => ({ eniId: 'eni-0', ip: pick }) });
     await f.ds.assign(key(1), pod(1));
-    assert.equal(await codeOf(f.ds.assign(key(2), pod(2))), 'INTERNAL');
+    assert.equal(await codeOf(f.ds.assign(key(2), pod(2))), 'IPAMD_DATASTORE_INTERNAL');
     pick = '10.0.9.9';
-    assert.equal(await codeOf(f.ds.assign(key(2), pod(2))), 'INTERNAL');
+    assert.equal(await codeOf(f.ds.assign(key(2), pod(2))), 'IPAMD_DATASTORE_INTERNAL');
     assert.equal(f.ds.allocations().length, 1);
   });
 
@@ -215,7 +215,7 @@ describe('Datastore: pool', () => {
     await f.ds.assign(key(2), pod(2)); // 10.0.0.11
     const c = await f.ds.assign(key(3), pod(3)); // 10.0.1.10
     assert.equal(c.eniId, 'eni-1');
-    await assert.rejects(f.ds.removeEni('eni-1'), (e: Error) => isDatastoreError(e, 'ADDRESS_IN_USE') && /10\.0\.1\.10 \(assigned to vpcwire\/c3\/eth0\)/.test(e.message));
+    await assert.rejects(f.ds.removeEni('eni-1'), (e: Error) => isDatastoreError(e, 'IPAMD_DATASTORE_ADDRESS_IN_USE') && /10\.0\.1\.10 \(assigned to vpcwire\/c3\/eth0\)/.test(e.message));
     await assert.rejects(f.ds.removeAddresses('eni-1', ['10.0.1.10', '10.0.1.11']), /ADDRESS_IN_USE|still has 1 assigned/);
     assert.equal(f.ds.enis()[1]!.secondaryIps.length, 2, 'a refused removal removes nothing');
     await f.ds.release(key(3));
@@ -224,8 +224,8 @@ describe('Datastore: pool', () => {
     f.clock.t += COOLDOWN;
     assert.equal(await f.ds.removeEni('eni-1'), true);
     assert.equal(await f.ds.removeEni('eni-1'), false);
-    assert.equal(await codeOf(f.ds.removeEni('eni-0')), 'CONFLICT', 'the primary ENI is never removed');
-    assert.equal(await codeOf(f.ds.addAddresses('eni-1', ['10.0.1.12'])), 'UNKNOWN_ENI');
+    assert.equal(await codeOf(f.ds.removeEni('eni-0')), 'IPAMD_DATASTORE_CONFLICT', 'the primary ENI is never removed');
+    assert.equal(await codeOf(f.ds.addAddresses('eni-1', ['10.0.1.12'])), 'IPAMD_DATASTORE_UNKNOWN_ENI');
   });
 
   test('prefix mode: each /28 gives 16 addresses; prefixes are removed whole and only when idle', async (t) => {
@@ -235,9 +235,9 @@ describe('Datastore: pool', () => {
     const a = await f.ds.assign(key(1), pod(1));
     assert.deepEqual({ ip: a.ip, prefix: a.prefix, deviceIndex: a.deviceIndex }, { ip: '10.0.0.32', prefix: '10.0.0.32/28', deviceIndex: 0 });
     assert.equal((await f.disk()).allocations[0]!.prefix, '10.0.0.32/28');
-    assert.equal(await codeOf(f.ds.removePrefixes('eni-0', ['10.0.0.32/28'])), 'ADDRESS_IN_USE');
+    assert.equal(await codeOf(f.ds.removePrefixes('eni-0', ['10.0.0.32/28'])), 'IPAMD_DATASTORE_ADDRESS_IN_USE');
     assert.deepEqual(await f.ds.removePrefixes('eni-0', ['10.0.0.48/28']), ['10.0.0.48/28']);
-    assert.equal(await codeOf(f.ds.removeAddresses('eni-0', ['10.0.0.33'])), 'INVALID_ARGUMENT', 'an address inside a prefix goes with its prefix');
+    assert.equal(await codeOf(f.ds.removeAddresses('eni-0', ['10.0.0.33'])), 'IPAMD_DATASTORE_INVALID_ARGUMENT', 'an address inside a prefix goes with its prefix');
     await assert.rejects(f.ds.addPrefixes('eni-0', ['10.0.0.40/28']), /prefixes\[0\]: expected an aligned \/28 prefix, got "10\.0\.0\.40\/28"/);
     await assert.rejects(f.ds.addAddresses('eni-0', ['10.0.0.40']), /address 10\.0\.0\.40 is already held by ENI eni-0 in prefix 10\.0\.0\.32\/28/);
   });
@@ -248,8 +248,8 @@ describe('Datastore: pool', () => {
     await assert.rejects(f.ds.addAddresses('eni-0', ['10.0.0.4']), /primary IP/);
     await assert.rejects(f.ds.addAddresses('eni-0', ['10.0.0.010']), /canonical IPv4/);
     const spec = { id: 'eni-9', deviceIndex: 1, mac: '02:00:00:00:00:09', isPrimary: false, subnetCidr: '10.0.9.0/24', primaryIp: '10.0.9.4' };
-    assert.equal(await codeOf(f.ds.addEni(spec)), 'CONFLICT');
-    assert.equal(await codeOf(f.ds.addEni({ ...spec, deviceIndex: 2, mac: 'zz' })), 'INVALID_ARGUMENT');
+    assert.equal(await codeOf(f.ds.addEni(spec)), 'IPAMD_DATASTORE_CONFLICT');
+    assert.equal(await codeOf(f.ds.addEni({ ...spec, deviceIndex: 2, mac: 'zz' })), 'IPAMD_DATASTORE_INVALID_ARGUMENT');
     await f.ds.addEni({ ...spec, deviceIndex: 2, secondaryIps: ['10.0.9.5'] });
     await f.ds.addEni({ ...spec, deviceIndex: 2, secondaryIps: ['10.0.9.6'] }); // re-adding merges (the reconciler resyncs)
     assert.deepEqual(f.ds.enis().find((e) => e.id === 'eni-9')!.secondaryIps, ['10.0.9.5', '10.0.9.6']);
@@ -303,7 +303,7 @@ describe('Datastore: properties', () => {
           const calls = o.ids.map((id) => (o.kind === 'assign' ? f.ds.assign(key(id), pod(id)) : f.ds.release(key(id))));
           const results = await Promise.allSettled(calls);
           for (const r of results) {
-            if (r.status === 'rejected') assert.ok(isDatastoreError(r.reason, 'POOL_EMPTY'), String(r.reason));
+            if (r.status === 'rejected') assert.ok(isDatastoreError(r.reason, 'IPAMD_DATASTORE_POOL_EMPTY'), String(r.reason));
             else if (o.kind === 'release' && r.value) freedAt.set(r.value.ip, f.clock.t);
             else if (o.kind === 'assign') {
               const freed = freedAt.get(r.value!.ip);

@@ -71,7 +71,7 @@ test('30% of mutating EC2 calls lose their answer: pods keep starting, and ipamd
       } catch (e) {
         // Without the fix the pool starved for about a minute (the quarantine hid what EC2 had
         // assigned again); 20 s of retries is far beyond what the fixed ipamd needs even when busy.
-        if ((e as { code?: string }).code !== 'POOL_EMPTY' || attempt > 400) throw e;
+        if ((e as { code?: string }).code !== 'IPAMD_CALL_POOL_EMPTY' || attempt > 400) throw e;
         stats.poolEmpty++;
         await sleep(50);
       }

@@ -189,7 +189,7 @@ async function addWithRetry(p: IpamdProcess, i: number): Promise<AddResult> {
     try {
       return await p.client.addNetwork({ key: podKey(i), netns: `/var/run/netns/pod${i}`, pod: { namespace: 'default', name: `pod-${i}`, uid: `uid-${i}` } });
     } catch (e) {
-      if ((e as { code?: string }).code !== 'POOL_EMPTY' || attempt > 150) throw e;
+      if ((e as { code?: string }).code !== 'IPAMD_CALL_POOL_EMPTY' || attempt > 150) throw e;
       await sleep(100);
     }
   }

@@ -296,7 +296,7 @@ describe('host network on a real kernel', { skip: await skipReason() }, () => {
 
     const never: HostEni = { ...late, eniId: 'eni-0hn000000000003', mac: '02:76:77:00:03:40', deviceIndex: 3, primaryIp: '10.90.0.40' };
     const t0 = Date.now();
-    await assert.rejects(hn.setupEni(never), (e: Error & { code?: string }) => e.code === 'TIMEOUT' && /no link with MAC 02:76:77:00:03:40/.test(e.message));
+    await assert.rejects(hn.setupEni(never), (e: Error & { code?: string }) => e.code === 'IPAMD_TIMEOUT' && /no link with MAC 02:76:77:00:03:40/.test(e.message));
     assert.ok(Date.now() - t0 < 5000, 'bounded');
     await hn.teardownEni(never.eniId);
 

@@ -8,7 +8,7 @@ import { buildConflist } from '../../ipamd/install/conflist.ts';
 const refused = (env: Record<string, string>, variable: string) =>
   assert.throws(
     () => parseInstallConfig(env),
-    (e: unknown) => isIpamdError(e, 'CONFIG_INVALID') && e.message.startsWith(`invalid ${variable}=`),
+    (e: unknown) => isIpamdError(e, 'IPAMD_CONFIG_INVALID') && e.message.startsWith(`invalid ${variable}=`),
     JSON.stringify(env),
   );
 

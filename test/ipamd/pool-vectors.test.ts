@@ -45,7 +45,7 @@ describe('ipamd warm pool against the emulator (t3.small)', () => {
             pod: { namespace: 'default', name: 'overflow' },
           })
           .catch((e) => e);
-        assert.equal(err.code, 'POOL_EMPTY');
+        assert.equal(err.code, 'IPAMD_CALL_POOL_EMPTY');
       } finally {
         await p.stop();
         await sim.stop();

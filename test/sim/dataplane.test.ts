@@ -280,18 +280,18 @@ describe('kernel data plane', { skip: await kernelTestsSkipReason() }, () => {
     void dp.setAddresses(ENI_A0.eniId, ['10.0.1.11', '10.0.1.12'], []);
     await assert.rejects(
       dp.settled(),
-      (err: DataPlaneError) => err.code === 'CONFLICT' && /addNode first/.test(err.message),
+      (err: DataPlaneError) => err.code === 'SIM_DATAPLANE_CONFLICT' && /addNode first/.test(err.message),
     );
     await assert.rejects(failed, DataPlaneError);
     assert.ok(await reaches(pods.b1!.netns, '10.0.1.12'), 'the operation queued after the failure ran');
     await assert.rejects(dp.setAddresses(ENI_A0.eniId, ['10.0.1.300'], []), /not an IPv4 address/);
-    await assert.rejects(dp.settled(), (err: DataPlaneError) => err.code === 'INVALID_ARGUMENT');
+    await assert.rejects(dp.settled(), (err: DataPlaneError) => err.code === 'SIM_DATAPLANE_INVALID_ARGUMENT');
   });
 
   it('close() leaves no namespace with its prefix, and nothing in the root netns', async () => {
     await dp.close();
     assert.deepEqual(await listDataPlaneNamespaces(prefix), []);
     assert.deepEqual(await rootLinkNames(), rootLinksBefore);
-    await assert.rejects(dp.addNode(NODE_A), (err: DataPlaneError) => err.code === 'CLOSED');
+    await assert.rejects(dp.addNode(NODE_A), (err: DataPlaneError) => err.code === 'SIM_DATAPLANE_CLOSED');
   });
 });
