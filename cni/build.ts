@@ -70,6 +70,9 @@ export async function buildPlugin(opts: { outDir?: string; force?: boolean } = {
       // No V8 worker threads: a process that lives for tens of milliseconds never needs a
       // background compiler or GC helper, and starting four of them costs every pod ~3 ms of CPU.
       execArgv: ['--v8-pool-size=0'],
+      // Runtimes hand plugins their own environment (podman: the user's); a NODE_OPTIONS meant
+      // for something else (`--require x`) must not break every verb (issue 9).
+      execArgvExtension: 'none',
     }),
   );
   execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: 'pipe' }); // throws with its stderr on failure

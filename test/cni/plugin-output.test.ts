@@ -49,6 +49,16 @@ describe('the plugin answers any input with a spec error', { skip: await kernelT
     }
   });
 
+  test("a NODE_OPTIONS in the runtime's environment is not the plugin's: VERSION and errors answer as always", async () => {
+    // podman hands its plugins the user's environment; a preload meant for something else must not
+    // crash every verb of a Node executable (the SEA is built with execArgvExtension "none").
+    const env = { NODE_OPTIONS: '--require /nonexistent/preload.js --max-old-space-size=1' };
+    const version = await call({ command: 'VERSION', config: { cniVersion: '1.1.0' }, env });
+    assert.equal(version.exitCode, 0, version.stdout + version.stderr);
+    assert.equal(version.json?.cniVersion, '1.1.0');
+    assertSpecError(await call({ command: 'ADD', ifName: undefined, env }), 4);
+  });
+
   test('DEL with ipamd down and an address that is no address in prevResult: code 7 naming the field', async () => {
     const r = await call({ command: 'DEL', config: { ...CONF, prevResult: { cniVersion: '1.1.0', interfaces: [], ips: [{ address: '999.999.999.999/32' }] } } });
     assertSpecError(r, 7, /^invalid network configuration: prevResult\.ips\[0\]\.address must be an IP address with a prefix length \(CIDR\), got "999\.999\.999\.999\/32"$/);
