@@ -39,15 +39,9 @@ export function coreHandlers(deps: {
       // ledger holds for the triple now is what assign() will find; an address recovered from the
       // kernel for this pod's veth is the running pod's own, so it counts as existing too.
       const hostVeth = hostVethFor(config.vethPrefix, req.pod, req.key);
-      const existing = store
-        .allocations()
-        .some(
-          (x) =>
-            (x.key.network === req.key.networkName && x.key.containerId === req.key.containerId && x.key.ifName === req.key.ifName) ||
-            (x.recovered && x.hostVeth === hostVeth),
-        );
+      const existing = store.allocation(req.key) !== undefined || store.allocations().some((x) => x.recovered && x.hostVeth === hostVeth);
       const a = await store.assign(
-        { network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName },
+        req.key,
         { namespace: req.pod.namespace ?? '', name: req.pod.name ?? '', uid: req.pod.uid ?? '' },
         { hostVeth },
       );
@@ -70,10 +64,7 @@ export function coreHandlers(deps: {
       };
     },
     async del(req: DelRequest): Promise<DelResult> {
-      const a = await store.release(
-        { network: req.key.networkName, containerId: req.key.containerId, ifName: req.key.ifName },
-        { hostVeth: hostVethFor(config.vethPrefix, req.pod ?? {}, req.key) },
-      );
+      const a = await store.release(req.key, { hostVeth: hostVethFor(config.vethPrefix, req.pod ?? {}, req.key) });
       if (!a) return { released: false };
       reconciler.kick();
       return { released: true, ipv4Address: a.ip, deviceIndex: a.deviceIndex, routeTable: routeTable(a.deviceIndex) };
@@ -114,7 +105,7 @@ export function coreHandlers(deps: {
           })),
         })),
         allocations: store.allocations().map((a) => ({
-          key: { networkName: a.key.network, containerId: a.key.containerId, ifName: a.key.ifName },
+          key: a.key,
           pod: { namespace: a.pod.namespace, name: a.pod.name, uid: a.pod.uid },
           ipv4Address: a.ip,
           eniId: a.eniId,

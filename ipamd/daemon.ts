@@ -160,7 +160,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const notes = await readReleaseNotes(config.releaseNotesDir, logger);
   for (const bad of notes.bad) logger.error('unreadable release note left in place', { file: bad });
   for (const n of notes.notes) {
-    await store.release({ network: n.network, containerId: n.containerId, ifName: n.ifName });
+    await store.release({ networkName: n.network, containerId: n.containerId, ifName: n.ifName });
     await removeReleaseNote(n);
     logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
   }

@@ -19,7 +19,7 @@
  */
 import { DatastoreError } from './errors.ts';
 import type { Allocation, CheckpointState, CoolingEntry } from './types.ts';
-import { allocationKey, checkAllocation, checkCooling, checkObject, describeAllocation } from './validate.ts';
+import { allocationKey, checkAllocation, checkCooling, checkObject, checkString, describeAllocation } from './validate.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -31,20 +31,23 @@ export interface Decoded {
   readonly problems: readonly string[];
 }
 
+/** An allocation as the file holds it (its key's network spelt `network`). */
+export function allocationToDisk(a: Allocation): Record<string, unknown> {
+  return {
+    key: { network: a.key.networkName, containerId: a.key.containerId, ifName: a.key.ifName },
+    pod: { namespace: a.pod.namespace, name: a.pod.name, uid: a.pod.uid },
+    ip: a.ip,
+    eniId: a.eniId,
+    deviceIndex: a.deviceIndex,
+    ...(a.prefix === undefined ? {} : { prefix: a.prefix }),
+    allocatedAt: a.allocatedAt,
+    ...(a.hostVeth === undefined ? {} : { hostVeth: a.hostVeth }),
+    ...(a.recovered ? { recovered: true } : {}),
+  };
+}
+
 export function encodeCheckpoint(state: CheckpointState): string {
-  const allocations = state.allocations.map((a) =>
-    JSON.stringify({
-      key: { network: a.key.network, containerId: a.key.containerId, ifName: a.key.ifName },
-      pod: { namespace: a.pod.namespace, name: a.pod.name, uid: a.pod.uid },
-      ip: a.ip,
-      eniId: a.eniId,
-      deviceIndex: a.deviceIndex,
-      ...(a.prefix === undefined ? {} : { prefix: a.prefix }),
-      allocatedAt: a.allocatedAt,
-      ...(a.hostVeth === undefined ? {} : { hostVeth: a.hostVeth }),
-      ...(a.recovered ? { recovered: true } : {}),
-    }),
-  );
+  const allocations = state.allocations.map((a) => JSON.stringify(allocationToDisk(a)));
   const cooling = state.cooling.map((c) => JSON.stringify({ ip: c.ip, until: c.until }));
   const list = (items: string[]): string => (items.length === 0 ? '[]' : `[\n  ${items.join(',\n  ')}\n]`);
   return `{"version":${CHECKPOINT_VERSION},\n"allocations":${list(allocations)},\n"cooling":${list(cooling)}}\n`;
@@ -88,7 +91,7 @@ function decodeAllocations(value: unknown, problems: string[]): Allocation[] {
   const keys = new Map<string, number>();
   const ips = new Map<string, number>();
   value.forEach((raw, i) => {
-    const a = attempt(() => checkAllocation(raw, `allocations[${i}]`), problems);
+    const a = attempt(() => checkAllocation(fromDisk(raw, `allocations[${i}]`), `allocations[${i}]`), problems);
     if (!a) return;
     const k = allocationKey(a);
     const sameKey = keys.get(k);
@@ -138,4 +141,16 @@ function attempt<T>(fn: () => T, problems: string[]): T | undefined {
     problems.push(e.message);
     return undefined;
   }
+}
+
+/**
+ * The file spells the key's network `network` (format version 1); in memory it is the API's
+ * `networkName` (contract/types.ts). Checked here, so a bad entry names the field as the file has it.
+ */
+function fromDisk(raw: unknown, field: string): unknown {
+  const o = checkObject(raw, field);
+  if (o.recovered === true || o.key === undefined) return o;
+  const key = checkObject(o.key, `${field}.key`);
+  const { network, ...rest } = key;
+  return { ...o, key: { ...rest, networkName: checkString(network, `${field}.key.network`) } };
 }

@@ -18,7 +18,7 @@ import { AddressPool } from './pool.ts';
 import { type RecoverReport, recoverInto } from './recover.ts';
 import { replayCheckpoint, type ReplayInput, type RestoreReport } from './restore.ts';
 import type {
-  AddressChooser, AddressStatus, Allocation, AllocationKey, CheckpointState, DatastoreLogger, Eni, EniSpec, PodRef, VethExists,
+  AddressChooser, AddressRecord, Allocation, AllocationKey, CheckpointState, DatastoreLogger, Eni, EniSpec, RecordedPod, VethExists,
 } from './types.ts';
 import { checkKey, checkPod, checkString, checkVeth, formatKey } from './validate.ts';
 
@@ -142,8 +142,8 @@ export class Datastore {
     return this.#pool.enis();
   }
 
-  addresses(now: number = this.#now()): AddressStatus[] {
-    const out: AddressStatus[] = [];
+  addresses(now: number = this.#now()): AddressRecord[] {
+    const out: AddressRecord[] = [];
     for (const eni of this.#pool.enis()) {
       for (const ip of this.#pool.addressesOf(eni.id)) {
         const slot = this.#pool.locate(ip)!;
@@ -198,7 +198,7 @@ export class Datastore {
    * none. With `hostVeth`, an address recovered from the kernel for that veth (the same pod, its
    * triple lost with the checkpoint) is taken over by this triple: the running pod keeps it.
    */
-  async assign(key: AllocationKey, pod: PodRef, opts: { hostVeth?: string } = {}): Promise<Allocation> {
+  async assign(key: AllocationKey, pod: RecordedPod, opts: { hostVeth?: string } = {}): Promise<Allocation> {
     const k = checkKey(key);
     const p = checkPod(pod);
     const hostVeth = opts.hostVeth === undefined ? undefined : checkVeth(opts.hostVeth, 'hostVeth');
@@ -288,7 +288,7 @@ export class Datastore {
     checkString(containerId, 'containerId');
     return this.#queue.transact((draft) => {
       this.#requireReady('releaseByContainer');
-      const keys = draft.allocations().filter((a) => a.key.network === network && a.key.containerId === containerId).map((a) => a.key);
+      const keys = draft.allocations().filter((a) => a.key.networkName === network && a.key.containerId === containerId).map((a) => a.key);
       return keys.map((k) => this.#releaseIn(draft, k)!);
     });
   }

@@ -6,11 +6,11 @@
  */
 import type { Ledger } from './ledger.ts';
 import type { AddressPool } from './pool.ts';
-import type { Allocation, PodRef } from './types.ts';
+import type { Allocation, RecordedPod } from './types.ts';
 import { checkVeth, describeAllocation, RECOVERED_KEY } from './validate.ts';
 
 /** The pod of a recovered allocation: unknown. */
-const RECOVERED_POD: PodRef = Object.freeze({ namespace: '', name: '', uid: '' });
+const RECOVERED_POD: RecordedPod = Object.freeze({ namespace: '', name: '', uid: '' });
 
 /** An address the kernel routes to a live pod veth. */
 export interface RoutedAddress {

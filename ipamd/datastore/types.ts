@@ -2,20 +2,18 @@
  * The datastore's records (DESIGN.md §3): allocations keyed by the CNI triple, and the pool of
  * ENIs with their secondary IPs or /28 prefixes. Plain readonly data; the Datastore owns them.
  */
+import type { AllocationKey } from '../../contract/types.ts';
 import type { AddressState, PoolSnapshot } from '../../warm-pool/types.ts';
 
-/** The CNI triple: one attachment of one container (CNI 1.1 §"Container runtime"). */
-export interface AllocationKey {
-  readonly network: string;
-  readonly containerId: string;
-  readonly ifName: string;
-}
+/** The CNI triple: one attachment of one container; the API's own type (contract/types.ts). */
+export type { AllocationKey };
 
 /**
- * The pod behind an attachment, from `K8S_POD_NAMESPACE`, `K8S_POD_NAME`, `K8S_POD_UID`; each is
- * empty when the runtime did not pass it (podman passes only the name; nerdctl, cnitool none).
+ * The pod behind an attachment as the ledger records it: contract/types.ts's PodRef normalised,
+ * each of `K8S_POD_NAMESPACE`, `K8S_POD_NAME`, `K8S_POD_UID` empty when the runtime did not pass
+ * it (podman passes only the name; nerdctl, cnitool none).
  */
-export interface PodRef {
+export interface RecordedPod {
   readonly namespace: string;
   readonly name: string;
   /** Empty when the runtime did not pass K8S_POD_UID. */
@@ -24,7 +22,7 @@ export interface PodRef {
 
 export interface Allocation {
   readonly key: AllocationKey;
-  readonly pod: PodRef;
+  readonly pod: RecordedPod;
   readonly ip: string;
   readonly eniId: string;
   /** The ENI's device index: the pod's from-rule uses route table deviceIndex + 1 (DESIGN.md §2). */
@@ -73,8 +71,8 @@ export interface Eni {
   readonly prefixes: readonly string[];
 }
 
-/** One pod address with its state, for the status view. */
-export interface AddressStatus {
+/** One pod address slot as the datastore holds it: its ENI, prefix, state and holder (the API shows a slimmer AddressStatus). */
+export interface AddressRecord {
   readonly ip: string;
   readonly eniId: string;
   readonly prefix?: string;

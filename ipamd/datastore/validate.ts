@@ -5,7 +5,7 @@
  */
 import { invalid } from './errors.ts';
 import { cidrContains, parseCidr, parseIpv4, PREFIX_LENGTH } from './ipv4.ts';
-import type { Allocation, AllocationKey, CoolingEntry, PodRef } from './types.ts';
+import type { Allocation, AllocationKey, CoolingEntry, RecordedPod } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -49,14 +49,14 @@ export function checkTime(value: unknown, field: string): number {
 export function checkKey(value: unknown, field = 'key'): AllocationKey {
   const o = checkObject(value, field);
   return Object.freeze({
-    network: checkString(o.network, `${field}.network`),
+    networkName: checkString(o.networkName, `${field}.networkName`),
     containerId: checkString(o.containerId, `${field}.containerId`),
     ifName: checkString(o.ifName, `${field}.ifName`),
   });
 }
 
 /** Each part may be empty: runtimes other than kubelet's pass some or none of them (issue 9 item 3). */
-export function checkPod(value: unknown, field = 'pod'): PodRef {
+export function checkPod(value: unknown, field = 'pod'): RecordedPod {
   const o = checkObject(value, field);
   return Object.freeze({
     namespace: checkString(o.namespace ?? '', `${field}.namespace`, { allowEmpty: true }),
@@ -74,13 +74,13 @@ export function checkVeth(value: unknown, field: string): string {
 }
 
 /** The key of a recovered allocation: no CNI triple is known (types.ts). */
-export const RECOVERED_KEY: AllocationKey = Object.freeze({ network: '', containerId: '', ifName: '' });
+export const RECOVERED_KEY: AllocationKey = Object.freeze({ networkName: '', containerId: '', ifName: '' });
 
 /**
  * How logs name an allocation: "pod namespace/name" when the runtime named the whole pod, else the
  * container (with the name podman passes), as the host veth is named (ipamd/veth.ts).
  */
-export function podLabel(pod: PodRef, key: AllocationKey): string {
+export function podLabel(pod: RecordedPod, key: AllocationKey): string {
   if (pod.namespace && pod.name) return `pod ${pod.namespace}/${pod.name}`;
   return `container ${key.containerId}${pod.name ? ` (${pod.name})` : ''}`;
 }
@@ -114,7 +114,7 @@ export function checkCooling(value: unknown, field: string): CoolingEntry {
 
 /** The ledger's map key for a CNI triple; JSON keeps it unambiguous whatever the strings hold. */
 export function keyString(key: AllocationKey): string {
-  return JSON.stringify([key.network, key.containerId, key.ifName]);
+  return JSON.stringify([key.networkName, key.containerId, key.ifName]);
 }
 
 /** The ledger's key of an allocation: its triple's, or (recovered, no triple) its address's. */
@@ -128,5 +128,5 @@ export function describeAllocation(a: Allocation): string {
 }
 
 export function formatKey(key: AllocationKey): string {
-  return `${key.network}/${key.containerId}/${key.ifName}`;
+  return `${key.networkName}/${key.containerId}/${key.ifName}`;
 }

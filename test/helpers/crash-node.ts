@@ -185,7 +185,7 @@ export class Node {
     const decoded = decodeCheckpoint(readFileSync(p.checkpoint, 'utf8'));
     assert.equal(decoded.fatal, undefined, `checkpoint unreadable after the restart; ${this.where()}`);
     assert.deepEqual(decoded.problems, [], `checkpoint problems; ${this.where()}`);
-    const onDisk = decoded.state.allocations.map((a) => `${a.key.network}/${a.key.containerId}/${a.key.ifName}=${a.ip}@${a.eniId}`).sort();
+    const onDisk = decoded.state.allocations.map((a) => `${a.key.networkName}/${a.key.containerId}/${a.key.ifName}=${a.ip}@${a.eniId}`).sort();
     const reported = status.allocations.map((a) => `${keyText(a.key)}=${a.ipv4Address}@${a.eniId}`).sort();
     assert.deepEqual(onDisk, reported, `checkpoint vs ipamd; ${this.where()}`);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { Checkpoint, type CorruptReport } from '../../ipamd/datastore/checkpoint.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../../ipamd/datastore/checkpoint-format.ts';
+import { allocationToDisk as disk, decodeCheckpoint, encodeCheckpoint } from '../../ipamd/datastore/checkpoint-format.ts';
 import { isDatastoreError } from '../../ipamd/datastore/errors.ts';
 import type { Allocation, CheckpointState } from '../../ipamd/datastore/types.ts';
 
@@ -12,7 +12,7 @@ const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
 const STAMP = '2026-01-02T03-04-05-006Z';
 
 const alloc = (n: number, extra: Partial<Allocation> = {}): Allocation => ({
-  key: { network: 'vpcwire', containerId: `c${n}`, ifName: 'eth0' },
+  key: { networkName: 'vpcwire', containerId: `c${n}`, ifName: 'eth0' },
   pod: { namespace: 'default', name: `p${n}`, uid: `u${n}` },
   ip: `10.0.0.${10 + n}`,
   eniId: 'eni-0',
@@ -115,16 +115,17 @@ describe('Checkpoint: corrupt files are kept, reported and salvaged', () => {
     const s = await setup(t);
     const raw = {
       version: 1,
+      // As the file spells them (allocationToDisk), each bad in one field.
       allocations: [
-        alloc(1),
-        { ...alloc(2), ip: '10.0.0.999' },
-        { ...alloc(3), key: { network: 'vpcwire', containerId: '', ifName: 'eth0' } },
-        { ...alloc(4), ip: alloc(1).ip },
-        { ...alloc(1), ip: '10.0.0.50' },
-        { ...alloc(5), prefix: '10.0.9.0/28' },
-        { ...alloc(6), deviceIndex: -1 },
+        disk(alloc(1)),
+        { ...disk(alloc(2)), ip: '10.0.0.999' },
+        { ...disk(alloc(3)), key: { network: 'vpcwire', containerId: '', ifName: 'eth0' } },
+        { ...disk(alloc(4)), ip: alloc(1).ip },
+        { ...disk(alloc(1)), ip: '10.0.0.50' },
+        { ...disk(alloc(5)), prefix: '10.0.9.0/28' },
+        { ...disk(alloc(6)), deviceIndex: -1 },
         'nonsense',
-        alloc(7),
+        disk(alloc(7)),
       ],
       cooling: [{ ip: '10.0.0.40', until: T0 }, { ip: '10.0.0.40', until: T0 + 5 }, { ip: alloc(7).ip, until: T0 }, { ip: 'x', until: 1 }],
     };

@@ -21,7 +21,7 @@ const firstFree: AddressChooser = (snap) => {
   for (const eni of snap.enis) for (const a of eni.addresses) if (a.state === 'free') return { eniId: eni.id, ip: a.ip };
   return undefined;
 };
-const key = (containerId: string) => ({ network: 'vpcwire', containerId, ifName: 'eth0' });
+const key = (containerId: string) => ({ networkName: 'vpcwire', containerId, ifName: 'eth0' });
 
 type Line =
   | { op: 'ready'; allocations: number }

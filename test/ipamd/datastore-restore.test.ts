@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { Checkpoint } from '../../ipamd/datastore/checkpoint.ts';
+import { allocationToDisk } from '../../ipamd/datastore/checkpoint-format.ts';
 import { Datastore } from '../../ipamd/datastore/datastore.ts';
 import type { AddressChooser, Allocation, CheckpointState, DatastoreLogger, EniSpec, VethExists } from '../../ipamd/datastore/types.ts';
 
@@ -17,7 +18,7 @@ const firstFree: AddressChooser = (snap) => {
 };
 
 const T0 = 1_700_000_000_000;
-const key = (n: number) => ({ network: 'vpcwire', containerId: `c${n}`, ifName: 'eth0' });
+const key = (n: number) => ({ networkName: 'vpcwire', containerId: `c${n}`, ifName: 'eth0' });
 const pod = (n: number) => ({ namespace: 'default', name: `p${n}`, uid: `u${n}` });
 const ENI0: EniSpec = { id: 'eni-0', deviceIndex: 0, mac: '02:00:00:00:00:00', isPrimary: true, subnetCidr: '10.0.0.0/24', primaryIp: '10.0.0.4' };
 const ENI1: EniSpec = { id: 'eni-1', deviceIndex: 1, mac: '02:00:00:00:00:01', isPrimary: false, subnetCidr: '10.0.1.0/24', primaryIp: '10.0.1.4' };
@@ -137,7 +138,8 @@ describe('Datastore.restore', () => {
     const clock = { t: T0 };
     const path = join(dir, 'ipam.json');
     const good = { key: key(1), pod: pod(1), ip: '10.0.0.10', eniId: 'eni-0', deviceIndex: 0, allocatedAt: T0 };
-    const text = JSON.stringify({ version: 1, allocations: [good, { ...good, key: key(2), ip: 'bogus' }], cooling: [] });
+    // As the file spells it (allocationToDisk); the second entry's address is bogus.
+    const text = JSON.stringify({ version: 1, allocations: [allocationToDisk(good), { ...allocationToDisk({ ...good, key: key(2) }), ip: 'bogus' }], cooling: [] });
     await writeFile(path, text);
     const s = await start(t, dir, [{ ...ENI0, secondaryIps: ['10.0.0.10', '10.0.0.11'] }], clock);
     assert.equal(s.loaded.corrupt?.salvaged.allocations, 1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { Checkpoint } from '../../ipamd/datastore/checkpoint.ts';
-import { emptyCheckpointState } from '../../ipamd/datastore/checkpoint-format.ts';
+import { allocationToDisk, emptyCheckpointState } from '../../ipamd/datastore/checkpoint-format.ts';
 import { Datastore } from '../../ipamd/datastore/datastore.ts';
 import { isDatastoreError, PoolEmptyError } from '../../ipamd/datastore/errors.ts';
 import type { AddressChooser, AllocationKey, CheckpointState, DatastoreLogger } from '../../ipamd/datastore/types.ts';
@@ -23,7 +23,7 @@ const firstFree: AddressChooser = (snap) => {
 
 const T0 = 1_700_000_000_000;
 const COOLDOWN = 30_000;
-const key = (n: number | string, ifName = 'eth0'): AllocationKey => ({ network: 'vpcwire', containerId: `c${n}`, ifName });
+const key = (n: number | string, ifName = 'eth0'): AllocationKey => ({ networkName: 'vpcwire', containerId: `c${n}`, ifName });
 const pod = (n: number | string) => ({ namespace: 'default', name: `p${n}`, uid: `uid-${n}` });
 
 interface Fixture {
@@ -140,7 +140,7 @@ describe('Datastore: allocation', () => {
     const expectDisk = async (): Promise<void> => {
       const disk = await f.disk();
       assert.equal(disk.version, 1);
-      assert.deepEqual(disk.allocations, JSON.parse(JSON.stringify(f.ds.allocations())));
+      assert.deepEqual(disk.allocations, JSON.parse(JSON.stringify(f.ds.allocations().map(allocationToDisk))));
       const cooling = f.ds.addresses().filter((a) => a.state === 'cooling').map((a) => ({ ip: a.ip, until: a.coolingUntil }));
       assert.deepEqual(disk.cooling.toSorted((a, b) => a.ip.localeCompare(b.ip)), cooling.toSorted((a, b) => a.ip.localeCompare(b.ip)));
     };
@@ -180,9 +180,9 @@ describe('Datastore: allocation', () => {
 
   test('bad arguments are refused with the field and the value', async (t) => {
     const f = await fixture(t);
-    const err = await f.ds.assign({ ...key(1), network: '' }, pod(1)).catch((e: unknown) => e as Error);
+    const err = await f.ds.assign({ ...key(1), networkName: '' }, pod(1)).catch((e: unknown) => e as Error);
     assert.ok(isDatastoreError(err, 'IPAMD_DATASTORE_INVALID_ARGUMENT'));
-    assert.equal(err.message, 'key.network: expected a non-empty string, got ""');
+    assert.equal(err.message, 'key.networkName: expected a non-empty string, got ""');
     await assert.rejects(f.ds.assign(key(1), { namespace: 'ns', name: 7 } as never), /pod\.name: expected a string, got 7/);
     assert.throws(() => new Datastore({ checkpoint: { write: async () => {} }, chooseAddress: firstFree, logger: console, cooldownMs: -1 }), /cooldownMs \(IP_COOLDOWN_PERIOD\).*-1/);
   });
@@ -313,7 +313,7 @@ describe('Datastore: properties', () => {
           const allocs = f.ds.allocations();
           assert.equal(new Set(allocs.map((a) => a.ip)).size, allocs.length, 'one address, one attachment');
           const disk = await f.disk();
-          assert.deepEqual(disk.allocations, JSON.parse(JSON.stringify(allocs)));
+          assert.deepEqual(disk.allocations, JSON.parse(JSON.stringify(allocs.map(allocationToDisk))));
         }
       }),
       { numRuns: 40 },

@@ -74,9 +74,9 @@ describe('recovered allocations', () => {
   test('recorded only for pool addresses, whatever their cooldown; foreign and conflicting routes are reported', async (t) => {
     const { ds } = await store(t);
     await ds.restore({ allocations: [], cooling: [] }, { vethExists: async () => true });
-    const held = await ds.assign({ network: 'n', containerId: 'c1', ifName: 'eth0' }, { namespace: 'default', name: 'c', uid: '' });
-    await ds.release({ network: 'n', containerId: 'c1', ifName: 'eth0' }); // now cooling
-    const other = await ds.assign({ network: 'n', containerId: 'c2', ifName: 'eth0' }, { namespace: 'default', name: 'd', uid: '' }, { hostVeth: hostVethName('eni', 'default', 'd') });
+    const held = await ds.assign({ networkName: 'n', containerId: 'c1', ifName: 'eth0' }, { namespace: 'default', name: 'c', uid: '' });
+    await ds.release({ networkName: 'n', containerId: 'c1', ifName: 'eth0' }); // now cooling
+    const other = await ds.assign({ networkName: 'n', containerId: 'c2', ifName: 'eth0' }, { namespace: 'default', name: 'd', uid: '' }, { hostVeth: hostVethName('eni', 'default', 'd') });
     const routed = new Map([[held.ip, VETH_A], [other.ip, VETH_B], ['10.9.9.9', hostVethName('eni', 'x', 'y')]]);
     const r = await ds.recover(routed, (a) => a.hostVeth ?? '');
     assert.deepEqual(r.recovered.map((a) => [a.ip, a.hostVeth, a.recovered]), [[held.ip, VETH_A, true]]);
@@ -89,7 +89,7 @@ describe('recovered allocations', () => {
     const got = new Set<string>();
     for (let i = 3; i < 10; i++) {
       try {
-        got.add((await ds.assign({ network: 'n', containerId: `c${i}`, ifName: 'eth0' }, { namespace: 'default', name: `p${i}`, uid: '' })).ip);
+        got.add((await ds.assign({ networkName: 'n', containerId: `c${i}`, ifName: 'eth0' }, { namespace: 'default', name: `p${i}`, uid: '' })).ip);
       } catch {
         break;
       }
@@ -101,19 +101,19 @@ describe('recovered allocations', () => {
     const { ds } = await store(t);
     await ds.restore({ allocations: [], cooling: [] }, { vethExists: async () => true });
     await ds.recover(new Map([['10.0.0.10', VETH_A], ['10.0.0.11', VETH_B], ['10.0.0.12', hostVethFor('eni', {}, { containerId: 'podman1', ifName: 'eth0' })]]), () => '');
-    const key = { network: 'vpcwire', containerId: 'sandbox-a', ifName: 'eth0' };
+    const key = { networkName: 'vpcwire', containerId: 'sandbox-a', ifName: 'eth0' };
     const a = await ds.assign(key, { namespace: 'default', name: 'a', uid: 'u' }, { hostVeth: VETH_A });
     assert.equal(a.ip, '10.0.0.10');
     assert.equal(a.recovered, undefined);
     assert.deepEqual(ds.allocation(key)?.ip, '10.0.0.10');
     // DEL of pod b (its triple is unknown to ipamd, its veth is not).
-    const b = await ds.release({ network: 'vpcwire', containerId: 'sandbox-b', ifName: 'eth0' }, { hostVeth: VETH_B });
+    const b = await ds.release({ networkName: 'vpcwire', containerId: 'sandbox-b', ifName: 'eth0' }, { hostVeth: VETH_B });
     assert.equal(b?.ip, '10.0.0.11');
     assert.equal(ds.addresses().find((x) => x.ip === '10.0.0.11')!.state, 'cooling');
     // A DEL naming no recovered veth releases nothing.
-    assert.equal(await ds.release({ network: 'vpcwire', containerId: 'x', ifName: 'eth0' }, { hostVeth: 'eni00000000000' }), undefined);
+    assert.equal(await ds.release({ networkName: 'vpcwire', containerId: 'x', ifName: 'eth0' }, { hostVeth: 'eni00000000000' }), undefined);
     // Without pod arguments the veth is named from the container (podman, cnitool).
-    const c = await ds.release({ network: 'vpcwire', containerId: 'podman1', ifName: 'eth0' }, { hostVeth: hostVethFor('eni', {}, { containerId: 'podman1', ifName: 'eth0' }) });
+    const c = await ds.release({ networkName: 'vpcwire', containerId: 'podman1', ifName: 'eth0' }, { hostVeth: hostVethFor('eni', {}, { containerId: 'podman1', ifName: 'eth0' }) });
     assert.equal(c?.ip, '10.0.0.12');
   });
 
@@ -135,7 +135,7 @@ describe('recovered allocations', () => {
   test('a checkpoint entry whose address the kernel routes to another pod is dropped, and that pod recovered', async (t) => {
     const { ds } = await store(t);
     const wrong = {
-      key: { network: 'vpcwire', containerId: 'forged', ifName: 'eth0' }, pod: { namespace: 'default', name: 'z', uid: '' },
+      key: { networkName: 'vpcwire', containerId: 'forged', ifName: 'eth0' }, pod: { namespace: 'default', name: 'z', uid: '' },
       ip: '10.0.0.10', eniId: 'eni-0', deviceIndex: 0, allocatedAt: 1, hostVeth: hostVethName('eni', 'default', 'z'),
     };
     const report = await ds.restore(
@@ -189,7 +189,7 @@ test('a DEL that races the kernel read is not mistaken for an untracked pod', as
   const now = { t: 1_700_000_000_000 };
   const { ds } = await store(t, now);
   await ds.restore({ allocations: [], cooling: [] }, { vethExists: async () => true });
-  const key = { network: 'vpcwire', containerId: 'c1', ifName: 'eth0' };
+  const key = { networkName: 'vpcwire', containerId: 'c1', ifName: 'eth0' };
   const a = await ds.assign(key, { namespace: 'default', name: 'a', uid: '' }, { hostVeth: VETH_A });
   const text = kernel({ pods: [{ ip: a.ip, veth: VETH_A }] });
   const audit = new KernelAudit({

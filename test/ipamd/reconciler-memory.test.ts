@@ -92,7 +92,7 @@ describe('reconciler on the in-memory EC2 port', () => {
         for (const [want, enis, ips] of v.rows) {
           for (; pods < want; pods++) {
             await n.reconciler.settle();
-            await n.store.assign({ network: 'vpcwire', containerId: `c${pods}`, ifName: 'eth0' }, { namespace: 'd', name: `p${pods}`, uid: '' });
+            await n.store.assign({ networkName: 'vpcwire', containerId: `c${pods}`, ifName: 'eth0' }, { namespace: 'd', name: `p${pods}`, uid: '' });
           }
           await n.reconciler.settle();
           assert.deepEqual(n.inEc2(), { enis, ips }, `${want} pods`);
