@@ -3,12 +3,8 @@
  * node's warm pool, as plain aligned text tables.
  */
 import type { StatusReport } from '../ipamd/api/handlers.ts';
+import { table } from '../ipamd/text-table.ts';
 
-export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
-}
 
 export interface PodRow {
   readonly pod: string;

@@ -14,7 +14,8 @@ import { loadTopology } from '../sim/topology.ts';
 import { type LocalCluster, type LocalPod, startLocalCluster } from './local-cluster.ts';
 import { startLocalNode, type LocalNode } from './local-node.ts';
 import { installPackages, planPreflight, type PreflightPlan, probeFacts } from './demo-preflight.ts';
-import { podTable, poolSummary, type PodRow, table } from './demo-report.ts';
+import { table } from '../ipamd/text-table.ts';
+import { podTable, poolSummary, type PodRow } from './demo-report.ts';
 
 export const DEMO_USAGE = `vpcwire demo options:
   --pods N          pods per node (default 4: on t3.small nodes the fourth lands on a secondary ENI)

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_GRPC_SOCKET } from '../contract/paths.ts';
 import { connectIpam } from './api/client.ts';
 import type { StatusReport } from './api/handlers.ts';
+import { table } from './text-table.ts';
 
 export const STATUS_USAGE = `vpcwire status options:
   --socket PATH   ipamd's socket (default $VPCWIRE_SOCKET or /run/vpcwire/ipamd.sock)
@@ -31,9 +32,17 @@ export function formatStatus(s: StatusReport): string {
   }
   lines.push('', 'allocations:');
   if (s.allocations.length === 0) lines.push('  (none)');
-  for (const a of s.allocations) {
-    const pod = a.pod.namespace || a.pod.name ? `${a.pod.namespace ?? ''}/${a.pod.name ?? ''}` : '(no pod: runtime passed no K8S_POD_*)';
-    lines.push(`  ${a.ipv4Address.padEnd(15)} ${pod}  ${a.key.networkName}/${a.key.containerId.slice(0, 12)}/${a.key.ifName}  ${a.eniId}`);
+  else {
+    const rows = s.allocations.map((a) => {
+      const pod = a.recovered
+        ? `(recovered from the kernel: veth ${a.hostVethName ?? '?'})`
+        : a.pod.namespace || a.pod.name
+          ? `${a.pod.namespace ?? ''}/${a.pod.name ?? ''}`
+          : '(no pod: runtime passed no K8S_POD_*)';
+      const attachment = a.recovered ? '-' : `${a.key.networkName}/${a.key.containerId.slice(0, 12)}/${a.key.ifName}`;
+      return [a.ipv4Address, pod, attachment, a.eniId];
+    });
+    lines.push(table(['ADDRESS', 'POD', 'ATTACHMENT', 'ENI'], rows));
   }
   return `${lines.join('\n')}\n`;
 }
