@@ -8,6 +8,7 @@ WORKDIR /opt/vpcwire
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY contract ./contract
+COPY iproute ./iproute
 COPY cni ./cni
 RUN node cni/build.ts
 
@@ -23,6 +24,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin/vpcwire.ts ./bin/vpcwire.ts
 COPY contract ./contract
+COPY iproute ./iproute
 COPY ipamd ./ipamd
 COPY warm-pool ./warm-pool
 COPY data ./data

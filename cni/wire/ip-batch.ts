@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { failedBatchLines } from '../../iproute/batch-output.ts';
 import { PluginError } from '../errors.ts';
 
 /** Runtimes exec plugins with a sparse PATH; look where Debian and the EKS AMI keep these. */
@@ -130,7 +131,7 @@ export async function ipBatch(
   if (r.error) throw new IpBatchError(`cannot run ${bin}: ${r.error.message}`, '');
   const stdout = r.stdout.toString();
   const stderr = r.stderr.toString();
-  const failed = failedLines(stderr);
+  const failed = failedBatchLines(stderr);
   if (r.status === 0) return { stdout, failed };
   if ((opts.force || opts.report) && failed.size > 0) return { stdout, failed };
   const [line] = [...failed.keys()];
@@ -158,20 +159,6 @@ function ipEach(cmds: readonly IpCommand[], opts: { netns?: string; force?: bool
     if (!opts.force) break;
   }
   return { stdout, failed };
-}
-
-/** `RTNETLINK answers: File exists\nCommand failed -:3` -> {3: "RTNETLINK answers: File exists"}. */
-function failedLines(stderr: string): Map<number, string> {
-  const failed = new Map<number, string>();
-  let pending: string[] = [];
-  for (const text of stderr.split('\n')) {
-    const m = /^Command failed -:(\d+)$/.exec(text.trim());
-    if (m) {
-      failed.set(Number(m[1]), pending.join('; ') || 'failed');
-      pending = [];
-    } else if (text.trim()) pending.push(text.trim());
-  }
-  return failed;
 }
 
 /** Kernel answers that mean "it is already gone": fine for DEL and for undoing. */

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { failedBatchLines } from '../../iproute/batch-output.ts';
 import { IpamdError } from '../errors.ts';
 import type { IpSnapshot } from './snapshot.ts';
 import { parseSnapshot } from './snapshot.ts';
@@ -149,18 +150,7 @@ export function kernelCommands(netns: string | undefined, exec: Exec = spawnExec
   };
 }
 
-/** Reads `ip -batch` stderr: error text followed by `Command failed -:N` per failed line. */
+/** Reads `ip -batch` stderr (iproute/batch-output.ts) into the failed lines with their complaint. */
 export function batchFailures(stderr: string, lines: readonly string[]): BatchFailure[] {
-  const out: BatchFailure[] = [];
-  let pending: string[] = [];
-  for (const text of stderr.split('\n')) {
-    const m = /^Command failed -:(\d+)$/.exec(text.trim());
-    if (!m) {
-      if (text.trim()) pending.push(text.trim());
-      continue;
-    }
-    out.push({ line: lines[Number(m[1]) - 1] ?? '?', message: pending.join('; ') });
-    pending = [];
-  }
-  return out;
+  return [...failedBatchLines(stderr)].map(([n, message]) => ({ line: lines[n - 1] ?? '?', message }));
 }
