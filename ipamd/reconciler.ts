@@ -275,7 +275,6 @@ export class Reconciler {
         instanceId: o.instanceId,
         defaultCard: o.instanceType.defaultNetworkCard,
         subnetCidr: o.subnetCidr,
-        timers: this.#timers,
         ...(o.drift ? { drift: o.drift } : {}),
       },
       opts,

@@ -2,12 +2,12 @@
  * The datastore made to agree with EC2, the truth (DESIGN.md §3), at start and at every resync
  * interval, and at once after a step whose effect in EC2 is uncertain (reconciler.ts).
  */
+import pRetry from 'p-retry';
 import type { Datastore } from './datastore/datastore.ts';
 import type { DriftLog } from './drift.ts';
 import type { EniHostSetup } from './eni-host.ts';
 import type { Logger } from './logger.ts';
-import type { Ec2Port } from './ports.ts';
-import { sleepOn, type Timers } from './timers.ts';
+import type { Ec2Eni, Ec2Port } from './ports.ts';
 
 export interface ResyncDeps {
   readonly store: Datastore;
@@ -19,7 +19,6 @@ export interface ResyncDeps {
   readonly defaultCard: number;
   /** The subnet of the ENIs this node uses. */
   readonly subnetCidr: string;
-  readonly timers: Timers;
   readonly drift?: DriftLog;
 }
 
@@ -42,9 +41,17 @@ const { store, ec2, logger, defaultCard } = d;
   let all = await ec2.instanceEnis(d.instanceId);
   // At start, an ENI still attaching (a previous ipamd died just after attaching it) is waited
   // for, so it is adopted rather than a second ENI created beside it.
-  for (let i = 0; opts.waitForAttaching && i < 40 && all.some((e) => e.attachment?.status === 'attaching'); i++) {
-    await sleepOn(d.timers, 250);
-    all = await ec2.instanceEnis(d.instanceId);
+  const attaching = (enis: readonly Ec2Eni[]) => enis.some((e) => e.attachment?.status === 'attaching');
+  if (opts.waitForAttaching && attaching(all)) {
+    // Up to 10 s, every 250 ms; then what EC2 shows is taken as it is.
+    all = await pRetry(
+      async () => {
+        const now = await ec2.instanceEnis(d.instanceId);
+        if (attaching(now)) throw new Error('an ENI is still attaching');
+        return now;
+      },
+      { retries: 40, minTimeout: 250, maxTimeout: 250, factor: 1, randomize: false },
+    ).catch(() => ec2.instanceEnis(d.instanceId));
   }
   const inEc2 = all.filter((e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard);
   const known = new Map(store.enis().map((e) => [e.id, e]));

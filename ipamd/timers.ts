@@ -1,6 +1,7 @@
 /**
- * Where ipamd schedules work (issue 10 item 7): the reconciler's loop and resync waits, the
- * daemon's leaked-ENI sweep and host-network check. Injected beside the clock so tests drive them
+ * Where ipamd schedules work (issue 10 item 7): the reconciler's loop, the daemon's leaked-ENI
+ * sweep and host-network check. Bounded waits (an ENI attaching, a link appearing, IMDS catching
+ * up) go through p-retry instead. Injected beside the clock so tests drive them
  * by hand; Node's timers by default. Interval timers never keep the process alive (unref).
  */
 export type TimerHandle = unknown;
@@ -18,6 +19,3 @@ export const systemTimers: Timers = {
   setInterval: (fn, ms) => setInterval(fn, ms).unref(),
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
-
-/** A sleep on the given timers. */
-export const sleepOn = (timers: Timers, ms: number): Promise<void> => new Promise((resolve) => timers.setTimeout(resolve, ms));

@@ -7,7 +7,7 @@
  * iptables is rewritten per table only when it differs. `check()` repairs drift and reports what
  * it found; the daemon runs it before serving and then periodically.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import type { SnatRandomization } from '../config.ts';
 import { IpamdError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -73,17 +73,21 @@ export class HostNetwork implements HostNetworkPort {
       // Registered first: a periodic check meanwhile must not take its table for stale.
       this.#enis.set(eni.eniId, eni);
       const started = performance.now();
-      let plan = planEni(await commands.snapshot(), eni, mtu);
-      for (let i = 1, delay = this.#wait.minDelayMs; !plan.link; i++, delay = Math.min(delay * 2, this.#wait.maxDelayMs)) {
-        if (i >= this.#wait.attempts) {
-          throw new IpamdError(
-            'IPAMD_TIMEOUT',
-            `no link with MAC ${eni.mac} (ENI ${eni.eniId}) appeared in ${commands.where} within ${Math.round(performance.now() - started)} ms`,
-          );
-        }
-        await sleep(delay);
-        plan = planEni(await commands.snapshot(), eni, mtu);
-      }
+      // Bounded exponential backoff while the link appears (IMDS lag, udev), through p-retry.
+      const plan = await pRetry(
+        async () => {
+          const p = planEni(await commands.snapshot(), eni, mtu);
+          if (!p.link) throw new IpamdError('IPAMD_TIMEOUT', `no link with MAC ${eni.mac} (ENI ${eni.eniId}) in ${commands.where} yet`);
+          return p;
+        },
+        { retries: this.#wait.attempts - 1, minTimeout: this.#wait.minDelayMs, maxTimeout: this.#wait.maxDelayMs, factor: 2, randomize: false },
+      ).catch((e: unknown) => {
+        if (!(e instanceof IpamdError) || e.code !== 'IPAMD_TIMEOUT') throw e;
+        throw new IpamdError(
+          'IPAMD_TIMEOUT',
+          `no link with MAC ${eni.mac} (ENI ${eni.eniId}) appeared in ${commands.where} within ${Math.round(performance.now() - started)} ms`,
+        );
+      });
       await commands.ipBatch(plan.lines);
       const after = planEni(await commands.snapshot(), eni, mtu);
       if (after.lines.length) {
