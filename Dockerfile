@@ -9,6 +9,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY contract ./contract
 COPY iproute ./iproute
+COPY durable ./durable
 COPY cni ./cni
 RUN node cni/build.ts
 
@@ -25,6 +26,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin/vpcwire.ts ./bin/vpcwire.ts
 COPY contract ./contract
 COPY iproute ./iproute
+COPY durable ./durable
 COPY ipamd ./ipamd
 COPY warm-pool ./warm-pool
 COPY data ./data

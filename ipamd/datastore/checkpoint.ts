@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncPath, writeFileAtomic } from '../atomic-file.ts';
+import { fsyncPath, writeFileAtomic } from '../../durable/atomic-file.ts';
 import { decodeCheckpoint, emptyCheckpointState, encodeCheckpoint } from './checkpoint-format.ts';
 import { DatastoreArgumentError, DatastoreError } from './errors.ts';
 import type { CheckpointState, DatastoreLogger } from './types.ts';

@@ -5,7 +5,7 @@
  * serves and removed first when ipamd stops.
  */
 import { join } from 'node:path';
-import { removeFileDurably, writeFileAtomic } from '../atomic-file.ts';
+import { removeFileDurably, writeFileAtomic } from '../../durable/atomic-file.ts';
 import type { ChainedPlugin, InstallConfig } from './config.ts';
 
 /** The newest spec version Debian's plugins 1.1.1 and containerd 1.6 (libcni 1.1) know. */

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IpamdError } from '../errors.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
+import { writeFileAtomic } from '../../durable/atomic-file.ts';
 import type { InstallConfig } from './config.ts';
 
 export const PLUGIN_FILE_NAME = 'vpcwire';

@@ -1,11 +1,14 @@
 /**
- * Whole-file replacement that a reader never sees half done, for every file ipamd owns (the
- * checkpoint, the plugin binary and the conflist): the runtime watches the CNI conf dir
+ * Whole-file replacement that a reader never sees half done, for every file vpcwire writes that
+ * someone else reads: ipamd's checkpoint, plugin binary and conflist, and the plugin's release
+ * notes (the synchronous variant: a one-shot process has nothing else to do meanwhile). The
+ * runtime watches the CNI conf dir
  * (containerd reloads on every inotify event) and execs plugins from the bin dir at any moment, so
  * both files appear by rename(2) of a complete, fsynced temp file in the same directory, and the
  * directory is fsynced so the rename itself survives a power loss.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -54,4 +57,30 @@ export async function removeFileDurably(path: string): Promise<boolean> {
   }
   await fsyncPath(dirname(path));
   return true;
+}
+
+/**
+ * writeFileAtomic for a process that does nothing else meanwhile (the CNI plugin): the same dot-named
+ * temp file, fsync, rename and directory fsync, without a promise in sight.
+ */
+export function writeFileAtomicSync(path: string, data: string, mode: number): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }
