@@ -2,6 +2,8 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Config } from './config.ts';
 import { IpamdError, isIpamdError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import type { EniPlacement } from './placement/types.ts';
+import { primaryPlacement } from './placement/types.ts';
 import type { Ec2Eni, Ec2Port, ImdsEni, ImdsPort, InstanceIdentity, InstanceTypeInfo } from './ports.ts';
 
 /** Tag keys upstream puts on the ENIs it creates; the leaked-ENI sweep looks for them. */
@@ -38,9 +40,9 @@ export class EniManager {
   readonly #log: Logger;
   readonly #identity: InstanceIdentity;
   readonly #type: InstanceTypeInfo;
-  readonly #primary: ImdsEni;
   readonly #waits: Waits;
   readonly #now: () => number;
+  readonly placement: EniPlacement;
 
   constructor(deps: {
     ec2: Ec2Port;
@@ -52,6 +54,8 @@ export class EniManager {
     primaryEni: ImdsEni;
     waits?: Partial<Waits>;
     now?: () => number;
+    /** Where new ENIs go; the primary ENI's subnet and security groups by default. */
+    placement?: EniPlacement;
   }) {
     this.#ec2 = deps.ec2;
     this.#imds = deps.imds;
@@ -59,9 +63,9 @@ export class EniManager {
     this.#log = deps.logger;
     this.#identity = deps.identity;
     this.#type = deps.instanceType;
-    this.#primary = deps.primaryEni;
     this.#waits = { ...DEFAULT_WAITS, ...deps.waits };
     this.#now = deps.now ?? Date.now;
+    this.placement = deps.placement ?? primaryPlacement(deps.primaryEni);
   }
 
   tags(): Record<string, string> {
@@ -82,9 +86,10 @@ export class EniManager {
     let deviceIndex = 1;
     while (used.has(deviceIndex)) deviceIndex++;
     const prefix = this.#cfg.prefixDelegation;
+    const target = await this.placement.next();
     const eni = await this.#ec2.createEni({
-      subnetId: this.#primary.subnetId,
-      groupIds: this.#primary.securityGroupIds,
+      subnetId: target.subnetId,
+      groupIds: target.groupIds,
       description: `aws-K8S-${this.#identity.instanceId}`,
       tags: this.tags(),
       ...(prefix ? { prefixCount: count } : { secondaryIpCount: count }),
@@ -103,8 +108,8 @@ export class EniManager {
       throw e;
     }
     await this.waitForImds(eni.id, (m) => m.ipv4s.length > 0);
-    this.#log.info('ENI created and attached', { eniId: eni.id, deviceIndex, count, prefixMode: prefix });
-    return { eni, deviceIndex, subnetCidr: this.#primary.subnetCidr };
+    this.#log.info('ENI created and attached', { eniId: eni.id, deviceIndex, count, prefixMode: prefix, subnetId: target.subnetId, placement: target.source });
+    return { eni, deviceIndex, subnetCidr: target.subnetCidr };
   }
 
   /** Waits (bounded exponential backoff) until IMDS shows the ENI and `ready` holds for it. */
