@@ -133,7 +133,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
   } catch (e) {
     await kill(api, 'SIGKILL');
     await kill(etcd, 'SIGKILL');
-    throw new Error(`${(e as Error).message}\netcd:\n${etcdLog.join('').slice(-2000)}`);
+    throw new Error(`${(e as Error).message}\netcd:\n${etcdLog.join('').slice(-2000)}`, { cause: e });
   }
   const startMs = Date.now() - began;
   return {
