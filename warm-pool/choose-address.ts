@@ -1,5 +1,5 @@
 /**
- * The address for a new pod: a free, never a cooling, address on the ENI with the most assigned
+ * The address for a new pod: a free, never a cooling, address on a non-retired ENI with the most assigned
  * addresses (ties: lowest device index). Packing pods onto the fullest ENI lets the emptiest ones
  * drain and be freed; upstream's effectively random pick scatters pods (DESIGN.md §3). On that ENI:
  * a leftover secondary IP first (lowest address), else the /28 with the most assigned addresses
@@ -12,6 +12,7 @@ import type { AddressView, EniView, PoolSnapshot } from './types.ts';
 export function chooseAddress(snapshot: PoolSnapshot): { eniId: string; ip: string } | undefined {
   let best: { eni: EniView; assigned: number } | undefined;
   for (const eni of snapshot.enis) {
+    if (eni.retired) continue;
     const c = countEni(eni);
     if (c.available === 0) continue;
     if (best === undefined || c.assigned > best.assigned || (c.assigned === best.assigned && eni.deviceIndex < best.eni.deviceIndex)) {

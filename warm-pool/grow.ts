@@ -39,14 +39,16 @@ export function planGrowth(ctx: PlanContext, need: Deficit): Step {
 
   const max = maxEnis(targets, limits);
   const capName = targets.maxEni !== undefined && targets.maxEni < limits.maxEnis ? `MAX_ENI ${targets.maxEni}` : `instance limit ${limits.maxEnis}`;
-  if (enis.length >= max) {
-    return none(`cannot grow: ${enis.length} ENIs attached, ${capName}, and every slot is used; ${need.reason}`);
+  const attached = ctx.attached;
+  const retiredNote = ctx.retired.length > 0 ? ` (${ctx.retired.length} retired, draining)` : '';
+  if (attached >= max) {
+    return none(`cannot grow: ${attached} ENIs attached${retiredNote}, ${capName}, and every slot is used; ${need.reason}`);
   }
   const count = Math.min(want, slots, podRoom);
   return {
     kind: 'create-eni',
     count,
-    reason: `create ENI ${enis.length + 1} of ${capName} holding ${slotUnits(targets, count)} (every slot of the ${enis.length} attached is used); ${need.reason}`,
+    reason: `create ENI ${attached + 1} of ${capName} holding ${slotUnits(targets, count)} (every slot of the ${enis.length} in use is used${retiredNote}); ${need.reason}`,
   };
 }
 

@@ -7,14 +7,21 @@ export interface PlanContext {
   readonly snapshot: PoolSnapshot;
   readonly targets: Targets;
   readonly limits: InstanceLimits;
+  /** The ENIs new pods may use (retired ones left out): what growth fills and the targets count. */
   readonly enis: readonly EniCounts[];
+  /** Retired ENIs (types.ts EniView.retired): drained, then freed. */
+  readonly retired: readonly EniCounts[];
+  /** Every attached ENI counts against the ENI limit, retired or not. */
+  readonly attached: number;
   readonly pool: AddressCounts;
   readonly policy: Policy;
 }
 
 export function planContext(snapshot: PoolSnapshot, targets: Targets, limits: InstanceLimits): PlanContext {
-  const enis = snapshot.enis.map(countEni);
-  return { snapshot, targets, limits, enis, pool: sumCounts(enis), policy: policyOf(targets, limits) };
+  const all = snapshot.enis.map(countEni);
+  const enis = all.filter((c) => !c.eni.retired);
+  const retired = all.filter((c) => c.eni.retired);
+  return { snapshot, targets, limits, enis, retired, attached: all.length, pool: sumCounts(enis), policy: policyOf(targets, limits) };
 }
 
 export function none(reason: string): Step {

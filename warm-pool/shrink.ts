@@ -13,6 +13,31 @@ import { none, slotUnits, type PlanContext } from './plan-context.ts';
 import { deficit, surplus } from './policy.ts';
 import type { Step } from './types.ts';
 
+/**
+ * Retired ENIs (types.ts EniView.retired) are drained whatever the targets say: an empty one is
+ * freed (not the primary; no age limit, it will not be used again), and the free addresses of one
+ * still holding pods are given back, not paced, since no pod may get them.
+ */
+export function planRetired(ctx: PlanContext): Step | undefined {
+  const empty = ctx.retired
+    .filter((c) => !c.eni.isPrimary && c.assigned === 0 && c.cooling === 0)
+    .sort((a, b) => b.eni.deviceIndex - a.eni.deviceIndex)[0];
+  if (empty) {
+    return { kind: 'free-eni', eniId: empty.eni.id, reason: `free ${empty.eni.id} (device ${empty.eni.deviceIndex}): retired, no pods, nothing cooling` };
+  }
+  for (const c of ctx.retired) {
+    const items = releasable(c, ctx.targets.prefixMode);
+    if (items.length === 0) continue;
+    return {
+      kind: 'release',
+      eniId: c.eni.id,
+      items: items.sort(compareAddresses),
+      reason: `release ${slotUnits(ctx.targets, items.length)} from ${c.eni.id} (device ${c.eni.deviceIndex}): retired, ${c.assigned} pod(s) keep their addresses`,
+    };
+  }
+  return undefined;
+}
+
 export function planFreeEni(ctx: PlanContext): Step | undefined {
   const minAge = ctx.targets.minEniAgeToFreeMs;
   const candidates = ctx.enis

@@ -32,6 +32,12 @@ export interface EniView {
   readonly prefixes: readonly PrefixView[];
   /** Milliseconds since ipamd created or adopted the ENI. */
   readonly ageMs: number;
+  /**
+   * Attached, but no longer where new pods go (issue 11): an ENI of an ENIConfig the node no longer
+   * uses, or the primary ENI with custom networking. It gets no new pod, its free addresses do not
+   * count as warm, its free addresses are given back, and (unless primary) it is freed once empty.
+   */
+  readonly retired?: boolean;
 }
 
 export interface PoolSnapshot {
