@@ -1,5 +1,6 @@
 import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
-import { IpamdError } from './errors.ts';
+import { bad, bool, type Env, int, str } from './env-parse.ts';
+import { type KubeSettings, parseKubeSettings } from './kube/settings.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -60,6 +61,8 @@ export interface Config {
   readonly excludeSnatCidrs: readonly string[];
   /** AWS_VPC_K8S_CNI_RANDOMIZESNAT: prng = --random-fully, hashrandom = --random, none. */
   readonly randomizeSnat: SnatRandomization;
+  /** Kubernetes: how it is reached (or not), the node's name, custom networking (kube/settings.ts). */
+  readonly kube: KubeSettings;
 }
 
 export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
@@ -67,31 +70,6 @@ export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
 const LEVELS: Record<string, LogLevel> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 /** Tag keys upstream reserves for its own bookkeeping; ADDITIONAL_ENI_TAGS may not set them. */
 const RESERVED_TAG_PREFIX = 'k8s.amazonaws.com';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function bad(name: string, value: string, why: string): never {
-  throw new IpamdError('IPAMD_CONFIG_INVALID', `invalid ${name}=${JSON.stringify(value)}: ${why}`);
-}
-
-function int(env: Env, name: string, opts: { min: number; max?: number }): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (!/^-?\d+$/.test(raw.trim())) bad(name, raw, 'expected an integer');
-  const n = Number(raw.trim());
-  if (n < opts.min) bad(name, raw, `must be >= ${opts.min}`);
-  if (opts.max !== undefined && n > opts.max) bad(name, raw, `must be <= ${opts.max}`);
-  return n;
-}
-
-function bool(env: Env, name: string, dflt: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return dflt;
-  const v = raw.trim().toLowerCase();
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  return bad(name, raw, "expected 'true' or 'false'");
-}
 
 /** Comma-separated IPv4 CIDRs, each returned as network/len (host bits cleared, as iptables shows them). */
 function cidrList(env: Env, name: string): string[] {
@@ -125,11 +103,6 @@ function netns(env: Env, name: string): string | undefined {
     bad(name, v, 'expected a netns name (letters, digits, _ . -) or an absolute path');
   }
   return v;
-}
-
-function str(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
 }
 
 /**
@@ -223,6 +196,7 @@ export function parseConfig(env: Env = process.env): Config {
     externalSnat: bool(env, 'AWS_VPC_K8S_CNI_EXTERNALSNAT', false),
     excludeSnatCidrs: Object.freeze(cidrList(env, 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS')),
     randomizeSnat,
+    kube: parseKubeSettings(env),
   };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);

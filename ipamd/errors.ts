@@ -38,11 +38,14 @@ export class IpamdError extends Error {
   readonly code: IpamdErrorCode;
   /** The AWS error code behind it, when there is one (for logs and metrics). */
   readonly awsCode: string | undefined;
-  constructor(code: IpamdErrorCode, message: string, opts: { awsCode?: string; cause?: unknown } = {}) {
+  /** The AWS API action that failed (e.g. CreateNetworkInterface), when there is one. */
+  readonly action: string | undefined;
+  constructor(code: IpamdErrorCode, message: string, opts: { awsCode?: string; action?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'IpamdError';
     this.code = code;
     this.awsCode = opts.awsCode;
+    this.action = opts.action;
   }
 }
 

@@ -39,5 +39,5 @@ export function classifyAwsError(action: string, err: unknown): IpamdError {
   const code: IpamdCoreErrorCode =
     BY_AWS_CODE[awsCode] ??
     (status !== undefined && status >= 500 ? 'IPAMD_EC2_UNAVAILABLE' : status !== undefined ? 'IPAMD_EC2_BAD_REQUEST' : 'IPAMD_EC2_UNAVAILABLE');
-  return new IpamdError(code, `${action}: ${awsCode}: ${e.message ?? String(err)}`, { awsCode, cause: err });
+  return new IpamdError(code, `${action}: ${awsCode}: ${e.message ?? String(err)}`, { awsCode, action, cause: err });
 }
