@@ -14,9 +14,10 @@ COPY cni ./cni
 RUN node cni/build.ts
 
 # The runtime stage holds production code only (issue 10 item 3): ipamd, the planner, the contract,
-# the node's CLI (bin/vpcwire.ts: status, version) and the built plugin. Not the emulator (sim/),
-# the local-cluster harness (cluster/), the developer CLI (bin/vpcwire-dev.ts), tests or dev
-# dependencies (the emulator's own packages among them); lint keeps production code from importing them.
+# the node's CLI (bin/vpcwire.ts: status, max-pods, version; max-pods reads data/) and the built
+# plugin. Not the emulator (sim/), the local-cluster harness (cluster/), the developer CLI
+# (bin/vpcwire-dev.ts), tests or dev dependencies (the emulator's own packages among them); lint
+# keeps production code from importing them.
 FROM node:24-bookworm-slim
 # ip and iptables-restore: ipamd sets up each secondary ENI's routes and rules and the node's SNAT.
 RUN apt-get update && apt-get install -y --no-install-recommends iproute2 iptables && rm -rf /var/lib/apt/lists/*

@@ -8,6 +8,7 @@ const USAGE = `usage: vpcwire <command> [options]
 
 commands:
   status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
+  max-pods       print kubelet's max pods for an instance type, as EKS's max-pods-calculator.sh does
   version        print vpcwire's version and the allocation API version ipamd serves (also --version)
 
 'vpcwire <command> --help' lists a command's options.`;
@@ -18,6 +19,7 @@ const DEV_COMMANDS = new Set(['sim', 'demo']);
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
+  if (command === 'max-pods') return (await import('../ipamd/max-pods-cli.ts')).runMaxPodsCommand(rest);
   if (command === 'version' || command === '--version' || command === '-V') {
     const { readFileSync } = await import('node:fs');
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
 import { formatIpv4, parseCidr } from './datastore/ipv4.ts';
 import type { Allocation } from './datastore/types.ts';
+import { podAddressCapacity, podEnis } from './max-pods.ts';
 import type { Reconciler } from './reconciler.ts';
 import { hostVethFor } from './veth.ts';
 
@@ -75,9 +76,10 @@ export function coreHandlers(deps: {
       const assigned = addrs.filter((a) => a.state === 'assigned').length;
       const maxPods = reconciler.targets.maxPods ?? Number.POSITIVE_INFINITY;
       const { maxEnis, ipv4PerEni } = reconciler.limits;
-      const enis = Math.min(maxEnis, config.maxEni ?? Number.POSITIVE_INFINITY);
+      const mode = { prefixDelegation: config.prefixDelegation, maxEni: config.maxEni };
+      const enis = podEnis({ maxEnis, ipv4PerEni }, mode);
       // Addresses the instance can ever hold for pods: the planner's own limits (DESIGN.md §3).
-      const capacity = enis * (ipv4PerEni - 1) * (config.prefixDelegation ? 16 : 1);
+      const capacity = podAddressCapacity({ maxEnis, ipv4PerEni }, mode);
       const pausedUntil = reconciler.growthPausedUntil;
       let reason = '';
       if (assigned >= maxPods) reason = `max pods reached (${maxPods})`;

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
 import type { EniManager } from './eni-manager.ts';
 import { isIpamdError } from './errors.ts';
+import { maxPods } from './max-pods.ts';
 import type { DriftLog } from './drift.ts';
 import { EniHostSetup } from './eni-host.ts';
 import type { Logger } from './logger.ts';
@@ -69,7 +70,8 @@ export class Reconciler {
       ...(c.minimumIpTarget !== undefined ? { minimumIpTarget: c.minimumIpTarget } : {}),
       ...(c.warmPrefixTarget !== undefined ? { warmPrefixTarget: c.warmPrefixTarget } : {}),
       ...(c.maxEni !== undefined ? { maxEni: c.maxEni } : {}),
-      maxPods: c.maxPods ?? maxPodsFormula(o.instanceType, c),
+      // Custom networking (no pods on the primary ENI) is not in ipamd yet: maxPods' customNetworking flag waits for it.
+      maxPods: c.maxPods ?? maxPods(o.instanceType, { prefixDelegation: c.prefixDelegation, maxEni: c.maxEni }),
       releaseIntervalMs: c.releaseIntervalMs,
       minEniAgeToFreeMs: c.minEniAgeMs,
     };
@@ -285,13 +287,4 @@ export class Reconciler {
   get hostPending(): ReadonlyMap<string, string> {
     return this.#host.pending;
   }
-}
-
-/**
- * Max pods as EKS computes it (DESIGN.md §3): ENIs x (IPv4 per ENI - 1) + 2, the per-ENI slots
- * times 16 in prefix mode. The +2 are host-network pods, which need no VPC address.
- */
-export function maxPodsFormula(t: InstanceTypeInfo, c: Pick<Config, 'maxEni' | 'prefixDelegation'>): number {
-  const enis = Math.min(t.maxEnis, c.maxEni ?? Number.POSITIVE_INFINITY);
-  return enis * (t.ipv4PerEni - 1) * (c.prefixDelegation ? 16 : 1) + 2;
 }
