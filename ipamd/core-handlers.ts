@@ -76,7 +76,7 @@ export function coreHandlers(deps: {
       const assigned = addrs.filter((a) => a.state === 'assigned').length;
       const maxPods = reconciler.targets.maxPods ?? Number.POSITIVE_INFINITY;
       const { maxEnis, ipv4PerEni } = reconciler.limits;
-      const mode = { prefixDelegation: config.prefixDelegation, maxEni: config.maxEni };
+      const mode = { prefixDelegation: config.prefixDelegation, maxEni: config.maxEni, customNetworking: config.kube.customNetwork };
       const enis = podEnis({ maxEnis, ipv4PerEni }, mode);
       // Addresses the instance can ever hold for pods: the planner's own limits (DESIGN.md §3).
       const capacity = podAddressCapacity({ maxEnis, ipv4PerEni }, mode);

@@ -14,6 +14,8 @@ import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
 import { KernelAudit } from './kernel-audit.ts';
+import type { KubeLink } from './kube/index.ts';
+import { noNotices, type Notices } from './notices.ts';
 import { sweepLeakedEnis } from './leak-sweep.ts';
 import { systemTimers, type Timers } from './timers.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -53,6 +55,8 @@ export interface Ipamd {
   readonly drift: DriftLog;
   /** The ledger compared with the kernel; undefined with host networking off (no kernel to read). */
   readonly audit: KernelAudit | undefined;
+  /** The Kubernetes side (kube/index.ts); undefined standalone. */
+  readonly kube: KubeLink | undefined;
   /** A host network check and repair now (after the one running, if any), as the timer does. */
   checkHostNetwork(): Promise<void>;
   stop(): Promise<void>;
@@ -120,8 +124,17 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       ? new KernelAudit({ store, commands: deps.podKernel ?? kernel, drift, logger, vethPrefix: config.vethPrefix, now })
       : undefined;
 
+  // Kubernetes, when configured: loaded only then, and never waited for (kube/index.ts).
+  const kube = config.kube.mode === 'standalone' ? undefined : await startKubeLink(config, logger, ec2, identity.availabilityZone, primaryEni);
+  const notices: Notices = kube?.notices ?? noNotices;
+  const placement = kube?.link.placement;
+
   // Adopt what EC2 says is attached on the default network card (EC2 is the truth).
-  const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
+  const enis = new EniManager({
+    ec2, imds, config, logger, identity, instanceType, primaryEni, now,
+    ...(deps.waits ? { waits: deps.waits } : {}),
+    ...(placement ? { placement } : {}),
+  });
   const reconciler = new Reconciler({
     store,
     enis,
@@ -135,6 +148,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     now,
     drift,
     timers,
+    notices,
     ...(audit ? { audit: () => audit.run() } : {}),
   });
   await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
@@ -226,7 +240,10 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       return hostCheckAgain;
     }
     hostCheck = hostNetwork.check().then(
-      (r) => void (hostProblem = r.unrepaired.join('; ')),
+      (r) => {
+        hostProblem = r.unrepaired.join('; ');
+        if (hostProblem) notices.warn('HostNetworkRepairFailed', `host networking could not be repaired: ${hostProblem}`, 'RepairHostNetwork');
+      },
       (e) => {
         hostProblem = `host network check failed: ${String(e)}`;
         logger.warn('host network check failed', { error: String(e) });
@@ -247,6 +264,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     instanceId: identity.instanceId,
     drift,
     audit,
+    kube: kube?.link,
     checkHostNetwork,
     async stop() {
       timers.clearInterval(sweepTimer);
@@ -257,6 +275,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       await hostCheck;
       await hostCheckAgain;
       await store.idle();
+      await kube?.link.stop();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },
   };
@@ -278,4 +297,17 @@ async function defaultVethExists(config: Config, netDir: string | undefined, ker
   if (names instanceof Error) return () => Promise.reject(names);
   const exists = vethExistsAmong(names, config.vethPrefix);
   return (alloc) => Promise.resolve(exists(alloc));
+}
+
+/** Imports kube/index.ts (and with it the Kubernetes client) and starts it; only off standalone. */
+async function startKubeLink(
+  config: Config,
+  logger: Logger,
+  ec2: Ec2Port,
+  availabilityZone: string,
+  primaryEni: { vpcId: string; securityGroupIds: readonly string[] },
+): Promise<{ link: KubeLink; notices: Notices }> {
+  const { startKube, kubeNotices } = await import('./kube/index.ts');
+  const link = startKube({ config, logger, ec2, vpcId: primaryEni.vpcId, availabilityZone, primaryGroupIds: primaryEni.securityGroupIds });
+  return { link, notices: kubeNotices(link) };
 }

@@ -7,6 +7,7 @@ import { maxPods } from './max-pods.ts';
 import type { DriftLog } from './drift.ts';
 import { EniHostSetup } from './eni-host.ts';
 import type { Logger } from './logger.ts';
+import { noNotices, type Notices } from './notices.ts';
 import { resyncWithEc2 } from './resync.ts';
 import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
 import type { Ec2Port, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
@@ -32,6 +33,8 @@ export interface ReconcilerOptions {
   audit?: () => Promise<unknown>;
   /** Where the loop and waits are scheduled; Node's timers by default. */
   timers?: Timers;
+  /** What the operator must hear about (IAM denials, subnet exhaustion, a missing ENIConfig). */
+  notices?: Notices;
 }
 
 /**
@@ -54,6 +57,10 @@ export class Reconciler {
   #loop: (() => Promise<void>) | undefined;
   #nextResync = 0;
   #stopped = false;
+  /** Each ENI's subnet and security groups, as EC2 last showed them (for placement.current). */
+  readonly #places = new Map<string, { subnetId: string; groupIds: readonly string[] }>();
+  #placementProblem: string | undefined;
+  readonly #notices: Notices;
   steps = 0;
 
   constructor(o: ReconcilerOptions) {
@@ -61,6 +68,15 @@ export class Reconciler {
     this.#now = o.now ?? Date.now;
     this.#timers = o.timers ?? systemTimers;
     this.#host = new EniHostSetup(o.hostNetwork, o.logger);
+    this.#notices = o.notices ?? noNotices;
+    // Retired ENIs (warm-pool types.ts) take no new pod: the primary with custom networking, and
+    // any ENI placed where the current placement (a relabelled Node's ENIConfig) no longer puts ENIs.
+    o.store.setRetired((eni) => {
+      const placement = o.enis.placement;
+      if (eni.isPrimary) return !placement.podsOnPrimaryEni;
+      const place = this.#places.get(eni.id);
+      return place !== undefined && !placement.current(place);
+    });
     const c = o.config;
     this.#limits = { maxEnis: o.instanceType.maxEnis, ipv4PerEni: o.instanceType.ipv4PerEni };
     this.#targets = {
@@ -70,8 +86,8 @@ export class Reconciler {
       ...(c.minimumIpTarget !== undefined ? { minimumIpTarget: c.minimumIpTarget } : {}),
       ...(c.warmPrefixTarget !== undefined ? { warmPrefixTarget: c.warmPrefixTarget } : {}),
       ...(c.maxEni !== undefined ? { maxEni: c.maxEni } : {}),
-      // Custom networking (no pods on the primary ENI) is not in ipamd yet: maxPods' customNetworking flag waits for it.
-      maxPods: c.maxPods ?? maxPods(o.instanceType, { prefixDelegation: c.prefixDelegation, maxEni: c.maxEni }),
+      // With custom networking the primary ENI holds no pods (upstream's max pods in that mode).
+      maxPods: c.maxPods ?? maxPods(o.instanceType, { prefixDelegation: c.prefixDelegation, maxEni: c.maxEni, customNetworking: c.kube.customNetwork }),
       releaseIntervalMs: c.releaseIntervalMs,
       minEniAgeToFreeMs: c.minEniAgeMs,
     };
@@ -128,6 +144,7 @@ export class Reconciler {
         await this.#exclusive(() => this.releaseOtherMode());
       } catch (e) {
         this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
+        this.noticeFailure(e);
         this.#nextResync = 0;
       }
       if (!this.#stopped) this.#timer = this.#timers.setTimeout(() => void this.#loop?.(), this.#kicked ? 0 : intervalMs);
@@ -165,6 +182,7 @@ export class Reconciler {
     const uncertainBefore = this.#o.ec2.uncertainMutations?.() ?? 0;
     try {
       await this.#act(step);
+      if (step.kind === 'create-eni') this.#placementProblem = undefined;
       // A retried mutation may have taken effect twice: ask EC2 now, not at the next interval.
       if ((this.#o.ec2.uncertainMutations?.() ?? 0) > uncertainBefore) await this.resync();
     } catch (e) {
@@ -177,11 +195,29 @@ export class Reconciler {
         // Stop growing for a while instead of hammering EC2 (DESIGN.md §3).
         this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? this.#o.config.subnetFullBackoffMs);
         logger.warn('subnet exhausted; growth paused', { code: e.code, until: new Date(this.#blockedUntil).toISOString() });
+        this.#notices.warn('SubnetExhausted', `${e.message}; growth paused until ${new Date(this.#blockedUntil).toISOString()}`, e.action ?? step.kind);
         return { kind: 'none', reason: `growth paused: ${e.code}` };
       }
+      if (isIpamdError(e, 'IPAMD_PLACEMENT_UNAVAILABLE')) {
+        // Growth waits for a usable ENIConfig; the addresses held are still served. Said once per problem.
+        if (this.#placementProblem !== e.message) {
+          this.#placementProblem = e.message;
+          logger.error(e.message, { code: e.code });
+          this.#notices.warn('ENIConfigUnavailable', e.message, 'CreateNetworkInterface');
+        }
+        return { kind: 'none', reason: `no new ENI: ${e.message}` };
+      }
+      this.noticeFailure(e);
       throw e;
     }
     return step;
+  }
+
+  /** An EC2 permission denial becomes a MissingIAMPermissions notice naming the action. */
+  noticeFailure(e: unknown): void {
+    if (!isIpamdError(e, 'IPAMD_EC2_AUTH')) return;
+    const action = e.action ?? 'an EC2 action';
+    this.#notices.warn('MissingIAMPermissions', `EC2 denied ${action} (${e.awsCode ?? e.code}): grant ec2:${action} to the node's IAM role; ${e.message}`, action);
   }
 
   async #act(step: Exclude<Step, { kind: 'none' }>): Promise<void> {
@@ -195,6 +231,7 @@ export class Reconciler {
       }
       case 'create-eni': {
         const made = await enis.create(step.count);
+        this.#places.set(made.eni.id, { subnetId: made.eni.subnetId, groupIds: made.eni.groupIds });
         // Host side first (DESIGN.md §2): no pod may get an address routed through a bare link.
         await this.#host.setup(
           { eniId: made.eni.id, mac: made.eni.mac, deviceIndex: made.deviceIndex, primaryIp: made.eni.primaryIp, subnetCidr: made.subnetCidr },
@@ -278,6 +315,10 @@ export class Reconciler {
         defaultCard: o.instanceType.defaultNetworkCard,
         subnetCidr: o.subnetCidr,
         ...(o.drift ? { drift: o.drift } : {}),
+        seen: (enis) => {
+          this.#places.clear();
+          for (const e of enis) this.#places.set(e.id, { subnetId: e.subnetId, groupIds: e.groupIds });
+        },
       },
       opts,
     );

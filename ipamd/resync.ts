@@ -20,6 +20,8 @@ export interface ResyncDeps {
   /** The subnet of the ENIs this node uses. */
   readonly subnetCidr: string;
   readonly drift?: DriftLog;
+  /** The node's ENIs as EC2 showed them this pass (their subnets and security groups). */
+  readonly seen?: (enis: readonly Ec2Eni[]) => void;
 }
 
 export interface ResyncOptions {
@@ -54,6 +56,7 @@ const { store, ec2, logger, defaultCard } = d;
     ).catch(() => ec2.instanceEnis(d.instanceId));
   }
   const inEc2 = all.filter((e) => e.attachment?.status === 'attached' && e.attachment.networkCard === defaultCard);
+  d.seen?.(inEc2);
   const known = new Map(store.enis().map((e) => [e.id, e]));
   for (const e of inEc2) {
     if (e.attachment!.deviceIndex !== 0 && !e.attachment!.deleteOnTermination) {

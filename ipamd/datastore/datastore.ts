@@ -49,6 +49,7 @@ export class Datastore {
   #ledger = new Ledger();
   #ready = false;
   #growthBlocked = false;
+  #retired: ((eni: Eni) => boolean) | undefined;
   #lastPoolRelease = -Infinity;
 
   constructor(opts: DatastoreOptions) {
@@ -120,6 +121,14 @@ export class Datastore {
       if (held.size > 0) this.#lastPoolRelease = this.#now();
       return [...held.keys()];
     });
+  }
+
+  /**
+   * Which ENIs are retired (warm-pool types.ts: no new pod, drained): the primary with custom
+   * networking, an ENI of an ENIConfig the node left. Asked at every snapshot.
+   */
+  setRetired(retired: (eni: Eni) => boolean): void {
+    this.#retired = retired;
   }
 
   /** Set while growth is paused after InsufficientFreeAddressesInSubnet / InsufficientCidrBlocks. */
@@ -331,7 +340,7 @@ export class Datastore {
 
   #snapshotOf(ledger: Ledger, now: number, growthBlocked: boolean): PoolSnapshot {
     return {
-      enis: this.#pool.views((ip) => ledger.stateOf(ip, now), now),
+      enis: this.#pool.views((ip) => ledger.stateOf(ip, now), now, this.#retired),
       msSinceLastRelease: Math.max(0, now - this.#lastPoolRelease),
       growthBlocked,
     };

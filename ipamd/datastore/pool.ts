@@ -155,7 +155,7 @@ export class AddressPool {
   }
 
   /** The planner's view of the ENIs (warm-pool/types.ts EniView), ordered by device index. */
-  views(stateOf: (ip: string) => AddressState, now: number): EniView[] {
+  views(stateOf: (ip: string) => AddressState, now: number, retired?: (eni: Eni) => boolean): EniView[] {
     return this.enis().map((eni) => ({
       id: eni.id,
       deviceIndex: eni.deviceIndex,
@@ -166,6 +166,7 @@ export class AddressPool {
         addresses: this.#enis.get(eni.id)!.prefixes.get(prefix)!.map((ip) => ({ ip, state: stateOf(ip) })),
       })),
       ageMs: Math.max(0, now - eni.createdAt),
+      ...(retired?.(eni) ? { retired: true } : {}),
     }));
   }
 

@@ -12,6 +12,14 @@ import type { Watched } from './watch.ts';
 
 export const REPORTING_CONTROLLER = 'vpcwire.io/ipamd';
 
+/**
+ * A MicroTime as the API server parses it (RFC 3339 with exactly six fractional digits). The
+ * client would send a Date with three, which the server refuses; the string passes through.
+ */
+function microTime(d: Date): Date {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
+
 interface Regarding {
   readonly kind: 'Node' | 'Pod';
   readonly name: string;
@@ -59,6 +67,7 @@ export class EventRecorder implements Notices {
   #backoffMs = 0;
   #flushing = false;
   #stopped = false;
+  #lastRefusal: string | undefined;
   /** Events created and patched, for tests and status. */
   created = 0;
   patched = 0;
@@ -158,7 +167,12 @@ export class EventRecorder implements Notices {
     } catch (err) {
       this.#backoffMs = Math.min(Math.max(this.#backoffMs * 2, 500), 30_000);
       next = this.#backoffMs;
-      this.#o.logger.debug('event not posted yet; will retry', { error: kubeError('posting an Event', err).message, retryInMs: next });
+      const error = kubeError('posting an Event', err);
+      // Unreachable is expected (retried quietly); a refusal (RBAC, validation) must be seen, once.
+      const refused = (statusOf(err) ?? 0) >= 400;
+      if (refused && error.message !== this.#lastRefusal) this.#o.logger.warn('event refused by the API server; will retry', { error: error.message, code: error.code });
+      else if (!refused) this.#o.logger.debug('event not posted yet; will retry', { error: error.message, retryInMs: next });
+      if (refused) this.#lastRefusal = error.message;
     } finally {
       this.#flushing = false;
     }
@@ -173,7 +187,7 @@ export class EventRecorder implements Notices {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
         metadata: { name: e.name, namespace: e.namespace },
-        eventTime: e.firstSeen,
+        eventTime: microTime(e.firstSeen),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: `ipamd-${this.#o.nodeName}`.slice(0, 128),
         action: e.action.slice(0, 128),
@@ -187,7 +201,7 @@ export class EventRecorder implements Notices {
           ...(e.regarding.namespace ? { namespace: e.regarding.namespace } : {}),
           ...(uid ? { uid } : {}),
         },
-        ...(count > 1 ? { series: { count, lastObservedTime: e.lastSeen } } : {}),
+        ...(count > 1 ? { series: { count, lastObservedTime: microTime(e.lastSeen) } } : {}),
       };
       try {
         await this.#api.createNamespacedEvent({ namespace: e.namespace, body });
@@ -197,7 +211,7 @@ export class EventRecorder implements Notices {
         if (statusOf(err) !== 409) throw err;
       }
     } else {
-      const patch = [{ op: 'add', path: '/series', value: { count, lastObservedTime: e.lastSeen.toISOString() } }];
+      const patch = [{ op: 'add', path: '/series', value: { count, lastObservedTime: microTime(e.lastSeen) } }];
       try {
         await this.#api.patchNamespacedEvent({ name: e.name, namespace: e.namespace, body: patch });
         this.patched++;
