@@ -99,6 +99,9 @@ describe('custom networking with ENIConfig, under the shipped RBAC', () => {
     const status = await p.client.getStatus();
     assert.equal(status.poolTargets.maxPods, String(2 * 3 + 2), 'max pods without the primary ENI: 2 ENIs x 3 + 2');
 
+    // The API server goes away and comes back: ipamd's watches resume and see the relabel.
+    await cp.killApiServer();
+    await cp.startApiServer();
     // Relabel to pods-b (no securityGroups: the primary ENI's). Running pods keep their addresses.
     await labelNode(cp.admin(), 'n1', { 'k8s.amazonaws.com/eniConfig': 'pods-b' });
     const next = await addPods(p, 3, 5);
