@@ -22,6 +22,13 @@ function gateway(cidrText: string): string {
   return cidr ? formatIpv4(cidr.base + 1) : '';
 }
 
+export interface PodHooks {
+  /** Awaited before ADD answers (bounded by the hook itself): the annotation is there when the plugin returns. */
+  added(pod: { namespace: string; name: string }, ip: string): Promise<void>;
+  /** After DEL released the pod's address; not awaited. */
+  released(pod: { namespace: string; name: string }, ip: string): void;
+}
+
 /** The allocation API's behaviour: the datastore answers, the reconciler refills behind it. */
 export function coreHandlers(deps: {
   store: Datastore;
@@ -31,6 +38,8 @@ export function coreHandlers(deps: {
   vpcCidrs: readonly string[];
   /** Drift counts for the status view. */
   driftCounts?: () => Record<string, number>;
+  /** What happens to the pod object around ADD and DEL (ANNOTATE_POD_IP: kube/pod-ip-annotation.ts). */
+  podHooks?: PodHooks;
 }): IpamHandlers {
   const { store, reconciler, config } = deps;
   const eniOf = (a: Allocation) => store.enis().find((e) => e.id === a.eniId);
@@ -47,6 +56,7 @@ export function coreHandlers(deps: {
         { hostVeth },
       );
       reconciler.kick();
+      if (deps.podHooks && req.pod.namespace && req.pod.name) await deps.podHooks.added({ namespace: req.pod.namespace, name: req.pod.name }, a.ip);
       const eni = eniOf(a);
       return {
         ipv4Address: a.ip,
@@ -68,6 +78,7 @@ export function coreHandlers(deps: {
       const a = await store.release(req.key, { hostVeth: hostVethFor(config.vethPrefix, req.pod ?? {}, req.key) });
       if (!a) return { released: false };
       reconciler.kick();
+      if (deps.podHooks && a.pod.namespace && a.pod.name) deps.podHooks.released({ namespace: a.pod.namespace, name: a.pod.name }, a.ip);
       return { released: true, ipv4Address: a.ip, deviceIndex: a.deviceIndex, routeTable: routeTable(a.deviceIndex) };
     },
     async poolStatus(): Promise<PoolStatus> {
