@@ -20,6 +20,7 @@ export interface ImdsEni {
   readonly networkCard: number;
   readonly subnetId: string;
   readonly subnetCidr: string;
+  readonly vpcId: string;
   readonly vpcCidrs: readonly string[];
   readonly securityGroupIds: readonly string[];
   /** Primary first. */
@@ -75,6 +76,23 @@ export interface CreateEniRequest {
   readonly prefixCount?: number;
 }
 
+/** One subnet as DescribeSubnets shows it (subnet discovery, and an ENI's own subnet CIDR). */
+export interface Ec2Subnet {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly cidr: string;
+  readonly availabilityZone: string;
+  /** AvailableIpAddressCount: free addresses now (EC2's five reserved ones excluded). */
+  readonly availableIps: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** An EC2 filter: values OR together, filters AND (`vpc-id`, `availability-zone`, `tag:<key>`...). */
+export interface Ec2Filter {
+  readonly name: string;
+  readonly values: readonly string[];
+}
+
 export interface Ec2Port {
   instanceType(instanceType: string): Promise<InstanceTypeInfo>;
   /** ENIs attached to an instance (any attachment state). */
@@ -91,6 +109,8 @@ export interface Ec2Port {
   assignPrefixes(eniId: string, count: number): Promise<string[]>;
   unassignIps(eniId: string, ips: readonly string[]): Promise<void>;
   unassignPrefixes(eniId: string, prefixes: readonly string[]): Promise<void>;
+  /** Subnets matching every filter (all pages). */
+  subnets(filters: readonly Ec2Filter[]): Promise<Ec2Subnet[]>;
   /**
    * How many mutating calls so far succeeded only after a retry (an earlier attempt may have
    * taken effect unseen); the reconciler resyncs when it grows. Optional for test ports.

@@ -11,13 +11,14 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   type NetworkInterface,
   paginateDescribeNetworkInterfaces,
+  paginateDescribeSubnets,
   type _InstanceType,
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { randomUUID } from 'node:crypto';
 import { IpamdError } from '../errors.ts';
-import type { CallStats, CreateEniRequest, Ec2Eni, Ec2Port, InstanceTypeInfo } from '../ports.ts';
+import type { CallStats, CreateEniRequest, Ec2Eni, Ec2Filter, Ec2Port, Ec2Subnet, InstanceTypeInfo } from '../ports.ts';
 import { classifyAwsError } from './classify.ts';
 
 export interface Ec2AdapterOptions {
@@ -235,6 +236,26 @@ export class Ec2Adapter implements Ec2Port {
     await this.#call('UnassignPrivateIpAddresses', () =>
       this.#client.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4Prefixes: [...prefixes] })),
     );
+  }
+
+  subnets(filters: readonly Ec2Filter[]): Promise<Ec2Subnet[]> {
+    return this.#call('DescribeSubnets', async () => {
+      const out: Ec2Subnet[] = [];
+      const Filters = filters.map((f) => ({ Name: f.name, Values: [...f.values] }));
+      for await (const page of paginateDescribeSubnets({ client: this.#client, pageSize: 1000 }, { Filters })) {
+        for (const n of page.Subnets ?? []) {
+          out.push({
+            id: n.SubnetId ?? '',
+            vpcId: n.VpcId ?? '',
+            cidr: n.CidrBlock ?? '',
+            availabilityZone: n.AvailabilityZone ?? '',
+            availableIps: n.AvailableIpAddressCount ?? 0,
+            tags: Object.fromEntries((n.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          });
+        }
+      }
+      return out;
+    });
   }
 }
 

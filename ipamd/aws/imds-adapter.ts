@@ -59,12 +59,13 @@ export class ImdsAdapter implements ImdsPort {
   async #eni(mac: string): Promise<ImdsEni> {
     const base = `network/interfaces/macs/${mac}/`;
     const lines = (s: string) => s.split('\n').map((x) => x.trim()).filter(Boolean);
-    const [eniId, device, card, subnetId, subnetCidr, vpcCidrs, sgs, ipv4s, prefixes] = await Promise.all([
+    const [eniId, device, card, subnetId, subnetCidr, vpcId, vpcCidrs, sgs, ipv4s, prefixes] = await Promise.all([
       this.#get(`${base}interface-id`),
       this.#get(`${base}device-number`),
       this.#optional(`${base}network-card`),
       this.#get(`${base}subnet-id`),
       this.#get(`${base}subnet-ipv4-cidr-block`),
+      this.#get(`${base}vpc-id`),
       this.#get(`${base}vpc-ipv4-cidr-blocks`),
       this.#optional(`${base}security-group-ids`),
       this.#optional(`${base}local-ipv4s`),
@@ -77,6 +78,7 @@ export class ImdsAdapter implements ImdsPort {
       networkCard: card === '' ? 0 : Number(card),
       subnetId,
       subnetCidr,
+      vpcId,
       vpcCidrs: lines(vpcCidrs),
       securityGroupIds: lines(sgs),
       ipv4s: lines(ipv4s),

@@ -7,7 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { classifyAwsError } from '../../ipamd/aws/classify.ts';
-import type { CreateEniRequest, Ec2Eni, Ec2Port, ImdsEni, ImdsPort, InstanceIdentity, InstanceTypeInfo } from '../../ipamd/ports.ts';
+import type { CreateEniRequest, Ec2Eni, Ec2Filter, Ec2Port, Ec2Subnet, ImdsEni, ImdsPort, InstanceIdentity, InstanceTypeInfo } from '../../ipamd/ports.ts';
+import { subnetFilters } from '../../sim/ec2/actions/describe.ts';
+import { applyFilters } from '../../sim/ec2/filters.ts';
 import { AwsError } from '../../sim/errors.ts';
 import { assignPrivateIpAddresses, unassignPrivateIpAddresses } from '../../sim/model/address-ops.ts';
 import { attachNetworkInterface, detachNetworkInterface } from '../../sim/model/attachment-ops.ts';
@@ -120,6 +122,23 @@ export class MemoryEc2 implements Ec2Port {
     return this.#call('UnassignPrivateIpAddresses', () => unassignPrivateIpAddresses(this.#state, eniId, { prefixes }));
   }
 
+  subnets(filters: readonly Ec2Filter[]): Promise<Ec2Subnet[]> {
+    return this.#call('DescribeSubnets', () =>
+      applyFilters(
+        [...this.#state.subnets.values()],
+        filters.map((f) => ({ name: f.name, values: [...f.values] })),
+        subnetFilters(this.#state),
+      ).map((s) => ({
+        id: s.id,
+        vpcId: s.vpcId,
+        cidr: formatCidr(s.cidr),
+        availabilityZone: s.availabilityZone,
+        availableIps: s.pool.availableCount,
+        tags: Object.fromEntries(this.#state.tagsOf(s.id)),
+      })),
+    );
+  }
+
   #view(e: NetworkInterface): Ec2Eni {
     const a = e.attachment;
     return {
@@ -153,6 +172,7 @@ export function memoryImds(state: VpcState, instanceId: string, region: string):
       networkCard: e.attachment!.networkCardIndex,
       subnetId: e.subnetId,
       subnetCidr: formatCidr(subnet.cidr),
+      vpcId: e.vpcId,
       vpcCidrs: vpc.cidrs.map(formatCidr),
       securityGroupIds: [...e.groupIds],
       ipv4s: [e.primaryIp, ...e.secondaryIps].map(formatIpv4),

@@ -64,7 +64,8 @@ function instanceFilters(state: VpcState): FilterTable<Instance> {
   };
 }
 
-function subnetFilters(state: VpcState): FilterTable<Subnet> {
+/** DescribeSubnets' filters; exported so the in-memory EC2 port of the tests filters exactly alike. */
+export function subnetFilters(state: VpcState): FilterTable<Subnet> {
   return {
     tagsOf: (s) => state.tags.get(s.id),
     fields: {
