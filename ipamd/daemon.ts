@@ -10,6 +10,7 @@ import type { VethExists } from './datastore/types.ts';
 import { EniManager, type Waits } from './eni-manager.ts';
 import { DriftLog } from './drift.ts';
 import { IpamdError } from './errors.ts';
+import { startSubnetDiscovery } from './placement/subnet-discovery.ts';
 import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
@@ -121,7 +122,15 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       : undefined;
 
   // Adopt what EC2 says is attached on the default network card (EC2 is the truth).
-  const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, ...(deps.waits ? { waits: deps.waits } : {}) });
+  // ENABLE_SUBNET_DISCOVERY (issue 11 item 3); off: every ENI in the primary ENI's subnet.
+  const placement = config.subnetDiscovery
+    ? await startSubnetDiscovery({ ec2, primary: primaryEni, availabilityZone: identity.availabilityZone, clusterName: config.clusterName, logger })
+    : undefined;
+  const enis = new EniManager({
+    ec2, imds, config, logger, identity, instanceType, primaryEni, now,
+    ...(deps.waits ? { waits: deps.waits } : {}),
+    ...(placement ? { placement } : {}),
+  });
   const reconciler = new Reconciler({
     store,
     enis,
@@ -130,7 +139,6 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     config,
     instanceType,
     instanceId: identity.instanceId,
-    subnetCidr: primaryEni.subnetCidr,
     logger,
     now,
     drift,
