@@ -22,6 +22,12 @@ export interface Config {
   readonly additionalEniTags: Readonly<Record<string, string>>;
   readonly ec2Endpoint: string | undefined;
   readonly disableLeakedEniCleanup: boolean;
+  /**
+   * ENABLE_SUBNET_DISCOVERY (upstream default true since v1.18): new ENIs go to the subnet of the
+   * node's VPC and zone with the most free addresses among the primary ENI's and those tagged
+   * `kubernetes.io/role/cni` (placement/subnet-discovery.ts); false = the primary ENI's subnet.
+   */
+  readonly subnetDiscovery: boolean;
   readonly logLevel: LogLevel;
   /** 'stdout', 'stderr' or a file path. */
   readonly logFile: string;
@@ -175,6 +181,7 @@ export function parseConfig(env: Env = process.env): Config {
     additionalEniTags: Object.freeze(additionalEniTags),
     ec2Endpoint: endpoint,
     disableLeakedEniCleanup: bool(env, 'DISABLE_LEAKED_ENI_CLEANUP', false),
+    subnetDiscovery: bool(env, 'ENABLE_SUBNET_DISCOVERY', true),
     logLevel,
     logFile: str(env, 'AWS_VPC_K8S_CNI_LOG_FILE') ?? 'stdout',
     socketPath: str(env, 'VPCWIRE_SOCKET') ?? DEFAULT_GRPC_SOCKET,

@@ -10,6 +10,7 @@ import type { VethExists } from './datastore/types.ts';
 import { EniManager, type Waits } from './eni-manager.ts';
 import { DriftLog } from './drift.ts';
 import { IpamdError } from './errors.ts';
+import { startSubnetDiscovery } from './placement/subnet-discovery.ts';
 import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
@@ -127,9 +128,15 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   // Kubernetes, when configured: loaded only then, and never waited for (kube/index.ts).
   const kube = config.kube.mode === 'standalone' ? undefined : await startKubeLink(config, logger, ec2, identity.availabilityZone, primaryEni);
   const notices: Notices = kube?.notices ?? noNotices;
-  const placement = kube?.link.placement;
 
   // Adopt what EC2 says is attached on the default network card (EC2 is the truth).
+  // Where new ENIs go: the Node's ENIConfig with custom networking (it wins, as upstream), else
+  // ENABLE_SUBNET_DISCOVERY's tagged subnets (issue 11 item 3), else the primary ENI's subnet.
+  const placement =
+    kube?.link.placement ??
+    (config.subnetDiscovery
+      ? await startSubnetDiscovery({ ec2, primary: primaryEni, availabilityZone: identity.availabilityZone, clusterName: config.clusterName, logger })
+      : undefined);
   const enis = new EniManager({
     ec2, imds, config, logger, identity, instanceType, primaryEni, now,
     ...(deps.waits ? { waits: deps.waits } : {}),
@@ -143,7 +150,6 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     config,
     instanceType,
     instanceId: identity.instanceId,
-    subnetCidr: primaryEni.subnetCidr,
     logger,
     now,
     drift,

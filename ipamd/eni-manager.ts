@@ -2,9 +2,10 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Config } from './config.ts';
 import { IpamdError, isIpamdError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import type { EniPlacement } from './placement/types.ts';
+import type { EniPlacement, EniTarget } from './placement/types.ts';
 import { primaryPlacement } from './placement/types.ts';
 import type { Ec2Eni, Ec2Port, ImdsEni, ImdsPort, InstanceIdentity, InstanceTypeInfo } from './ports.ts';
+import { SubnetCidrs } from './subnet-cidrs.ts';
 
 /** Tag keys upstream puts on the ENIs it creates; the leaked-ENI sweep looks for them. */
 export const TAG_INSTANCE_ID = 'node.k8s.amazonaws.com/instance_id';
@@ -43,6 +44,7 @@ export class EniManager {
   readonly #waits: Waits;
   readonly #now: () => number;
   readonly placement: EniPlacement;
+  readonly #subnetCidrs: SubnetCidrs;
 
   constructor(deps: {
     ec2: Ec2Port;
@@ -66,6 +68,12 @@ export class EniManager {
     this.#waits = { ...DEFAULT_WAITS, ...deps.waits };
     this.#now = deps.now ?? Date.now;
     this.placement = deps.placement ?? primaryPlacement(deps.primaryEni);
+    this.#subnetCidrs = new SubnetCidrs({ imds: deps.imds, ec2: deps.ec2, known: [[deps.primaryEni.subnetId, deps.primaryEni.subnetCidr]] });
+  }
+
+  /** An attached ENI's own subnet CIDR (it may not be the primary ENI's subnet): subnet-cidrs.ts. */
+  subnetCidrOf(subnetId: string): Promise<string> {
+    return this.#subnetCidrs.of(subnetId);
   }
 
   tags(): Record<string, string> {
@@ -86,14 +94,7 @@ export class EniManager {
     let deviceIndex = 1;
     while (used.has(deviceIndex)) deviceIndex++;
     const prefix = this.#cfg.prefixDelegation;
-    const target = await this.placement.next();
-    const eni = await this.#ec2.createEni({
-      subnetId: target.subnetId,
-      groupIds: target.groupIds,
-      description: `aws-K8S-${this.#identity.instanceId}`,
-      tags: this.tags(),
-      ...(prefix ? { prefixCount: count } : { secondaryIpCount: count }),
-    });
+    const { eni, target } = await this.#createInSubnet(count);
     try {
       const attachmentId = await this.#ec2.attachEni(eni.id, this.#identity.instanceId, deviceIndex, this.#type.defaultNetworkCard);
       await this.#ec2.setDeleteOnTermination(eni.id, attachmentId);
@@ -110,6 +111,35 @@ export class EniManager {
     await this.waitForImds(eni.id, (m) => m.ipv4s.length > 0);
     this.#log.info('ENI created and attached', { eniId: eni.id, deviceIndex, count, prefixMode: prefix, subnetId: target.subnetId, placement: target.source });
     return { eni, deviceIndex, subnetCidr: target.subnetCidr };
+  }
+
+  /**
+   * CreateNetworkInterface where the placement says; a subnet that refuses for want of addresses
+   * or /28 blocks is passed over for the placement's next best (subnet discovery), until it has
+   * none left to offer and the last refusal is the answer (the reconciler then pauses growth).
+   */
+  async #createInSubnet(count: number): Promise<{ eni: Ec2Eni; target: EniTarget }> {
+    const exhausted = new Set<string>();
+    let target = await this.placement.next(exhausted);
+    for (;;) {
+      try {
+        const eni = await this.#ec2.createEni({
+          subnetId: target.subnetId,
+          groupIds: target.groupIds,
+          description: `aws-K8S-${this.#identity.instanceId}`,
+          tags: this.tags(),
+          ...(this.#cfg.prefixDelegation ? { prefixCount: count } : { secondaryIpCount: count }),
+        });
+        return { eni, target };
+      } catch (e) {
+        if (!isIpamdError(e, 'IPAMD_EC2_SUBNET_FULL') && !isIpamdError(e, 'IPAMD_EC2_NO_CIDR_BLOCKS')) throw e;
+        exhausted.add(target.subnetId);
+        const again = await this.placement.next(exhausted);
+        if (exhausted.has(again.subnetId)) throw e;
+        this.#log.warn('subnet cannot take the new ENI; trying the next', { subnetId: target.subnetId, code: e.code, next: again.subnetId });
+        target = again;
+      }
+    }
   }
 
   /** Waits (bounded exponential backoff) until IMDS shows the ENI and `ready` holds for it. */

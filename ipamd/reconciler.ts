@@ -21,8 +21,6 @@ export interface ReconcilerOptions {
   config: Config;
   instanceType: InstanceTypeInfo;
   instanceId: string;
-  /** The subnet of the ENIs this node uses (the primary ENI's: ipamd creates ENIs there). */
-  subnetCidr: string;
   logger: Logger;
   now?: () => number;
   /** How long growth pauses after the subnet ran out of addresses or /28 blocks. */
@@ -313,7 +311,7 @@ export class Reconciler {
         host: this.#host,
         instanceId: o.instanceId,
         defaultCard: o.instanceType.defaultNetworkCard,
-        subnetCidr: o.subnetCidr,
+        subnetCidrOf: (subnetId) => o.enis.subnetCidrOf(subnetId),
         ...(o.drift ? { drift: o.drift } : {}),
         seen: (enis) => {
           this.#places.clear();

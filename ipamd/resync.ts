@@ -17,8 +17,8 @@ export interface ResyncDeps {
   readonly instanceId: string;
   /** ipamd manages ENIs on the instance type's default network card only, as upstream. */
   readonly defaultCard: number;
-  /** The subnet of the ENIs this node uses. */
-  readonly subnetCidr: string;
+  /** An ENI's own subnet CIDR, by subnet id: ENIs of one node can sit in several subnets (issue 11). */
+  readonly subnetCidrOf: (subnetId: string) => Promise<string>;
   readonly drift?: DriftLog;
   /** The node's ENIs as EC2 showed them this pass (their subnets and security groups). */
   readonly seen?: (enis: readonly Ec2Eni[]) => void;
@@ -69,8 +69,16 @@ const { store, ec2, logger, defaultCard } = d;
     const ips = e.secondaryIps;
     const prefixes = e.prefixes;
     if (!mine) {
+      const subnetCidr = await d.subnetCidrOf(e.subnetId).catch((err: unknown) => {
+        // At start this stops ipamd (the checkpoint replay would drop its pods' allocations);
+        // later the ENI waits for the next resync.
+        if (opts.failOnHostSetup) throw err;
+        logger.warn("an attached ENI's subnet CIDR is unknown yet; adopted at a later resync", { eniId: e.id, subnetId: e.subnetId, error: String(err) });
+        return undefined;
+      });
+      if (subnetCidr === undefined) continue;
       if (e.attachment!.deviceIndex !== 0) {
-        const host = { eniId: e.id, mac: e.mac, deviceIndex: e.attachment!.deviceIndex, primaryIp: e.primaryIp, subnetCidr: d.subnetCidr };
+        const host = { eniId: e.id, mac: e.mac, deviceIndex: e.attachment!.deviceIndex, primaryIp: e.primaryIp, subnetCidr };
         // At start a failure stops ipamd (as upstream): without this ENI in the pool, the
         // checkpoint replay would drop the allocations of pods running on its addresses.
         if (!(await d.host.setup(host, opts.failOnHostSetup ?? false))) continue;
@@ -80,7 +88,7 @@ const { store, ec2, logger, defaultCard } = d;
         deviceIndex: e.attachment!.deviceIndex,
         mac: e.mac,
         isPrimary: e.attachment!.deviceIndex === 0,
-        subnetCidr: d.subnetCidr,
+        subnetCidr,
         primaryIp: e.primaryIp,
         secondaryIps: ips,
         prefixes,

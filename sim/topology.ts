@@ -44,6 +44,8 @@ export function loadTopology(path: string | URL = DEFAULT_TOPOLOGY_FILE): Topolo
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrRecord = (v: unknown): v is Record<string, string> =>
+  isObj(v) && Object.values(v).every((x) => typeof x === 'string');
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /** Checks shape and cross references, naming the offending field so a typo is found at once. */
@@ -66,6 +68,8 @@ export function validateTopology(raw: unknown, source = 'topology'): Topology {
     for (const k of ['name', 'cidr', 'az'])
       check(typeof s[k] === 'string', `vpc.subnets[${i}].${k}`, 'must be a string');
     check(!subnetNames.has(s.name as string), `vpc.subnets[${i}].name`, `'${s.name}' is used twice`);
+    // Subnet tags steer ipamd's subnet discovery (kubernetes.io/role/cni), so a typo must not pass.
+    check(s.tags === undefined || isStrRecord(s.tags), `vpc.subnets[${i}].tags`, 'must be an object of string values');
     subnetNames.add(s.name as string);
   }
   const sgNames = new Set<string>(['default']);

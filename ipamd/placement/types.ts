@@ -16,9 +16,11 @@ export interface EniPlacement {
   /**
    * Where the next ENI goes. Rejects with an IpamdError (IPAMD_PLACEMENT_UNAVAILABLE) when no
    * target can be named now (a missing or invalid ENIConfig): the pool then does not grow, and the
-   * addresses it already holds are still served.
+   * addresses it already holds are still served. `exclude` names subnets that just refused this
+   * ENI for want of addresses (eni-manager.ts): a placement with another subnet to offer offers
+   * it; one without answers a subnet in `exclude`, and the caller gives up.
    */
-  next(): Promise<EniTarget>;
+  next(exclude?: ReadonlySet<string>): Promise<EniTarget>;
   /**
    * Whether an attached ENI still matches the current placement. False for ENIs of an ENIConfig
    * the node no longer uses: they get no new pods and are freed once empty.

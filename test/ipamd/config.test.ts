@@ -114,6 +114,16 @@ describe('ipamd configuration (upstream names and defaults)', () => {
     refused({ VPCWIRE_IMDS_WAIT_MS: '1m' }, /VPCWIRE_IMDS_WAIT_MS="1m".*integer/);
   });
 
+  test('ENABLE_SUBNET_DISCOVERY: on by default as upstream since v1.18; a bad value is named', () => {
+    assert.equal(parseConfig({}).subnetDiscovery, true);
+    assert.equal(parseConfig({ ENABLE_SUBNET_DISCOVERY: 'false' }).subnetDiscovery, false);
+    assert.equal(parseConfig({ ENABLE_SUBNET_DISCOVERY: ' TRUE ' }).subnetDiscovery, true);
+    assert.equal(parseConfig({ ENABLE_SUBNET_DISCOVERY: '' }).subnetDiscovery, true, 'empty = unset');
+    // Upstream logs a bad value and silently uses the default; vpcwire refuses to start.
+    refused({ ENABLE_SUBNET_DISCOVERY: 'enabled' }, /invalid ENABLE_SUBNET_DISCOVERY="enabled": expected 'true' or 'false'/);
+    refused({ ENABLE_SUBNET_DISCOVERY: '1' }, /ENABLE_SUBNET_DISCOVERY="1"/);
+  });
+
   test('combinations upstream refuses are refused', () => {
     refused({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '0' }, /WARM_PREFIX_TARGET="0".*WARM_IP_TARGET/);
     assert.doesNotThrow(() => parseConfig({ ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '0', WARM_IP_TARGET: '2' }));

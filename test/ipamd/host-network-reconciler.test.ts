@@ -86,7 +86,7 @@ describe('reconciler and host networking', () => {
       config,
       instanceType,
       instanceId: identity.instanceId,
-      subnetCidr: primaryEni.subnetCidr,
+     
       logger,
     });
     return { store: s, reconciler };

@@ -65,7 +65,7 @@ async function node(env: Record<string, string>, clock = { t: 1_700_000_000_000 
   const store = new Datastore({ checkpoint: { write: async () => {} }, chooseAddress, logger, cooldownMs: 0, now });
   const enis = new EniManager({ ec2, imds, config, logger, identity, instanceType, primaryEni, now, waits: { minTimeoutMs: 1, maxTimeoutMs: 5 } });
   const reconciler = new Reconciler({
-    store, enis, ec2, hostNetwork: disabledHostNetwork, config, instanceType, instanceId, subnetCidr: primaryEni.subnetCidr, logger, now,
+    store, enis, ec2, hostNetwork: disabledHostNetwork, config, instanceType, instanceId, logger, now,
     ...(timers ? { timers } : {}),
   });
   await reconciler.resync({ waitForAttaching: true });

@@ -11,6 +11,12 @@ const base = () => ({
 });
 
 describe('topology files', () => {
+  test('the subnet discovery topology loads: tagged pod subnets beside the node subnets, in both zones', () => {
+    const t = loadTopology(new URL('../../sim/topologies/subnet-discovery.json', import.meta.url));
+    const tagged = t.vpc.subnets.filter((s) => s.tags?.['kubernetes.io/role/cni'] === '1');
+    assert.deepEqual([...new Set(tagged.map((s) => s.az))].sort(), ['us-west-2a', 'us-west-2b']);
+  });
+
   test('the default topology loads', () => {
     const t = loadTopology();
     assert.ok(t.vpc.subnets.length >= 2);
@@ -24,6 +30,7 @@ describe('topology files', () => {
       ['duplicate subnet', (t) => t.vpc.subnets.push({ ...t.vpc.subnets[0]! }), /vpc\.subnets\[1\]\.name 'a' is used twice/],
       ['no cidrs', (t) => (t.vpc.cidrs = []), /vpc\.cidrs must be a non-empty array/],
       ['bad az', (t) => ((t.vpc.subnets[0] as { az: unknown }).az = 3), /vpc\.subnets\[0\]\.az must be a string/],
+      ['bad subnet tag', (t) => ((t.vpc.subnets[0] as { tags?: unknown }).tags = { 'kubernetes.io/role/cni': 1 }), /vpc\.subnets\[0\]\.tags must be an object of string values/],
     ];
     for (const [name, mutate, message] of cases) {
       const t = base();
