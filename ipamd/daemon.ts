@@ -207,6 +207,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     instanceId: identity.instanceId,
     vpcCidrs: primaryEni.vpcCidrs,
     driftCounts: () => drift.counts(),
+    ...(kube?.link.podHooks ? { podHooks: kube.link.podHooks } : {}),
   });
   const handlers = { ...core, poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostProblem }) };
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });

@@ -12,6 +12,8 @@ import { k8s, kubeConfig } from './client.ts';
 import { EniConfigPlacement, watchEniConfigs } from './eniconfig.ts';
 import { EventRecorder } from './events.ts';
 import { watchNode } from './node.ts';
+import { podIpAnnotation } from './pod-ip-annotation.ts';
+import type { PodHooks } from '../core-handlers.ts';
 
 export interface KubeLink {
   readonly nodeName: string;
@@ -20,6 +22,8 @@ export interface KubeLink {
   /** Custom networking's placement; undefined when it is off. */
   readonly placement: EniPlacement | undefined;
   readonly events: EventRecorder;
+  /** ANNOTATE_POD_IP's hooks around ADD and DEL; undefined when it is off. */
+  readonly podHooks: PodHooks | undefined;
   /** Resolves when every watch has listed once (tests, and ipamd's status). */
   synced(): Promise<void>;
   stop(): Promise<void>;
@@ -68,6 +72,7 @@ export function startKube(d: KubeDeps): KubeLink {
     node,
     placement,
     events,
+    podHooks: s.annotatePodIp ? podIpAnnotation(kc, logger) : undefined,
     synced: async () => void (await Promise.all(watches.map((w) => w.synced))),
     async stop() {
       await events.stop();
