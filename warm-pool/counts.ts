@@ -80,6 +80,24 @@ export function sumCounts(parts: readonly AddressCounts[]): AddressCounts {
   );
 }
 
+/**
+ * The pool once `pods` more addresses are assigned (the pods Kubernetes bound here that have not
+ * started yet): available may go below zero (the pool cannot seat them all). New pods take
+ * addresses outside whole free /28s first (choose-address.ts), so whole free prefixes are used up
+ * only by what does not fit elsewhere.
+ */
+export function reserveFor(pool: AddressCounts, pods: number): AddressCounts {
+  if (pods <= 0) return pool;
+  const outsideWhole = Math.max(0, pool.available - pool.wholeFreePrefixes * PREFIX_SIZE);
+  const intoWhole = Math.max(0, pods - outsideWhole);
+  return {
+    ...pool,
+    assigned: pool.assigned + pods,
+    available: pool.available - pods,
+    wholeFreePrefixes: pool.wholeFreePrefixes - Math.ceil(intoWhole / PREFIX_SIZE),
+  };
+}
+
 /** The pool as it would be without `part` (an ENI being freed, or items being released). */
 export function subtractCounts(pool: AddressCounts, part: AddressCounts): AddressCounts {
   return {

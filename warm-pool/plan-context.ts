@@ -1,5 +1,5 @@
 /** Everything one planning pass derives from its inputs, computed once and shared by the rules. */
-import { countEni, sumCounts, type AddressCounts, type EniCounts } from './counts.ts';
+import { countEni, reserveFor, sumCounts, type AddressCounts, type EniCounts } from './counts.ts';
 import { policyOf, type Policy } from './policy.ts';
 import type { InstanceLimits, PoolSnapshot, Step, Targets } from './types.ts';
 
@@ -21,7 +21,8 @@ export function planContext(snapshot: PoolSnapshot, targets: Targets, limits: In
   const all = snapshot.enis.map(countEni);
   const enis = all.filter((c) => !c.eni.retired);
   const retired = all.filter((c) => c.eni.retired);
-  return { snapshot, targets, limits, enis, retired, attached: all.length, pool: sumCounts(enis), policy: policyOf(targets, limits) };
+  const pool = reserveFor(sumCounts(enis), snapshot.expectedPods ?? 0);
+  return { snapshot, targets, limits, enis, retired, attached: all.length, pool, policy: policyOf(targets, limits) };
 }
 
 export function none(reason: string): Step {

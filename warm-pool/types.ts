@@ -46,6 +46,12 @@ export interface PoolSnapshot {
   readonly msSinceLastRelease: number;
   /** True while growth is paused after InsufficientFreeAddressesInSubnet / InsufficientCidrBlocks. */
   readonly growthBlocked: boolean;
+  /**
+   * Pods Kubernetes has bound to this node that have no address yet (issue 11 item 8, prewarm):
+   * the targets are applied as if they already held one, so the pool grows before their ADDs
+   * arrive and no warm address is released under them. 0 or unset: upstream's behaviour.
+   */
+  readonly expectedPods?: number;
 }
 
 export interface InstanceLimits {
