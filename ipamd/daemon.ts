@@ -156,7 +156,9 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     timers,
     notices,
     ...(audit ? { audit: () => audit.run() } : {}),
+    ...(kube ? { expectedPods: () => kube.link.expectedPods(allocatedPods(store)) } : {}),
   });
+  kube?.link.onPodsChanged(() => reconciler.kick());
   await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
   // Node egress and anything a previous ipamd left half done, before the node can get pods. What
   // the last check could not repair is reported to the CNI STATUS verb (GetPoolStatus).
@@ -317,4 +319,9 @@ async function startKubeLink(
   const { startKube, kubeNotices } = await import('./kube/index.ts');
   const link = startKube({ config, logger, ec2, vpcId: primaryEni.vpcId, availabilityZone, primaryGroupIds: primaryEni.securityGroupIds });
   return { link, notices: kubeNotices(link) };
+}
+
+/** "namespace/name" of every pod holding an address (prewarm counts the bound pods that do not). */
+function allocatedPods(store: Datastore): Set<string> {
+  return new Set(store.allocations().map((a) => `${a.pod.namespace}/${a.pod.name}`));
 }

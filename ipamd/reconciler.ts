@@ -33,6 +33,8 @@ export interface ReconcilerOptions {
   timers?: Timers;
   /** What the operator must hear about (IAM denials, subnet exhaustion, a missing ENIConfig). */
   notices?: Notices;
+  /** Pods bound to this node that have no address yet (kube/pods.ts); the planner grows for them. */
+  expectedPods?: () => number;
 }
 
 /**
@@ -169,7 +171,8 @@ export class Reconciler {
     const { store, logger } = this.#o;
     const now = this.#now();
     store.setGrowthBlocked(now < this.#blockedUntil);
-    const step = planNext(store.snapshot(now), this.#targets, this.#limits);
+    const expected = this.#o.expectedPods?.() ?? 0;
+    const step = planNext({ ...store.snapshot(now), expectedPods: expected }, this.#targets, this.#limits);
     if (step.kind === 'none') return step;
     if (step.kind === 'create-eni' && this.#host.pending.size > 0) {
       const [eniId, why] = [...this.#host.pending][0]!;

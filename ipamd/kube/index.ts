@@ -12,6 +12,7 @@ import { k8s, kubeConfig } from './client.ts';
 import { EniConfigPlacement, watchEniConfigs } from './eniconfig.ts';
 import { EventRecorder } from './events.ts';
 import { watchNode } from './node.ts';
+import { expectedPods, watchPods } from './pods.ts';
 import { podIpAnnotation } from './pod-ip-annotation.ts';
 import type { PodHooks } from '../core-handlers.ts';
 
@@ -24,6 +25,13 @@ export interface KubeLink {
   readonly events: EventRecorder;
   /** ANNOTATE_POD_IP's hooks around ADD and DEL; undefined when it is off. */
   readonly podHooks: PodHooks | undefined;
+  /**
+   * Pods bound to this node that have no address yet (`allocated`: "namespace/name" of pods that
+   * hold one); 0 with prewarm off or before the pod watch has listed.
+   */
+  expectedPods(allocated: ReadonlySet<string>): number;
+  /** Called when a pod bound here appears or changes (the reconciler's kick, to grow at once). */
+  onPodsChanged(cb: () => void): void;
   /** Resolves when every watch has listed once (tests, and ipamd's status). */
   synced(): Promise<void>;
   stop(): Promise<void>;
@@ -57,7 +65,8 @@ export function startKube(d: KubeDeps): KubeLink {
         primaryGroupIds: d.primaryGroupIds,
       })
     : undefined;
-  const watches = [node, ...(eniConfigs ? [eniConfigs] : [])];
+  const pods = s.prewarm ? watchPods(kc, nodeName, logger) : undefined;
+  const watches = [node, ...(eniConfigs ? [eniConfigs] : []), ...(pods ? [pods] : [])];
   for (const w of watches) w.start();
   logger.info('Kubernetes client started', {
     mode: s.mode,
@@ -73,6 +82,12 @@ export function startKube(d: KubeDeps): KubeLink {
     placement,
     events,
     podHooks: s.annotatePodIp ? podIpAnnotation(kc, logger) : undefined,
+    expectedPods: (allocated) => (pods?.isSynced ? expectedPods(pods.list(), allocated) : 0),
+    onPodsChanged: (cb) => {
+      pods?.on('add', cb);
+      pods?.on('update', cb);
+      pods?.on('delete', cb);
+    },
     synced: async () => void (await Promise.all(watches.map((w) => w.synced))),
     async stop() {
       await events.stop();
