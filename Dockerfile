@@ -12,6 +12,9 @@ COPY iproute ./iproute
 COPY durable ./durable
 COPY cni ./cni
 RUN node cni/build.ts
+# ipamd's Kubernetes client as one module (ipamd/kube/client.ts: half the memory of the package's index).
+COPY ipamd/kube/build-client.ts ./ipamd/kube/build-client.ts
+RUN node ipamd/kube/build-client.ts
 
 # The runtime stage holds production code only (issue 10 item 3): ipamd, the planner, the contract,
 # the node's CLI (bin/vpcwire.ts: status, max-pods, version; max-pods reads data/) and the built
@@ -32,6 +35,7 @@ COPY ipamd ./ipamd
 COPY warm-pool ./warm-pool
 COPY data ./data
 COPY --from=plugin /opt/vpcwire/build/cni/vpcwire ./build/cni/vpcwire
+COPY --from=plugin /opt/vpcwire/build/kube-client.mjs ./build/kube-client.mjs
 # The DaemonSet mounts the host's /opt/cni/bin and /etc/cni/net.d at these paths.
 ENV VPCWIRE_INSTALL_CNI=true
 ENTRYPOINT ["node"]

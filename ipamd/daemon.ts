@@ -317,7 +317,7 @@ async function startKubeLink(
   primaryEni: { vpcId: string; securityGroupIds: readonly string[] },
 ): Promise<{ link: KubeLink; notices: Notices }> {
   const { startKube, kubeNotices } = await import('./kube/index.ts');
-  const link = startKube({ config, logger, ec2, vpcId: primaryEni.vpcId, availabilityZone, primaryGroupIds: primaryEni.securityGroupIds });
+  const link = await startKube({ config, logger, ec2, vpcId: primaryEni.vpcId, availabilityZone, primaryGroupIds: primaryEni.securityGroupIds });
   return { link, notices: kubeNotices(link) };
 }
 

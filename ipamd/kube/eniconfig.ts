@@ -9,7 +9,8 @@
 import { IpamdError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EniPlacement, EniTarget } from '../placement/types.ts';
-import { k8s } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeClient } from './client.ts';
 import { eniConfigNameOf } from './node.ts';
 import type { KubeSettings } from './settings.ts';
 import { Watched } from './watch.ts';
@@ -22,7 +23,7 @@ export const ENICONFIG_GROUP = 'crd.k8s.amazonaws.com';
 export const ENICONFIG_VERSION = 'v1alpha1';
 
 export function watchEniConfigs(kc: k8s.KubeConfig, logger: Logger): Watched<EniConfig> {
-  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const api = kc.makeApiClient(kubeClient().CustomObjectsApi);
   return new Watched<EniConfig>({
     kc,
     path: `/apis/${ENICONFIG_GROUP}/${ENICONFIG_VERSION}/eniconfigs`,

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { NoticeReason, Notices } from '../notices.ts';
-import { k8s, kubeError, statusOf } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeClient, kubeError, statusOf } from './client.ts';
 import type { Watched } from './watch.ts';
 
 export const REPORTING_CONTROLLER = 'vpcwire.io/ipamd';
@@ -74,7 +75,7 @@ export class EventRecorder implements Notices {
 
   constructor(o: EventRecorderOptions) {
     this.#o = o;
-    this.#api = o.kc.makeApiClient(k8s.EventsV1Api);
+    this.#api = o.kc.makeApiClient(kubeClient().EventsV1Api);
     this.#tokens = o.burst ?? 10;
   }
 

@@ -8,7 +8,8 @@ import type { Logger } from '../logger.ts';
 import type { Notices } from '../notices.ts';
 import type { EniPlacement } from '../placement/types.ts';
 import type { Ec2Port } from '../ports.ts';
-import { k8s, kubeConfig } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeConfig, loadKubeClient } from './client.ts';
 import { EniConfigPlacement, watchEniConfigs } from './eniconfig.ts';
 import { EventRecorder } from './events.ts';
 import { watchNode } from './node.ts';
@@ -46,7 +47,8 @@ export interface KubeDeps {
   readonly primaryGroupIds: readonly string[];
 }
 
-export function startKube(d: KubeDeps): KubeLink {
+export async function startKube(d: KubeDeps): Promise<KubeLink> {
+  const { bundled } = await loadKubeClient();
   const s = d.config.kube;
   const nodeName = s.nodeName!;
   const kc = kubeConfig(s);
@@ -70,6 +72,7 @@ export function startKube(d: KubeDeps): KubeLink {
   for (const w of watches) w.start();
   logger.info('Kubernetes client started', {
     mode: s.mode,
+    client: bundled ? 'bundle' : 'package',
     server: kc.getCurrentCluster()?.server,
     node: nodeName,
     customNetwork: s.customNetwork,

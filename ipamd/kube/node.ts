@@ -3,7 +3,8 @@
  * names (custom networking), its uid (Events regarding it).
  */
 import type { Logger } from '../logger.ts';
-import { k8s } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeClient } from './client.ts';
 import type { KubeSettings } from './settings.ts';
 import { Watched } from './watch.ts';
 
@@ -23,7 +24,7 @@ export function eniConfigNameOf(node: k8s.V1Node, s: Pick<KubeSettings, 'eniConf
 }
 
 export function watchNode(kc: k8s.KubeConfig, name: string, logger: Logger): Watched<k8s.V1Node> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const core = kc.makeApiClient(kubeClient().CoreV1Api);
   const fieldSelector = `metadata.name=${name}`;
   return new Watched<k8s.V1Node>({
     kc,

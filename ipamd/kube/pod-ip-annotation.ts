@@ -7,13 +7,15 @@
  */
 import type { PodHooks } from '../core-handlers.ts';
 import type { Logger } from '../logger.ts';
-import { k8s, kubeError } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeClient, kubeError } from './client.ts';
 
 export const POD_IPS_ANNOTATION = 'vpc.amazonaws.com/pod-ips';
 
 export function podIpAnnotation(kc: k8s.KubeConfig, logger: Logger, opts: { waitMs?: number; retries?: number } = {}): PodHooks {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const core = kc.makeApiClient(kubeClient().CoreV1Api);
+  const { setHeaderOptions, PatchStrategy } = kubeClient();
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const patch = (pod: { namespace: string; name: string }, value: string | null) =>
     core.patchNamespacedPod({ name: pod.name, namespace: pod.namespace, body: { metadata: { annotations: { [POD_IPS_ANNOTATION]: value } } } }, merge);
 

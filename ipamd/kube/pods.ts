@@ -5,11 +5,12 @@
  * treats it as if it already held one (warm-pool/counts.ts reserveFor).
  */
 import type { Logger } from '../logger.ts';
-import { k8s } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeClient } from './client.ts';
 import { Watched } from './watch.ts';
 
 export function watchPods(kc: k8s.KubeConfig, nodeName: string, logger: Logger): Watched<k8s.V1Pod> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const core = kc.makeApiClient(kubeClient().CoreV1Api);
   const fieldSelector = `spec.nodeName=${nodeName}`;
   return new Watched<k8s.V1Pod>({
     kc,

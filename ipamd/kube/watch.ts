@@ -7,7 +7,8 @@
  */
 import type { Logger } from '../logger.ts';
 import type { IpamdError } from '../errors.ts';
-import { k8s, kubeError } from './client.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { kubeClient, kubeError } from './client.ts';
 
 export interface WatchOptions<T> {
   readonly kc: k8s.KubeConfig;
@@ -47,7 +48,7 @@ export class Watched<T extends k8s.KubernetesObject> {
       setImmediate(() => this.#onSynced());
       return l;
     };
-    this.#lw = new k8s.ListWatch<T>(o.path, new k8s.Watch(o.kc), list, false, undefined, o.fieldSelector);
+    this.#lw = new (kubeClient().ListWatch)<T>(o.path, new (kubeClient().Watch)(o.kc), list, false, undefined, o.fieldSelector);
     this.#lw.on('error', (e: unknown) => this.#onError(e));
     this.#lw.on('add', () => this.#healthy());
     this.#lw.on('update', () => this.#healthy());

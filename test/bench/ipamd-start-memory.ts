@@ -118,10 +118,16 @@ function logPhases(logFile: string, spawnedAt: number): Record<string, number> {
 
 const DAEMON = new URL('../../ipamd/daemon.ts', import.meta.url).href;
 
-export async function benchStartAndMemory(pods: number, restarts: number, pauseMs: number): Promise<{ start: StartResult; memory: MemoryResult }> {
+/** `extraEnv`: more of ipamd's variables (the Kubernetes comparison runs it in-cluster with them). */
+export async function benchStartAndMemory(
+  pods: number,
+  restarts: number,
+  pauseMs: number,
+  extraEnv: Record<string, string> = {},
+): Promise<{ start: StartResult; memory: MemoryResult }> {
   // Prefix mode on an m5.large: 3 ENIs x 9 slots x 16 = 432 addresses, room for 250 pods.
   const type = 'm5.large';
-  const env = { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1' };
+  const env = { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1', ...extraEnv };
   return withNode(type, env, async (sim, p, instanceId) => {
     await sleep(pauseMs);
     const idleRssKiB = procStatusKiB(p.child.pid!, 'VmRSS');

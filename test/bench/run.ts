@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchCniSection } from './cni-report.ts';
 import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
+import { benchKubeStart } from './kube-bench.ts';
 import { fmt } from './stats.ts';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
@@ -66,6 +67,23 @@ const first = ipamd.ec2Calls[0];
 if (first) ipamdLines.push(`    minimum: ${first.minimum.formula}`);
 ipamdLines.push(`  (section wall time: ${Object.entries(ipamd.seconds).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
 process.stdout.write(`${ipamdLines.join('\n')}\n`);
+}
+
+// ipamd with its Kubernetes client, side by side with standalone (issue 11).
+if (run('kube')) {
+  const k = await benchKubeStart(Number(process.env.BENCH_KUBE_PODS ?? 250));
+  out.kube = k;
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  const row = (name: string, r: typeof k.standalone) =>
+    `    ${name}: start to serving median ${fmt(r.start.startToServing.median)} (min ${fmt(r.start.startToServing.min)}, max ${fmt(r.start.startToServing.max)}, n=${r.start.startToServing.n}); RSS with ${k.pods} pods ${mib(r.memory.rssAfterPauseKiB)} (idle ${mib(r.memory.idleRssKiB)}, after restart ${mib(r.memory.rssRestartedKiB)})`;
+  process.stdout.write(
+    [
+      `ipamd with the Kubernetes client (in-cluster, real kube-apiserver ready in ${k.apiServerStartMs} ms, ${k.pods} Pod objects bound to the node) vs standalone, ${k.pods} checkpointed pods:`,
+      row('standalone', k.standalone),
+      row('kubernetes', k.kubernetes),
+      `    ratio kubernetes/standalone: start ${k.startRatio.toFixed(2)}x, RSS ${k.rssRatio.toFixed(2)}x`,
+    ].join('\n') + '\n',
+  );
 }
 
 writeFileSync('bench-results/bench.json', `${JSON.stringify(out, null, 2)}\n`);
