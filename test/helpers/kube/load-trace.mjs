@@ -2,6 +2,7 @@
 // the Kubernetes client (the package or ipamd's bundle of it) to $VPCWIRE_LOAD_TRACE.
 import { appendFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
+import process from 'node:process';
 
 const trace = process.env.VPCWIRE_LOAD_TRACE;
 registerHooks({
