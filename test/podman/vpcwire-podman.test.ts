@@ -19,7 +19,8 @@ import { poolVsEc2 } from '../helpers/crash-invariants.ts';
 import { type InstallerNode, startInstallerNode } from '../helpers/installer-node.ts';
 import { kernelTestsSkipReason } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';
-import { cniCacheFile, type Podman, podmanSkipReason, startPodman } from '../helpers/podman.ts';
+import { cniCacheFile } from '../helpers/leftovers.ts';
+import { type Podman, podmanSkipReason, startPodman } from '../helpers/podman.ts';
 
 const NETWORK = 'vpcwire';
 const skip = podmanSkipReason() ?? (await kernelTestsSkipReason());
