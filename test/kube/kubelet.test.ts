@@ -61,19 +61,12 @@ describe('a test kubelet on a local cluster node', { skip }, () => {
   });
 
   after(async () => {
-    try {
-      await kubelet?.stop();
-    } finally {
-      try {
-        await n?.stop();
-      } finally {
-        try {
-          await c?.stop();
-        } finally {
-          await cp?.stop();
-        }
-      }
+    // Each part stops even when one before it failed; the last started stops first.
+    const problems: unknown[] = [];
+    for (const stop of [() => kubelet?.stop(), () => n?.stop(), () => c?.stop(), () => cp?.stop()]) {
+      await Promise.resolve().then(stop).catch((e: unknown) => problems.push(e));
     }
+    if (problems.length) throw new AggregateError(problems, 'kubelet test teardown');
   });
 
   /** Creates a pod bound to node-a through the API, as the scheduler's binding would leave it. */

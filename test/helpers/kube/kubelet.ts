@@ -80,7 +80,9 @@ export async function startKubelet(o: KubeletOptions): Promise<Kubelet> {
     signal: stopping.signal,
   };
 
+  let restartMs = RESTART_MIN_MS; // back to the minimum once a list or an event shows the informer works
   const seen = (pod: V1Pod) => {
+    restartMs = RESTART_MIN_MS;
     const uid = pod.metadata?.uid;
     if (stopping.signal.aborted || !uid || pod.spec?.nodeName !== nodeName) return;
     let w = workers.get(uid);
@@ -92,12 +94,12 @@ export async function startKubelet(o: KubeletOptions): Promise<Kubelet> {
     if (pod.metadata?.deletionTimestamp) void w.terminate(true);
   };
   const vanished = (pod: V1Pod) => {
+    restartMs = RESTART_MIN_MS;
     if (!stopping.signal.aborted) void workers.get(pod.metadata?.uid ?? '')?.terminate(false);
   };
 
   // makeInformer passes no field selector to its watch (DESIGN.md §9): a ListWatch does.
   const fieldSelector = `spec.nodeName=${nodeName}`;
-  let restartMs = RESTART_MIN_MS;
   const informer = new ListWatch<V1Pod>(
     '/api/v1/pods',
     new Watch(o.kube),
