@@ -37,6 +37,11 @@ export interface LocalCluster {
   readonly nodes: readonly LocalNode[];
   readonly plugin: string;
   node(name: string): LocalNode;
+  /**
+   * Starts ipamd for one more emulated instance, with `env` over the cluster's ipamdEnv (a node
+   * whose ipamd runs the CNI installer for a runtime, say); stopped with the cluster.
+   */
+  addNode(name: string, env?: Record<string, string>): Promise<LocalNode>;
   pods(): readonly LocalPod[];
   addPod(node: string, pod: PodSpec, opts?: { cniVersion?: string; maxAttempts?: number }): Promise<LocalPod>;
   /** CNI DEL with the cached result, then the pod's netns removed, as a runtime tears a sandbox down. */
@@ -71,6 +76,11 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     node(name) {
       const n = nodes.find((x) => x.name === name);
       if (!n) throw new Error(`no node ${name} (nodes: ${nodes.map((x) => x.name).join(', ')})`);
+      return n;
+    },
+    async addNode(name, env = {}) {
+      const n = await startLocalNode(sim, name, { ...o.ipamdEnv, ...env });
+      nodes.push(n);
       return n;
     },
     pods: () => pods,
@@ -173,7 +183,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   };
 
   try {
-    for (const name of o.nodes) nodes.push(await startLocalNode(sim, name, o.ipamdEnv ?? {}));
+    for (const name of o.nodes) await cluster.addNode(name);
   } catch (e) {
     await cluster.stop().catch(() => undefined);
     throw e;

@@ -7,18 +7,16 @@
  * allocation behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ip } from '../../sim/dataplane/ip.ts';
 import { type LocalCluster, type LocalPod, startLocalCluster } from '../../cluster/local-cluster.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { type Containerd, containerdSkipReason, startContainerd } from '../helpers/containerd.ts';
-import { kernelTestsSkipReason, reaches } from '../helpers/pod-netns.ts';
+import { containerdSkipReason } from '../helpers/containerd.ts';
+import { type ContainerdNode, startContainerdNode } from '../helpers/installer-node.ts';
+import { kernelTestsSkipReason, podNetworkState as nodeState, reaches } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';
 
-const DEBIAN_CNI = '/usr/lib/cni';
 const skip = containerdSkipReason() ?? (await kernelTestsSkipReason());
 
 const topology: Topology = {
@@ -35,64 +33,30 @@ const topology: Topology = {
   ],
 };
 
-/** What pods put on a node: host veths (the eni prefix), their rules (512/1536) and /32 routes. */
-async function nodeState(netns: string): Promise<{ veths: string[]; podRules: number; podRoutes: number }> {
-  const links = (JSON.parse(await ip(['-j', 'link', 'show'], netns)) as { ifname: string }[]).map((l) => l.ifname);
-  const rules = JSON.parse(await ip(['-j', 'rule', 'show'], netns)) as { priority: number }[];
-  const routes = JSON.parse(await ip(['-j', 'route', 'show', 'table', 'main'], netns)) as { dev: string }[];
-  return {
-    veths: links.filter((l) => l.startsWith('eni')).sort(),
-    podRules: rules.filter((r) => r.priority === 512 || r.priority === 1536).length,
-    podRoutes: routes.filter((r) => r.dev.startsWith('eni')).length,
-  };
-}
-
 describe('vpcwire under containerd', { skip }, () => {
   let c: LocalCluster;
-  let ctrd: Containerd | undefined;
+  let nodeA: ContainerdNode | undefined;
   let remote: LocalPod;
-  let dirs: { bin: string; conf: string; ctrd: string };
-  let base: string | undefined;
 
   before(async () => {
-    const plugin = await pluginBinary();
-    c = await startLocalCluster({ nodes: ['node-b'], plugin, emulator: { topology } });
+    c = await startLocalCluster({ nodes: ['node-b'], plugin: await pluginBinary(), emulator: { topology } });
     remote = await c.addPod('node-b', { namespace: 'default', name: 'remote' });
-    base = join(c.nodes[0]!.dir, '..', `${basename(c.nodes[0]!.dir)}-ctrd`);
-    dirs = { bin: join(base, 'bin'), conf: join(base, 'net.d'), ctrd: join(base, 'containerd') };
-    mkdirSync(dirs.bin, { recursive: true });
-    // The node's other CNI plugins (loopback for containerd, the chained ones), as the AMI ships them.
-    for (const f of readdirSync(DEBIAN_CNI)) symlinkSync(join(DEBIAN_CNI, f), join(dirs.bin, f));
-    // node-a's ipamd runs its installer: the plugin into bin, the conflist into net.d once serving.
-    const nodeA = await (await import('../../cluster/local-node.ts')).startLocalNode(c.sim, 'node-a', {
-      VPCWIRE_INSTALL_CNI: 'true',
-      VPCWIRE_CNI_BIN_DIR: dirs.bin,
-      VPCWIRE_CNI_CONF_DIR: dirs.conf,
-      VPCWIRE_CNI_PLUGIN_SOURCE: plugin,
-      VPCWIRE_CNI_CHAINED_PLUGINS: 'portmap,bandwidth,tuning',
-      VPCWIRE_CNI_PLUGIN_LOG_FILE: join(base, 'plugin.log'),
-    });
-    (c.nodes as LocalCluster['nodes'][number][]).push(nodeA);
-    for (let i = 0; i < 100 && !existsSync(join(dirs.conf, '10-vpcwire.conflist')); i++) await sleep(50);
-    ctrd = await startContainerd({ netns: nodeA.netns!, dir: dirs.ctrd, cniBinDir: dirs.bin, cniConfDir: dirs.conf });
+    // node-a's ipamd runs its installer (the plugin into bin, the conflist into net.d once
+    // serving, portmap, bandwidth and tuning chained); containerd runs in node-a's netns on them.
+    nodeA = await startContainerdNode(c, 'node-a');
   });
 
   after(async () => {
     try {
-      await ctrd?.stop();
+      await nodeA?.stop();
     } finally {
-      try {
-        await c?.stop();
-      } finally {
-        // The installer's bin dir holds a copy of the plugin (about 120 MB).
-        if (base) rmSync(base, { recursive: true, force: true });
-      }
+      await c?.stop();
     }
   });
 
   test('sandboxes get VPC addresses from the node ENIs, reach the node and another node, and leave nothing', async (t) => {
     const node = c.node('node-a');
-    const cri = ctrd!.cri;
+    const cri = nodeA!.containerd.cri;
     assert.equal((await cri.conditions()).NetworkReady?.status, true, 'the installer made the network ready');
     assert.deepEqual(await nodeState(node.netns!), { veths: [], podRules: 0, podRoutes: 0 });
 

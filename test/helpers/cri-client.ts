@@ -34,6 +34,8 @@ export interface SandboxSummary {
   readonly id: string;
   readonly name: string;
   readonly namespace: string;
+  /** The pod UID of the sandbox's metadata. */
+  readonly uid: string;
   readonly state: string;
 }
 
@@ -144,11 +146,11 @@ export function connectCri(socketPath: string, defaultTimeoutMs = 30_000): CriCl
     },
 
     async listPodSandbox() {
-      const r = await call<{ items: { id: string; metadata: { name: string; namespace: string }; state: string }[] }>(
+      const r = await call<{ items: { id: string; metadata: { name: string; namespace: string; uid: string }; state: string }[] }>(
         'ListPodSandbox',
         {},
       );
-      return r.items.map((s) => ({ id: s.id, name: s.metadata.name, namespace: s.metadata.namespace, state: s.state }));
+      return r.items.map((s) => ({ id: s.id, name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid, state: s.state }));
     },
 
     close() {

@@ -90,6 +90,11 @@ export function removeCgroupTree(parent: string): string[] {
  */
 export const CNI_CACHE_DIR = '/var/lib/cni/results';
 
+/** libcni's cached result of one attachment (what the runtime hands DEL as prevResult, with the CNI_ARGS it sent). */
+export function cniCacheFile(network: string, containerId: string, ifName = 'eth0'): string {
+  return join(CNI_CACHE_DIR, `${network}-${containerId}-${ifName}`);
+}
+
 /** Removes libcni's cached results of the given containers (IDs are 64 hex digits: no clash). */
 export function removeCniCache(containerIds: Iterable<string>): string[] {
   const ids = [...containerIds];

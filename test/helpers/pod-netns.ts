@@ -142,3 +142,19 @@ export async function leftovers(node: string, podIp: string, hostVeth: string): 
   if (links.some((l) => l.ifname === hostVeth)) out.push(`link ${hostVeth}`);
   return out;
 }
+
+/**
+ * What pods put on a node, all pods together: host veths (named with `vethPrefix`), pod rules
+ * (priorities 512 and 1536, DESIGN.md §2) and main-table routes to host veths. All empty on a
+ * node without pods.
+ */
+export async function podNetworkState(node: string, vethPrefix = 'eni'): Promise<{ veths: string[]; podRules: number; podRoutes: number }> {
+  const links = (JSON.parse(await ip(['-j', 'link', 'show'], node)) as { ifname: string }[]).map((l) => l.ifname);
+  const rules = JSON.parse(await ip(['-j', 'rule', 'show'], node)) as { priority: number }[];
+  const routes = JSON.parse(await ip(['-j', 'route', 'show', 'table', 'main'], node)) as { dev: string }[];
+  return {
+    veths: links.filter((l) => l.startsWith(vethPrefix)).sort(),
+    podRules: rules.filter((r) => r.priority === 512 || r.priority === 1536).length,
+    podRoutes: routes.filter((r) => r.dev.startsWith(vethPrefix)).length,
+  };
+}

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../sim/dataplane/ip.ts';
-import { CNI_CACHE_DIR, killMentioning, mountsUnder, removeCgroupTree, removeCniCache, unmount } from './leftovers.ts';
+import { killMentioning, mountsUnder, removeCgroupTree, removeCniCache, unmount } from './leftovers.ts';
 
 export const PODMAN = '/usr/bin/podman';
 const TOOLS = [PODMAN, '/usr/bin/conmon', '/usr/bin/nsenter', '/usr/bin/timeout', '/bin/busybox'];
@@ -87,11 +87,6 @@ export function podmanSkipReason(): string | undefined {
   const missing = TOOLS.filter((t) => !existsSync(t));
   if (!RUNC.some((r) => existsSync(r))) missing.push('runc');
   return missing.length ? `missing: ${missing.join(', ')} (apt-get install -y podman busybox-static; .ci/run installs them)` : undefined;
-}
-
-/** libcni's cached result for one attachment (what podman hands DEL as prevResult), if any. */
-export function cniCacheFile(network: string, containerId: string, ifName = 'eth0'): string {
-  return join(CNI_CACHE_DIR, `${network}-${containerId}-${ifName}`);
 }
 
 function containersConf(o: PodmanOptions, d: { tmp: string; runc: string; events: string }): string {

@@ -7,21 +7,21 @@
  * route, rule, DNAT rule, cached result or allocation behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { ip, run } from '../../sim/dataplane/ip.ts';
 import { type LocalCluster, startLocalCluster } from '../../cluster/local-cluster.ts';
-import { type LocalNode, startLocalNode } from '../../cluster/local-node.ts';
+import type { LocalNode } from '../../cluster/local-node.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { poolVsEc2 } from '../helpers/crash-invariants.ts';
+import { type InstallerNode, startInstallerNode } from '../helpers/installer-node.ts';
 import { kernelTestsSkipReason } from '../helpers/pod-netns.ts';
 import { pluginBinary } from '../helpers/plugin.ts';
-import { cniCacheFile, type Podman, podmanSkipReason, startPodman } from '../helpers/podman.ts';
+import { cniCacheFile } from '../helpers/leftovers.ts';
+import { type Podman, podmanSkipReason, startPodman } from '../helpers/podman.ts';
 
-const DEBIAN_CNI = '/usr/lib/cni';
 const NETWORK = 'vpcwire';
 const skip = podmanSkipReason() ?? (await kernelTestsSkipReason());
 
@@ -72,32 +72,16 @@ describe('vpcwire under podman', { skip }, () => {
   let c: LocalCluster;
   let node: LocalNode;
   let pm: Podman | undefined;
-  let base: string;
+  let cni: InstallerNode | undefined;
   let pluginLog: string;
 
   before(async () => {
-    const plugin = await pluginBinary();
-    c = await startLocalCluster({ nodes: [], plugin, emulator: { topology } });
-    base = mkdtempSync(join(tmpdir(), 'vpcwire-podman-'));
-    const bin = join(base, 'bin');
-    const conf = join(base, 'net.d');
-    pluginLog = join(base, 'plugin.log');
-    mkdirSync(bin);
-    // The node's other CNI plugins (tuning and portmap, chained), as the AMI ships them.
-    for (const f of readdirSync(DEBIAN_CNI)) symlinkSync(join(DEBIAN_CNI, f), join(bin, f));
+    c = await startLocalCluster({ nodes: [], plugin: await pluginBinary(), emulator: { topology } });
     // ipamd runs its installer: the plugin into bin, the conflist into net.d once it serves.
-    node = await startLocalNode(c.sim, 'node-a', {
-      VPCWIRE_INSTALL_CNI: 'true',
-      VPCWIRE_CNI_BIN_DIR: bin,
-      VPCWIRE_CNI_CONF_DIR: conf,
-      VPCWIRE_CNI_PLUGIN_SOURCE: plugin,
-      VPCWIRE_CNI_CHAINED_PLUGINS: 'tuning,portmap',
-      VPCWIRE_CNI_NETWORK_NAME: NETWORK,
-      VPCWIRE_CNI_PLUGIN_LOG_FILE: pluginLog,
-    });
-    (c.nodes as LocalNode[]).push(node);
-    for (let i = 0; i < 100 && !existsSync(join(conf, '10-vpcwire.conflist')); i++) await sleep(50);
-    pm = startPodman({ netns: node.netns!, dir: join(base, 'podman'), cniPluginDirs: [bin], cniConfDir: conf });
+    cni = await startInstallerNode(c, 'node-a', { chainedPlugins: 'tuning,portmap', networkName: NETWORK });
+    node = cni.node;
+    pluginLog = cni.pluginLogFile;
+    pm = startPodman({ netns: node.netns!, dir: join(cni.dir, 'podman'), cniPluginDirs: [cni.binDir], cniConfDir: cni.confDir });
   });
 
   after(async () => {
@@ -105,9 +89,9 @@ describe('vpcwire under podman', { skip }, () => {
       await pm?.stop();
     } finally {
       try {
-        await c?.stop();
+        await cni?.remove();
       } finally {
-        if (base) rmSync(base, { recursive: true, force: true });
+        await c?.stop();
       }
     }
   });
