@@ -15,13 +15,20 @@ export const TAG_CLUSTER_NAME = 'cluster.k8s.amazonaws.com/name';
 export interface Waits {
   /** Bounded exponential backoff while IMDS catches up with EC2 (DESIGN.md §3). */
   imdsRetries: number;
+  /** The longest pause between two IMDS polls. */
+  imdsMaxTimeoutMs: number;
   /** Retries of detach -> available -> delete. */
   detachRetries: number;
   minTimeoutMs: number;
   maxTimeoutMs: number;
 }
 
-export const DEFAULT_WAITS: Waits = { imdsRetries: 10, detachRetries: 8, minTimeoutMs: 100, maxTimeoutMs: 4000 };
+/**
+ * IMDS is the node's own endpoint (no EC2 budget): polled at most every 500 ms, about 22 s in all,
+ * so a new ENI is used within half a second of IMDS showing it (issue 11's prewarm benchmark: a
+ * 4 s cap left ENIs unused for up to 3 s after IMDS had them). EC2 waits back off to 4 s.
+ */
+export const DEFAULT_WAITS: Waits = { imdsRetries: 45, imdsMaxTimeoutMs: 500, detachRetries: 8, minTimeoutMs: 100, maxTimeoutMs: 4000 };
 
 export interface NewEni {
   eni: Ec2Eni;
@@ -150,7 +157,7 @@ export class EniManager {
         if (!m || !ready(m)) throw new IpamdError('IPAMD_IMDS_INCONSISTENT', `IMDS does not show ${eniId} as EC2 does yet`);
         return m;
       },
-      { retries: this.#waits.imdsRetries, minTimeout: this.#waits.minTimeoutMs, maxTimeout: this.#waits.maxTimeoutMs, factor: 2 },
+      { retries: this.#waits.imdsRetries, minTimeout: this.#waits.minTimeoutMs, maxTimeout: this.#waits.imdsMaxTimeoutMs, factor: 2 },
     );
   }
 

@@ -8,6 +8,7 @@ import { benchCniSection } from './cni-report.ts';
 import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
 import { benchKubeStart } from './kube-bench.ts';
+import { benchPrewarm } from './prewarm-bench.ts';
 import { fmt } from './stats.ts';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
@@ -84,6 +85,23 @@ if (run('kube')) {
       `    ratio kubernetes/standalone: start ${k.startRatio.toFixed(2)}x, RSS ${k.rssRatio.toFixed(2)}x`,
     ].join('\n') + '\n',
   );
+}
+
+// Prewarm from the pods bound to the node, side by side with it off (issue 11 item 8).
+if (run('prewarm')) {
+  const list = (v: string | undefined) => v?.split(',').map(Number);
+  const pw = await benchPrewarm({ pods: list(process.env.BENCH_PREWARM_PODS), deltasMs: list(process.env.BENCH_PREWARM_DELTAS_MS) });
+  out.prewarm = pw;
+  const lines = [
+    'prewarm: N pods bound at once to an m5.large at its warm target (WARM_ENI_TARGET 1), realistic profile, sandboxes started Δ after binding (containerd, real plugin, test kubelet):',
+    '    N   Δ ms  prewarm  code-11 ADDs  pods waited  bind->address median / max  beyond Δ median / max  ENIs',
+  ];
+  for (const r of pw.runs) {
+    lines.push(
+      `  ${String(r.pods).padStart(3)} ${String(r.deltaMs).padStart(6)}  ${r.prewarm ? 'on ' : 'off'}      ${String(r.code11).padStart(4)}          ${String(r.waited).padStart(3)}        ${fmt(r.bindToAddress.median).padStart(10)} / ${fmt(r.bindToAddress.max).padEnd(10)}  ${fmt(r.beyondDelta.median).padStart(10)} / ${fmt(r.beyondDelta.max).padEnd(10)} ${r.enis}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 writeFileSync('bench-results/bench.json', `${JSON.stringify(out, null, 2)}\n`);
