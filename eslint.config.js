@@ -24,6 +24,27 @@ const SIM_LEAF = {
 /** The local-cluster harness serves the tests and the demo, never the other way round. */
 const HARNESS_NOT_TESTS = { regex: into(['test']), message: 'cluster/ is used by tests, it does not use them' };
 
+/**
+ * ipamd: nothing of the plugin; the Kubernetes client only as types, its code loaded by
+ * ipamd/kube/client.ts with import() (issue 11: a standalone ipamd never loads it).
+ */
+const IPAMD_PATTERNS = [
+  NOT_DEV_CODE,
+  { group: ['**/cni/**'], message: 'ipamd shares only contract/ with the CNI plugin (DESIGN.md §1)' },
+  {
+    group: ['@kubernetes/client-node', '@kubernetes/client-node/*'],
+    allowTypeImports: true,
+    message: 'only types: ipamd/kube/client.ts loads the Kubernetes client lazily, so a standalone ipamd never does (issue 11)',
+  },
+];
+/** Outside ipamd/kube/, the Kubernetes side is reached only through the daemon's import(). */
+const KUBE_ONLY_LAZILY = {
+  // settings.ts is plain parsing (config.ts reads it in every mode) and imports no client.
+  group: ['./kube/*', '../kube/*', '**/ipamd/kube/*', '!./kube/settings.ts'],
+  allowTypeImports: true,
+  message: 'ipamd/kube/ is imported lazily (daemon.ts startKubeLink), never statically: a standalone ipamd must not load it (issue 11)',
+};
+
 /** The same patterns for `import()` (see into()). */
 const dynamicImports = (...patterns) => [
   'error',
@@ -71,13 +92,10 @@ export default tseslint.config(
   // no-restricted-imports would replace an earlier one's, not add to it.
   {
     files: ['ipamd/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [NOT_DEV_CODE, { group: ['**/cni/**'], message: 'ipamd shares only contract/ with the CNI plugin (DESIGN.md §1)' }] },
-      ],
-    },
+    ignores: ['ipamd/kube/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...IPAMD_PATTERNS, KUBE_ONLY_LAZILY] }] },
   },
+  { files: ['ipamd/kube/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: IPAMD_PATTERNS }] } },
   {
     files: ['warm-pool/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'bin/vpcwire.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [NOT_DEV_CODE] }] },

@@ -77,4 +77,18 @@ describe('lint boundaries', () => {
     await allowed('test/sim/x.test.ts', '../../sim/emulator.ts');
     await forbidden('cluster/x.ts', '../test/helpers/plugin.ts', /cluster\/ is used by tests/);
   });
+  test('ipamd loads the Kubernetes client and ipamd/kube/ only lazily: static value imports fail, types and import() pass', async () => {
+    for (const [file, spec, why] of [
+      ['ipamd/daemon.ts', '@kubernetes/client-node', /only types: ipamd\/kube\/client\.ts loads the Kubernetes client lazily/],
+      ['ipamd/kube/watch.ts', '@kubernetes/client-node', /only types/],
+      ['ipamd/daemon.ts', './kube/index.ts', /ipamd\/kube\/ is imported lazily/],
+      ['ipamd/api/x.ts', '../kube/events.ts', /ipamd\/kube\/ is imported lazily/],
+    ] as const) {
+      const found = await violations(file, `import { x } from '${spec}';\nexport const y = x;\n`);
+      assert.equal(found.length, 1, `${file}: a value import of ${spec} must fail, got ${JSON.stringify(found)}`);
+      assert.match(found[0]!, why);
+      assert.deepEqual(await violations(file, `import type { X } from '${spec}';\nexport type Y = X;\nexport const z = () => import('${spec}');\n`), []);
+    }
+    assert.deepEqual(await violations('ipamd/config.ts', `import { parseKubeSettings } from './kube/settings.ts';\nexport const y = parseKubeSettings;\n`), []);
+  });
 });
