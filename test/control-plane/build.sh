@@ -30,7 +30,7 @@ ld="-s -w"
 for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
   ld+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 done
-flags=(-trimpath -ldflags "$ld")
+flags=(-trimpath -buildvcs=false -ldflags "$ld")
 echo "control plane $k8s_version: building kube-apiserver, kubectl and etcd into $bin (cold: several minutes)" >&2
 (cd "$here/kubernetes" && go build "${flags[@]}" -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
 (cd "$here/etcd" && go build "${flags[@]}" -o "$tmp/etcd" go.etcd.io/etcd/server/v3)
