@@ -92,14 +92,30 @@ export class EniManager {
     };
   }
 
-  /** Creates an ENI already holding `count` IPs or prefixes, attaches it and waits for IMDS. */
+  /**
+   * Creates an ENI already holding `count` IPs or prefixes, attaches it and waits for IMDS. Several
+   * may run at once (the reconciler grows by more than one ENI in one step): each reserves its
+   * device index until it is attached.
+   */
   async create(count: number): Promise<NewEni> {
     const attached = await this.#ec2.instanceEnis(this.#identity.instanceId);
     const used = new Set(
       attached.filter((e) => e.attachment?.networkCard === this.#type.defaultNetworkCard).map((e) => e.attachment!.deviceIndex),
     );
     let deviceIndex = 1;
-    while (used.has(deviceIndex)) deviceIndex++;
+    while (used.has(deviceIndex) || this.#reserved.has(deviceIndex)) deviceIndex++;
+    this.#reserved.add(deviceIndex);
+    try {
+      return await this.#createAt(count, deviceIndex);
+    } finally {
+      this.#reserved.delete(deviceIndex);
+    }
+  }
+
+  /** Device indexes of ENIs being created now. */
+  readonly #reserved = new Set<number>();
+
+  async #createAt(count: number, deviceIndex: number): Promise<NewEni> {
     const prefix = this.#cfg.prefixDelegation;
     const { eni, target } = await this.#createInSubnet(count);
     try {

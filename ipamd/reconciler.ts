@@ -1,4 +1,7 @@
-import { planNext, type InstanceLimits, type Step, type Targets } from '../warm-pool/index.ts';
+import { type EniView, planNext, type InstanceLimits, type PoolSnapshot, type Step, type Targets } from '../warm-pool/index.ts';
+
+/** At most this many ENIs are created in one step (EC2's CreateNetworkInterface budget). */
+const MAX_PARALLEL_ENIS = 3;
 import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
 import type { EniManager } from './eni-manager.ts';
@@ -172,7 +175,8 @@ export class Reconciler {
     const now = this.#now();
     store.setGrowthBlocked(now < this.#blockedUntil);
     const expected = this.#o.expectedPods?.() ?? 0;
-    const step = planNext({ ...store.snapshot(now), expectedPods: expected }, this.#targets, this.#limits);
+    const snapshot: PoolSnapshot = { ...store.snapshot(now), expectedPods: expected };
+    const step = planNext(snapshot, this.#targets, this.#limits);
     if (step.kind === 'none') return step;
     if (step.kind === 'create-eni' && this.#host.pending.size > 0) {
       const [eniId, why] = [...this.#host.pending][0]!;
@@ -182,7 +186,7 @@ export class Reconciler {
     logger.debug('pool step', { step });
     const uncertainBefore = this.#o.ec2.uncertainMutations?.() ?? 0;
     try {
-      await this.#act(step);
+      await this.#act(step, snapshot);
       if (step.kind === 'create-eni') this.#placementProblem = undefined;
       // A retried mutation may have taken effect twice: ask EC2 now, not at the next interval.
       if ((this.#o.ec2.uncertainMutations?.() ?? 0) > uncertainBefore) await this.resync();
@@ -221,7 +225,34 @@ export class Reconciler {
     this.#notices.warn('MissingIAMPermissions', `EC2 denied ${action} (${e.awsCode ?? e.code}): grant ec2:${action} to the node's IAM role; ${e.message}`, action);
   }
 
-  async #act(step: Exclude<Step, { kind: 'none' }>): Promise<void> {
+  /**
+   * The ENIs the planner would create right after this one, had it been attached already: growth
+   * that needs several ENIs (many pods bound at once, prewarm) creates them at once, not one attach
+   * time after another. The planner decides each; this only runs them together, at most
+   * MAX_PARALLEL_ENIS in one step.
+   */
+  #alsoCreate(snapshot: PoolSnapshot, first: number): number[] {
+    const prefix = this.#o.config.prefixDelegation;
+    const planned = (i: number, count: number): EniView => ({
+      id: `planned-${i}`,
+      deviceIndex: 1000 + i,
+      isPrimary: false,
+      addresses: prefix ? [] : Array.from({ length: count }, (_, j) => ({ ip: `0.0.${i}.${j}`, state: 'free' as const })),
+      prefixes: prefix ? Array.from({ length: count }, (_, j) => ({ prefix: `0.${i}.${j}.0/28`, addresses: [] })) : [],
+      ageMs: 0,
+    });
+    const more: number[] = [];
+    let snap: PoolSnapshot = { ...snapshot, enis: [...snapshot.enis, planned(0, first)] };
+    while (more.length < MAX_PARALLEL_ENIS - 1) {
+      const next = planNext(snap, this.#targets, this.#limits);
+      if (next.kind !== 'create-eni') break;
+      more.push(next.count);
+      snap = { ...snap, enis: [...snap.enis, planned(more.length, next.count)] };
+    }
+    return more;
+  }
+
+  async #act(step: Exclude<Step, { kind: 'none' }>, snapshot?: PoolSnapshot): Promise<void> {
     const { store, ec2, enis, config } = this.#o;
     const prefix = config.prefixDelegation;
     switch (step.kind) {
@@ -231,24 +262,35 @@ export class Reconciler {
         return;
       }
       case 'create-eni': {
-        const made = await enis.create(step.count);
-        this.#places.set(made.eni.id, { subnetId: made.eni.subnetId, groupIds: made.eni.groupIds });
-        // Host side first (DESIGN.md §2): no pod may get an address routed through a bare link.
-        await this.#host.setup(
-          { eniId: made.eni.id, mac: made.eni.mac, deviceIndex: made.deviceIndex, primaryIp: made.eni.primaryIp, subnetCidr: made.subnetCidr },
-          true,
-        );
-        await store.addEni({
-          id: made.eni.id,
-          deviceIndex: made.deviceIndex,
-          mac: made.eni.mac,
-          isPrimary: false,
-          subnetCidr: made.subnetCidr,
-          primaryIp: made.eni.primaryIp,
-          createdAt: this.#now(),
-          secondaryIps: made.eni.secondaryIps,
-          prefixes: made.eni.prefixes,
-        });
+        const counts = [step.count, ...(snapshot ? this.#alsoCreate(snapshot, step.count) : [])];
+        if (counts.length > 1) this.#o.logger.info('creating ENIs at once', { counts, reason: step.reason });
+        const results = await Promise.allSettled(counts.map((c) => enis.create(c)));
+        let failure: unknown;
+        for (const r of results) {
+          if (r.status === 'rejected') {
+            failure ??= r.reason;
+            continue;
+          }
+          const made = r.value;
+          this.#places.set(made.eni.id, { subnetId: made.eni.subnetId, groupIds: made.eni.groupIds });
+          // Host side first (DESIGN.md §2): no pod may get an address routed through a bare link.
+          await this.#host.setup(
+            { eniId: made.eni.id, mac: made.eni.mac, deviceIndex: made.deviceIndex, primaryIp: made.eni.primaryIp, subnetCidr: made.subnetCidr },
+            true,
+          );
+          await store.addEni({
+            id: made.eni.id,
+            deviceIndex: made.deviceIndex,
+            mac: made.eni.mac,
+            isPrimary: false,
+            subnetCidr: made.subnetCidr,
+            primaryIp: made.eni.primaryIp,
+            createdAt: this.#now(),
+            secondaryIps: made.eni.secondaryIps,
+            prefixes: made.eni.prefixes,
+          });
+        }
+        if (failure !== undefined) throw failure;
         return;
       }
       case 'release': {

@@ -125,4 +125,20 @@ describe('reconciler on the in-memory EC2 port', () => {
       await n.sim.stop();
     }
   });
+  test('growth that needs several ENIs creates them in one step, each on its own device index', async () => {
+    // MINIMUM_IP_TARGET 8 on a t3.small: the primary's 3 slots, then two ENIs of 3 and 2.
+    const n = await node({ MINIMUM_IP_TARGET: '8', WARM_IP_TARGET: '1' });
+    try {
+      assert.equal((await n.reconciler.step()).kind, 'assign', 'the primary ENI first');
+      const step = await n.reconciler.step();
+      assert.equal(step.kind, 'create-eni');
+      assert.deepEqual(n.inEc2(), { enis: 3, ips: 8 }, 'both ENIs in the one step');
+      const devices = n.sim.state.enisOf(n.sim.instance('node').id).map((e) => e.attachment?.deviceIndex).sort();
+      assert.deepEqual(devices, [0, 1, 2]);
+      assert.equal((await n.reconciler.step()).kind, 'none');
+      assert.equal(n.store.enis().length, 3, 'both in the datastore');
+    } finally {
+      await n.sim.stop();
+    }
+  });
 });
