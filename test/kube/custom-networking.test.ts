@@ -60,7 +60,9 @@ describe('custom networking with ENIConfig, under the shipped RBAC', () => {
   const procs: IpamdProcess[] = [];
 
   before(async () => {
-    [cp, sim] = await Promise.all([startControlPlane(), startEmulator({ topology, profile: 'fast', throttling: false })]);
+    // One after the other: if one failed while the other started, after() could not stop it.
+    cp = await startControlPlane();
+    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-cn-'));
     await installEniConfigCrd(cp.admin());
     await createEniConfig(cp.admin(), 'pods-a', { subnet: sim.subnet('pods-a').id, securityGroups: [sim.securityGroup('pods-sg').id] });

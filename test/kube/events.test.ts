@@ -44,7 +44,9 @@ describe('Events on the Node', () => {
   const procs: IpamdProcess[] = [];
 
   before(async () => {
-    [cp, sim] = await Promise.all([startControlPlane(), startEmulator({ topology, profile: 'fast', throttling: false })]);
+    // One after the other: if one failed while the other started, after() could not stop it.
+    cp = await startControlPlane();
+    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-ev-'));
   });
   after(async () => {

@@ -34,7 +34,9 @@ describe('ANNOTATE_POD_IP', () => {
   let core: CoreV1Api;
 
   before(async () => {
-    [cp, sim] = await Promise.all([startControlPlane(), startEmulator({ topology, profile: 'fast', throttling: false })]);
+    // One after the other: if one failed while the other started, after() could not stop it.
+    cp = await startControlPlane();
+    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-ann-'));
     core = cp.admin().makeApiClient(CoreV1Api);
     // No controller-manager runs: the namespace's default service account is made by hand.

@@ -30,7 +30,9 @@ describe('prewarm from the pods bound to the node', () => {
   const procs: IpamdProcess[] = [];
 
   before(async () => {
-    [cp, sim] = await Promise.all([startControlPlane(), startEmulator({ topology, profile: 'fast', throttling: false })]);
+    // One after the other: if one failed while the other started, after() could not stop it.
+    cp = await startControlPlane();
+    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-pw-'));
     core = cp.admin().makeApiClient(CoreV1Api);
     await core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'default' } } });

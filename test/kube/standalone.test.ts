@@ -22,14 +22,12 @@ describe('the Kubernetes client is loaded only when configured', () => {
   let cp: ControlPlane;
   let dir: string;
   before(async () => {
-    [cp, sim] = await Promise.all([
-      startControlPlane(),
-      startEmulator({
+    cp = await startControlPlane();
+    sim = await startEmulator({
         topology: { vpc: { cidrs: ['10.74.0.0/16'], subnets: [{ name: 's', cidr: '10.74.0.0/20', az: 'us-west-2a' }] }, instances: [{ name: 'a', type: 't3.small', subnet: 's' }, { name: 'b', type: 't3.small', subnet: 's' }, { name: 'c', type: 't3.small', subnet: 's' }] },
         profile: 'fast',
         throttling: false,
-      }),
-    ]);
+      });
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-sa-'));
   });
   after(async () => {

@@ -21,14 +21,22 @@ export function controlPlaneBin(): string {
   return execFileSync('bash', [BUILD], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
+/**
+ * `n` distinct loopback ports free now: all held open until each is chosen, so one call never
+ * returns the same port twice (closing each before the next listen could). Another process may
+ * still take one before etcd or kube-apiserver binds it: startControlPlane retries on that.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  try {
+    for (const srv of servers) {
+      srv.listen(0, '127.0.0.1');
+      await once(srv, 'listening');
+    }
+    return servers.map((srv) => (srv.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+  }
 }
 
 export interface ControlPlane {
@@ -96,12 +104,23 @@ async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Pr
   await exited;
 }
 
+/** Starts etcd and kube-apiserver; a start that lost a port race (address in use) is tried again. */
 export async function startControlPlane(): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startOnce(): Promise<ControlPlane> {
   const bin = controlPlaneBin();
   const dir = mkdtempSync(join(tmpdir(), 'vpcwire-kube-'));
   mkdirSync(join(dir, 'pki'));
   const pki = makePki(join(dir, 'pki'));
-  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdPort, peerPort, apiPort] = (await freePorts(3)) as [number, number, number];
   const began = Date.now();
   const etcdLog: string[] = [];
   const etcd = spawnLogged(join(bin, 'etcd'), [
@@ -133,6 +152,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
   } catch (e) {
     await kill(api, 'SIGKILL');
     await kill(etcd, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(e as Error).message}\netcd:\n${etcdLog.join('').slice(-2000)}`, { cause: e });
   }
   const startMs = Date.now() - began;
