@@ -5,6 +5,7 @@
  * note another user owns is never replayed. Real ipamd processes against the emulator.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,11 +39,17 @@ describe('ipamd file modes', () => {
     const p = await startIpamdProcess(sim, sim.instance('node-1').id, { AWS_VPC_K8S_CNI_LOG_FILE: fresh });
     try {
       assert.equal(mode(fresh), 0o600, 'created 0600');
-      assert.ok(logLines(fresh).some((l) => l.message === 'ipamd serving'));
+      // The logger writes asynchronously: the line may land just after ipamd answers SERVING.
+      for (const deadline = Date.now() + 10_000; !logLines(fresh).some((l) => l.message === 'ipamd serving'); ) {
+        if (Date.now() > deadline) assert.fail(`no 'ipamd serving' line in ${fresh}`);
+        await sleep(20);
+      }
       await p.kill('SIGTERM');
       await p.restart({ AWS_VPC_K8S_CNI_LOG_FILE: old });
       assert.equal(mode(old), 0o600, 'narrowed to 0600');
-      const narrowed = logLines(old).find((l) => /log file was readable by others/.test(l.message));
+      const said = () => logLines(old).find((l) => /log file was readable by others/.test(l.message));
+      for (const deadline = Date.now() + 10_000; !said() && Date.now() < deadline; ) await sleep(20);
+      const narrowed = said();
       assert.deepEqual([narrowed?.from, narrowed?.to, narrowed?.path], ['644', '600', old]);
     } finally {
       await p.stop();

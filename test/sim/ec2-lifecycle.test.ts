@@ -148,7 +148,9 @@ describe('ENI lifecycle and misuse', () => {
     v = await startTestVpc({
       topology,
       throttling: false,
-      timings: { attachDelayMs: 60, detachDelayMs: 60 },
+      // Long enough that the calls made while attaching or detaching land inside the window on a
+      // busy machine; the transitions out of it are waited for, not slept for.
+      timings: { attachDelayMs: 1000, detachDelayMs: 1000 },
     });
   });
   after(() => v.stop());
@@ -157,6 +159,14 @@ describe('ENI lifecycle and misuse', () => {
     const r = await v.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }));
     const n = r.NetworkInterfaces![0]!;
     return `${n.Status}/${n.Attachment?.Status ?? '-'}`;
+  };
+  /** Polls until the ENI's status is `want` (the emulator's timed transition), failing after 10 s. */
+  const becomes = async (eni: string, want: string) => {
+    const deadline = Date.now() + 10_000;
+    for (let now = await statusOf(eni); now !== want; now = await statusOf(eni)) {
+      if (Date.now() > deadline) assert.fail(`${eni} stayed ${now}, expected ${want}`);
+      await sleep(20);
+    }
   };
 
   test('attach goes attaching -> attached, detach goes detaching -> available, then delete', async () => {
@@ -170,8 +180,7 @@ describe('ENI lifecycle and misuse', () => {
     const inUse = await v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni })).catch((e) => e);
     assert.equal(inUse.name, 'InvalidParameterValue');
     assert.match(inUse.message, /currently in use/);
-    await sleep(100);
-    assert.equal(await statusOf(eni), 'in-use/attached');
+    await becomes(eni, 'in-use/attached');
     await v.ec2.send(
       new ModifyNetworkInterfaceAttributeCommand({
         NetworkInterfaceId: eni,
@@ -191,8 +200,7 @@ describe('ENI lifecycle and misuse', () => {
       'InvalidParameterValue',
       'still in use while detaching',
     );
-    await sleep(100);
-    assert.equal(await statusOf(eni), 'available/-');
+    await becomes(eni, 'available/-');
     await v.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }));
     assert.equal(
       await errorCodeOf(v.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }))),
@@ -343,7 +351,8 @@ describe('ENI lifecycle and misuse', () => {
     const drop = await createEni(v.ec2, subnetA.id, 2);
     await attach(v.ec2, keep, inst.id, 1);
     const a2 = await attach(v.ec2, drop, inst.id, 2);
-    await sleep(100);
+    await becomes(keep, 'in-use/attached');
+    await becomes(drop, 'in-use/attached');
     await v.ec2.send(
       new ModifyNetworkInterfaceAttributeCommand({
         NetworkInterfaceId: drop,
