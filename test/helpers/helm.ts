@@ -23,12 +23,12 @@ export function helmBin(): string {
   return bin;
 }
 
-/** Runs helm with its caches and config in a private directory (never the user's ~/.config/helm). */
+/** Runs helm with its home, caches and config in a private directory (never the user's ~/.config/helm or ~/.kube). */
 export function helm(args: readonly string[], env: Record<string, string> = {}): Run {
   const home = mkdtempSync(join(tmpdir(), 'vpcwire-helm-home-'));
   const r = spawnSync(helmBin(), args, {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'), ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'), ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -37,7 +37,7 @@ after(async () => {
 });
 
 function kubectl(args: readonly string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(join(cp.bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input });
+  const r = spawnSync(join(cp.bin, 'kubectl'), ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args], { encoding: 'utf8', input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const helmK = (args: readonly string[]) => helm([...args, '--kubeconfig', kubeconfig]);
