@@ -2,12 +2,12 @@
  * `vpcwire health [--socket P]`: the DaemonSet's liveness and readiness probe (issue 12 item 2).
  * grpc.health.v1 Check on ipamd's gRPC socket, as upstream's probe runs grpc-health-probe: exit 0
  * only when ipamd answers SERVING (its start sequence done, not shutting down); 1 otherwise, with
- * one line saying why (the kubelet shows it in the pod's events).
+ * one line saying why (the kubelet shows it in the pod's events). It speaks gRPC through
+ * api/health-probe.ts (node:http2), not grpc-js: it runs twice every 10 s on every node.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_GRPC_SOCKET } from '../contract/paths.ts';
-import { connectIpam } from './api/client.ts';
-import { socketProblem } from './status-cli.ts';
+import { probeHealth } from './api/health-probe.ts';
 
 export const HEALTH_USAGE = `vpcwire health options:
   --socket PATH      ipamd's socket (default $VPCWIRE_SOCKET or /run/vpcwire/ipamd.sock)
@@ -39,9 +39,8 @@ export async function runHealthCommand(args: string[]): Promise<number> {
     process.stderr.write(`vpcwire health: --socket must be an absolute path, not ${JSON.stringify(socket)}\n`);
     return 2;
   }
-  const client = connectIpam(socket, { deadlineMs: Number(timeoutRaw) });
   try {
-    const status = await client.checkHealth();
+    const status = await probeHealth(socket, Number(timeoutRaw));
     if (status === 'SERVING') {
       process.stdout.write(`ipamd at ${socket}: SERVING\n`);
       return 0;
@@ -49,11 +48,9 @@ export async function runHealthCommand(args: string[]): Promise<number> {
     process.stderr.write(`vpcwire health: ipamd at ${socket} answers ${status}\n`);
     return 1;
   } catch (e) {
-    const problem = await socketProblem(socket);
-    const answer = (e as Error).message.replace(/\s*Resolution note:\s*$/, '');
-    process.stderr.write(`vpcwire health: ${problem ?? `no health answer from ${socket}: ${answer}`}\n`);
+    // Only on failure: status-cli.ts says plainly what is wrong with the socket.
+    const problem = await (await import('./status-cli.ts')).socketProblem(socket);
+    process.stderr.write(`vpcwire health: ${problem ?? `no health answer from ${socket}: ${(e as Error).message}`}\n`);
     return 1;
-  } finally {
-    client.close();
   }
 }

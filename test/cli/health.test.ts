@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
@@ -58,6 +59,23 @@ test('exit 0 only while the server answers SERVING; 1 with the status or the soc
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /^vpcwire health: ipamd is not running: there is no socket at .*none\.sock/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a socket that accepts but never answers: exit 1 after --timeout-ms, saying so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpcwire-health-'));
+  const socket = join(dir, 'mute.sock');
+  const mute = createServer(() => {});
+  await new Promise<void>((resolve) => mute.listen(socket, resolve));
+  try {
+    const began = Date.now();
+    const r = await health('--socket', socket, '--timeout-ms', '300');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `vpcwire health: no health answer from ${socket}: no answer within 300 ms\n`);
+    assert.ok(Date.now() - began < 5000);
+  } finally {
+    mute.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad options exit 2 naming the option', async () => {
