@@ -13,6 +13,8 @@ import { test } from 'node:test';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createHealth } from '../../ipamd/api/health.ts';
 import { healthService } from '../../ipamd/api/proto.ts';
+import { startEmulator } from '../../sim/emulator.ts';
+import { startIpamdProcess } from '../helpers/ipamd-process.ts';
 
 const BIN = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
 
@@ -59,6 +61,22 @@ test('exit 0 only while the server answers SERVING; 1 with the status or the soc
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /^vpcwire health: ipamd is not running: there is no socket at .*none\.sock/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a real ipamd, serving: exit 0; once it is stopped: exit 1', async () => {
+  const sim = await startEmulator({ profile: 'fast', throttling: false });
+  const p = await startIpamdProcess(sim, sim.instance('node-1').id);
+  try {
+    const serving = await health('--socket', p.socket);
+    assert.equal(serving.code, 0, serving.stderr);
+    await p.stop();
+    const stopped = await health('--socket', p.socket);
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /^vpcwire health: ipamd is not running/);
+  } finally {
+    await p.stop();
+    await sim.stop();
+  }
 });
 
 test('a socket that accepts but never answers: exit 1 after --timeout-ms, saying so', async () => {
