@@ -55,7 +55,14 @@ export async function runMigrateCommand(args: string[]): Promise<number> {
     process.stderr.write(`vpcwire migrate: ${where} is neither JSON nor YAML: ${(e as Error).message.split('\n')[0]}\n`);
     return 2;
   }
-  const schema = (JSON.parse(readFileSync(SCHEMA, 'utf8')) as { properties: { env: EnvSchema } }).properties.env;
+  let schema: EnvSchema;
+  try {
+    schema = (JSON.parse(readFileSync(SCHEMA, 'utf8')) as { properties: { env: EnvSchema } }).properties.env;
+  } catch (e) {
+    // Not the input's fault: exit 1, as for any other failure of the command.
+    process.stderr.write(`vpcwire migrate: cannot read the chart's schema ${SCHEMA.pathname} (run it from a checkout or an image that holds charts/vpcwire): ${(e as Error).message}\n`);
+    return 1;
+  }
   let result;
   try {
     result = migrate(docs.filter((d) => d !== null && d !== undefined), schema);

@@ -109,6 +109,10 @@ describe('helm template', () => {
     assert.deepEqual(ds.spec.template.spec.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'net', effect: 'NoSchedule' }]);
   });
 
+  test('OnDelete: the default rollingUpdate does not come along (the API refuses it with OnDelete)', () => {
+    assert.deepEqual(daemonSet(render(VALUE_SETS['OnDelete updates'])).spec.updateStrategy, { type: 'OnDelete' });
+  });
+
   test('PodMonitor only when asked', () => {
     const pm = find(render({ podMonitor: { create: true, labels: { release: 'prom' } } }), 'PodMonitor');
     assert.equal(pm?.apiVersion, 'monitoring.coreos.com/v1');

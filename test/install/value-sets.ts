@@ -15,6 +15,7 @@ export const VALUE_SETS: Readonly<Record<string, Record<string, unknown>>> = {
     env: { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1', WARM_IP_TARGET: '5', MINIMUM_IP_TARGET: '2' },
   },
   IRSA: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': IRSA_ROLE } } },
+  'OnDelete updates': { updateStrategy: { type: 'OnDelete' } },
   'external SNAT': { env: { AWS_VPC_K8S_CNI_EXTERNALSNAT: 'true', AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: '10.10.0.0/16,192.168.0.0/24' } },
   'pod IP annotation, tuned pod': {
     env: { ANNOTATE_POD_IP: 'true' },
