@@ -53,7 +53,7 @@ describe('helm template', () => {
     const c = ipamd(objects);
     assert.deepEqual(c.securityContext, { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } }, 'ipamd is not privileged');
     assert.deepEqual(c.resources, { requests: { cpu: '25m', memory: '200Mi' } });
-    assert.deepEqual(c.livenessProbe!.exec.command, ['node', 'bin/vpcwire.ts', 'health', '--socket', '/run/vpcwire/ipamd.sock']);
+    assert.deepEqual(c.livenessProbe!.exec.command, ['node', '/opt/vpcwire/bin/vpcwire.ts', 'health', '--socket', '/run/vpcwire/ipamd.sock']);
     assert.equal(c.livenessProbe!.timeoutSeconds, 10);
     assert.equal(c.readinessProbe!.timeoutSeconds, 10);
     assert.deepEqual(envOf(objects), {
