@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const into = (folders) => `^\\.{1,2}\\x2F(.*\\x2F)?(${folders.join('|')})\\x2F`;
 
 /** Production code (DESIGN.md §1): what the image ships. It never loads the emulator, the harness or tests. */
-const PRODUCTION = ['ipamd/**/*.ts', 'cni/**/*.ts', 'warm-pool/**/*.ts', 'contract/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'bin/vpcwire.ts'];
+const PRODUCTION = ['ipamd/**/*.ts', 'cni/**/*.ts', 'warm-pool/**/*.ts', 'contract/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'migrate/**/*.ts', 'bin/vpcwire.ts'];
 const NOT_DEV_CODE = {
   regex: into(['sim', 'cluster', 'test']),
   message: 'production code never loads sim/, cluster/ or test/: the image ships none of them (DESIGN.md §1, issue 10 item 3)',
@@ -97,7 +97,7 @@ export default tseslint.config(
   },
   { files: ['ipamd/kube/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: IPAMD_PATTERNS }] } },
   {
-    files: ['warm-pool/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'bin/vpcwire.ts'],
+    files: ['warm-pool/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'migrate/**/*.ts', 'bin/vpcwire.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [NOT_DEV_CODE] }] },
   },
   { files: PRODUCTION, rules: { 'no-restricted-syntax': dynamicImports(NOT_DEV_CODE) } },

@@ -140,6 +140,8 @@ async function startOnce(): Promise<ControlPlane> {
     // No kubernetes Service endpoints: the advertise address is loopback, which the reconciler refuses.
     '--endpoint-reconciler-type', 'none',
     '--enable-priority-and-fairness=false', '--profiling=false', '--v=1',
+    // As EKS's API server: node daemons (the CNI's rp_filter step among them) may run privileged.
+    '--allow-privileged=true',
   ];
   const apiLog: string[] = [];
   let api: ChildProcess | undefined;

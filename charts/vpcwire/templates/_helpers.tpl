@@ -1,0 +1,35 @@
+{{- define "vpcwire.fullname" -}}
+{{- .Values.fullnameOverride | default "vpcwire" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "vpcwire.selectorLabels" -}}
+app.kubernetes.io/name: vpcwire
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "vpcwire.labels" -}}
+{{ include "vpcwire.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "vpcwire.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "vpcwire.fullname" .) -}}
+{{- else -}}
+{{- required "serviceAccount.name must name an existing ServiceAccount when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vpcwire.image" -}}
+{{- .Values.image.override | default (printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion)) -}}
+{{- end -}}
+
+{{/* ipamd's own parsing (ipamd/env-parse.ts bool): trimmed, case-insensitive "true". */}}
+{{- define "vpcwire.annotatePodIp" -}}
+{{- if eq (lower (trim (toString (index .Values.env "ANNOTATE_POD_IP" | default "")))) "true" -}}true{{- end -}}
+{{- end -}}
+
+{{/* Where ipamd's sockets live on the node and in the pod (contract/paths.ts DEFAULT_GRPC_SOCKET's directory). */}}
+{{- define "vpcwire.socketDir" -}}/run/vpcwire{{- end -}}
