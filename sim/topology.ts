@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SimError } from './errors.ts';
+import { type PolicyDocument, validatePolicy } from './iam/evaluate.ts';
 import { instanceTypeLimits } from './model/limits.ts';
 
 /** A topology file: the VPC, its subnets and security groups, the instances, the IRSA roles. */
@@ -19,7 +20,11 @@ export interface Topology {
     securityGroups?: string[];
     tags?: Record<string, string>;
   }[];
-  roles?: { arn: string; trustedSubjects: string[] }[];
+  /**
+   * IAM roles for IRSA. `policies`: the role's identity policies, enforced on EC2 calls made with
+   * its sessions; without it the role is unrestricted (the emulator's default).
+   */
+  roles?: { arn: string; trustedSubjects: string[]; policies?: PolicyDocument[] }[];
 }
 
 export class TopologyError extends SimError {
@@ -116,6 +121,18 @@ export function validateTopology(raw: unknown, source = 'topology'): Topology {
         'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
       );
       check(isStrArray(r.trustedSubjects), `roles[${i}].trustedSubjects`, 'must be an array of strings');
+      if (r.policies !== undefined) {
+        check(Array.isArray(r.policies), `roles[${i}].policies`, 'must be an array of IAM policy documents');
+        for (const [j, doc] of r.policies.entries()) {
+          try {
+            check(isObj(doc), `roles[${i}].policies[${j}]`, 'must be an object');
+            validatePolicy(doc as unknown as PolicyDocument);
+          } catch (e) {
+            if (e instanceof TopologyError) throw e;
+            throw new TopologyError(`${source}: roles[${i}].policies[${j}] ${(e as Error).message}`);
+          }
+        }
+      }
     }
   }
   check(
