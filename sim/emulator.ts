@@ -147,7 +147,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (spec.name) named.set(spec.name, inst);
     return inst;
   };
-  for (const i of topology.instances ?? []) launch({ ...i, name: i.name });
+  for (const i of topology.instances ?? []) {
+    const inst = launch({ ...i, name: i.name });
+    for (const [k, v] of Object.entries(i.primaryEniTags ?? {})) state.tagsOf(inst.primaryEniId).set(k, v);
+  }
 
   const metadata = new LaggedMetadata(state, opts.imdsLagMs ?? profile.imdsLagMs);
   const host = opts.host ?? '127.0.0.1';

@@ -19,6 +19,11 @@ export interface Topology {
     subnet: string;
     securityGroups?: string[];
     tags?: Record<string, string>;
+    /**
+     * Tags on the instance's primary ENI, as a launch template's `network-interface` tag
+     * specification puts them (e.g. `cluster.k8s.amazonaws.com/name` for the scoped IAM policy).
+     */
+    primaryEniTags?: Record<string, string>;
   }[];
   /**
    * IAM roles for IRSA. `policies`: the role's identity policies, enforced on EC2 calls made with
@@ -104,6 +109,11 @@ export function validateTopology(raw: unknown, source = 'topology'): Topology {
         subnetNames.has(inst.subnet as string),
         `${at}.subnet`,
         `'${inst.subnet}' is not a subnet of the topology`,
+      );
+      check(
+        inst.primaryEniTags === undefined || isStrRecord(inst.primaryEniTags),
+        `${at}.primaryEniTags`,
+        'must be an object of string values',
       );
       if (inst.securityGroups !== undefined) {
         check(isStrArray(inst.securityGroups), `${at}.securityGroups`, 'must be an array of names');

@@ -6,11 +6,14 @@ import {
   EKS_CNI_POLICY_ACTIONS,
   fullCniPolicy,
   irsaTrustPolicy,
+  metricsPolicy,
+  podIdentityTrustPolicy,
   renderAll,
   scopedCniPolicy,
   toJson,
 } from '../../iam/policies.ts';
 import { ACTIONS } from '../../sim/ec2/actions/index.ts';
+import { evaluate, type PolicyDocument as SimPolicy } from '../../sim/iam/evaluate.ts';
 
 const IAM_DIR = new URL('../../iam/', import.meta.url);
 const actionsOf = (doc: { Statement: readonly { Action: string | readonly string[] }[] }) =>
@@ -41,6 +44,24 @@ describe('iam/ policies', () => {
     assert.equal(EKS_CNI_POLICY_ACTIONS.length, 13);
     assert.ok(EKS_CNI_POLICY_ACTIONS.includes('ec2:DescribeSecurityGroups'));
     for (const a of actionsOf(fullCniPolicy(EXAMPLE))) assert.ok(ACTIONS.has(a.slice(4)), `${a} is not emulated`);
+  });
+
+  test('the metrics policy allows PutMetricData into its namespace only (checked with the emulator\'s evaluator)', () => {
+    const doc = metricsPolicy({ namespace: 'vpcwire' }) as unknown as SimPolicy;
+    const put = (ns: string | undefined) =>
+      evaluate([doc], { action: 'cloudwatch:PutMetricData', resource: '*', context: ns === undefined ? {} : { 'cloudwatch:namespace': ns } }).decision;
+    assert.equal(put('vpcwire'), 'allow');
+    assert.equal(put('AWS/EC2'), 'implicit-deny');
+    assert.equal(put(undefined), 'implicit-deny');
+    assert.equal(evaluate([doc], { action: 'cloudwatch:GetMetricData', resource: '*', context: { 'cloudwatch:namespace': 'vpcwire' } }).decision, 'implicit-deny');
+  });
+
+  test('trust policies: IRSA for one service account with the STS audience; Pod Identity for pods.eks.amazonaws.com', () => {
+    const irsa = irsaTrustPolicy({ partition: 'aws', accountId: EXAMPLE.accountId, oidcIssuer: EXAMPLE.oidcIssuer, serviceAccount: 'vpcwire' });
+    assert.equal(irsa.Statement[0]!.Action, 'sts:AssumeRoleWithWebIdentity');
+    const pod = podIdentityTrustPolicy();
+    assert.deepEqual(pod.Statement[0]!.Principal, { Service: 'pods.eks.amazonaws.com' });
+    assert.deepEqual(pod.Statement[0]!.Action, ['sts:AssumeRole', 'sts:TagSession']);
   });
 
   test('renders for another partition, account, Region, cluster and VPC', () => {

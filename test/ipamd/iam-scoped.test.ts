@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateNetworkInterfaceCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { CLUSTER_TAG, type PolicyDocument, SCOPED_SIDS, scopedCniPolicy } from '../../iam/policies.ts';
+import { CreateNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
+import { CLUSTER_TAG, fullCniPolicy, type PolicyDocument, SCOPED_SIDS, scopedCniPolicy } from '../../iam/policies.ts';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
 import type { PolicyDocument as SimPolicy } from '../../sim/iam/evaluate.ts';
 import type { Topology } from '../../sim/topology.ts';
@@ -30,25 +30,19 @@ const topology: Topology = {
     subnets: [{ name: 'nodes', cidr: '10.62.0.0/20', az: 'us-west-2a' }],
     securityGroups: [{ name: 'node-sg' }],
   },
-  instances: [{ name: 'node', type: 't3.small', subnet: 'nodes', securityGroups: ['node-sg'] }],
+  // The primary ENI carries the cluster tag, as the cluster's launch template puts it: the scoped
+  // policy lets ipamd add addresses only to ENIs tagged for the cluster, and it cannot tag one later.
+  instances: [{ name: 'node', type: 't3.small', subnet: 'nodes', securityGroups: ['node-sg'], primaryEniTags: { [CLUSTER_TAG]: CLUSTER } }],
   roles: [{ arn: ROLE, trustedSubjects: ['system:serviceaccount:kube-system:vpcwire'] }],
 };
 
 const policyFor = (sim: Emulator): PolicyDocument =>
   scopedCniPolicy({ partition: 'aws', accountId: sim.accountId, region: sim.region, clusterName: CLUSTER, vpcId: sim.vpc.id });
 
-/**
- * The node as a cluster's launch template leaves it: the primary ENI carries the cluster tag (the
- * scoped policy lets ipamd add addresses only to ENIs tagged for the cluster, and it cannot tag one
- * after creation).
- */
 async function startNode(policy: (sim: Emulator) => PolicyDocument) {
   const sim = await startEmulator({ topology, profile: 'fast', throttling: false });
-  const instance = sim.instance('node');
-  const admin = ec2Client(sim);
-  await admin.send(new CreateTagsCommand({ Resources: [instance.primaryEniId], Tags: [{ Key: CLUSTER_TAG, Value: CLUSTER }] }));
   sim.iam.setPolicies(ROLE, [policy(sim) as unknown as SimPolicy]);
-  return { sim, instanceId: instance.id, admin };
+  return { sim, instanceId: sim.instance('node').id, admin: ec2Client(sim) };
 }
 
 const refusedActions = (sim: Emulator) =>
@@ -105,6 +99,32 @@ describe('ipamd under the scoped IAM policy (IRSA role)', () => {
       admin.destroy();
       await p.stop();
       await sim.stop();
+    }
+  });
+
+  test('the full policy (AmazonEKS_CNI_Policy) works as well; the scoped one refuses ipamd without CLUSTER_NAME', async () => {
+    const full = await startNode(() => fullCniPolicy({ partition: 'aws' }));
+    const p = await startIpamdProcess(full.sim, full.instanceId, {}, { webIdentity: { roleArn: ROLE } });
+    try {
+      await addPods(p, 0, 5);
+      await settles(() => ec2Counts(full.sim, full.instanceId), { enis: 3, ips: 9, prefixes: 0 });
+      assert.deepEqual([...refusedActions(full.sim)], []);
+    } finally {
+      full.admin.destroy();
+      await p.stop();
+      await full.sim.stop();
+    }
+    // Without CLUSTER_NAME ipamd's new ENIs carry no cluster tag: the scoped policy refuses them.
+    const scoped = await startNode(policyFor);
+    const q = await startIpamdProcess(scoped.sim, scoped.instanceId, {}, { webIdentity: { roleArn: ROLE } });
+    try {
+      await addPods(q, 0, 1);
+      await settles(() => refusedActions(scoped.sim).has('CreateNetworkInterface'), true, { stableMs: 0 });
+      assert.deepEqual([...refusedActions(scoped.sim)], ['CreateNetworkInterface']);
+    } finally {
+      scoped.admin.destroy();
+      await q.stop();
+      await scoped.sim.stop();
     }
   });
 

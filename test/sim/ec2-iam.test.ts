@@ -239,6 +239,23 @@ describe('policies from the topology and for the static credentials', () => {
     }
   });
 
+  test('an instance\'s primaryEniTags are on its primary ENI (a launch template\'s network-interface tags)', async () => {
+    const topology = loadTopology();
+    topology.instances = [{ ...topology.instances![0]!, primaryEniTags: { [CLUSTER_TAG]: CLUSTER } }];
+    const v = await startTestVpc({ topology });
+    try {
+      const primary = v.sim.instance('node-1').primaryEniId;
+      const out = await v.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [primary] }));
+      assert.deepEqual(out.NetworkInterfaces![0]!.TagSet, [{ Key: CLUSTER_TAG, Value: CLUSTER }]);
+    } finally {
+      await v.stop();
+    }
+    assert.throws(
+      () => validateTopology({ ...topology, instances: [{ ...topology.instances![0]!, primaryEniTags: { a: 1 } }] }),
+      /instances\[0\]\.primaryEniTags must be an object of string values/,
+    );
+  });
+
   test('a topology role with malformed policies is refused at load, naming the field', () => {
     const topology = loadTopology();
     topology.roles = [{ ...topology.roles![0]!, policies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericEquals: { a: '1' } } }] }] }];
