@@ -160,7 +160,12 @@ function statementApplies(s: PolicyStatement, req: AuthorizationRequest): boolea
 
 /** Checks that a document uses only what this evaluator understands; throws naming the problem. */
 export function validatePolicy(doc: PolicyDocument): void {
+  const isObj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(doc) || (!isObj(doc.Statement) && !Array.isArray(doc.Statement))) {
+    throw new Error('a policy document must be an object with a Statement (an object or an array)');
+  }
   for (const s of list(doc.Statement)) {
+    if (!isObj(s)) throw new Error('every statement must be an object');
     if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new Error(`statement ${s.Sid ?? ''}: Effect must be Allow or Deny`);
     if ((s.Action === undefined) === (s.NotAction === undefined)) throw new Error(`statement ${s.Sid ?? ''}: exactly one of Action and NotAction`);
     if ((s.Resource === undefined) === (s.NotResource === undefined)) throw new Error(`statement ${s.Sid ?? ''}: exactly one of Resource and NotResource`);

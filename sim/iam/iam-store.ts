@@ -20,6 +20,11 @@ export class IamStore {
     this.#policies.set(principalArn, policies);
   }
 
+  /** Every restricted principal and its documents. */
+  entries(): [string, readonly PolicyDocument[]][] {
+    return [...this.#policies];
+  }
+
   /** The documents to enforce for a principal, or undefined when it is unrestricted. */
   policiesOf(principalArn: string): readonly PolicyDocument[] | undefined {
     return this.#policies.get(principalArn);

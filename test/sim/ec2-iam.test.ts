@@ -256,6 +256,27 @@ describe('policies from the topology and for the static credentials', () => {
     );
   });
 
+  test('the admin endpoint sets, lists and lifts a principal\'s policies', async () => {
+    const v = await startTestVpc({ throttling: false });
+    const post = (body: unknown) =>
+      fetch(`${v.sim.endpoints.admin}/iam/policies`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }));
+    try {
+      const readOnly = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:Describe*', Resource: '*' }] };
+      assert.equal((await post({ principalArn: v.sim.adminArn, policies: [readOnly] })).status, 200);
+      assert.deepEqual(await (await fetch(`${v.sim.endpoints.admin}/iam/policies`)).json(), { [v.sim.adminArn]: [readOnly] });
+      await v.ec2.send(new DescribeSubnetsCommand({}));
+      const r = await refusal(v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('nodes-a').id })));
+      assert.equal(r?.code, 'UnauthorizedOperation');
+      const bad = await post({ principalArn: v.sim.adminArn, policies: [{ Statement: [{ Effect: 'Allow', Action: '*' }] }] });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error ?? '', /Resource/);
+      assert.equal((await post({ principalArn: v.sim.adminArn, policies: null })).status, 200);
+      await v.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: v.sim.subnet('nodes-a').id }));
+    } finally {
+      await v.stop();
+    }
+  });
+
   test('a topology role with malformed policies is refused at load, naming the field', () => {
     const topology = loadTopology();
     topology.roles = [{ ...topology.roles![0]!, policies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericEquals: { a: '1' } } }] }] }];

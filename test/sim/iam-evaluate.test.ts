@@ -80,6 +80,9 @@ describe('IAM evaluator', () => {
     assert.throws(() => validatePolicy(doc(allow({ Condition: { NumericLessThan: { n: '1' } } }))), /NumericLessThan/);
     assert.throws(() => validatePolicy(doc({ Effect: 'Allow', Resource: '*' } as PolicyStatement)), /Action/);
     assert.throws(() => validatePolicy(doc({ Effect: 'Permit', Action: '*', Resource: '*' } as unknown as PolicyStatement)), /Effect/);
+    assert.throws(() => validatePolicy({} as PolicyDocument), /Statement/);
+    assert.throws(() => validatePolicy('x' as unknown as PolicyDocument), /Statement/);
+    assert.throws(() => validatePolicy({ Statement: ['x'] } as unknown as PolicyDocument), /statement must be an object/);
     validatePolicy(doc(allow({ Condition: { 'ForAllValues:StringLike': { k: 'a*' }, StringEqualsIfExists: { j: 'x' } } })));
   });
 });
