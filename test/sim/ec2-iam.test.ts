@@ -20,6 +20,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CLUSTER_TAG, scopedCniPolicy } from '../../iam/policies.ts';
+import { ACTIONS } from '../../sim/ec2/actions/index.ts';
+import { QueryParams } from '../../sim/ec2/query-params.ts';
+import { ec2AuthorizationRequests } from '../../sim/iam/ec2-authz.ts';
 import { loadTopology, validateTopology } from '../../sim/topology.ts';
 import { startTestVpc, type TestVpc } from '../helpers/emulator.ts';
 
@@ -207,6 +210,61 @@ describe('the EC2 endpoint enforces a role\'s identity policies (scoped CNI poli
     unauthorized('DescribeInstances', /\*/)(await refusal(ec2.send(new DescribeInstancesCommand({}))));
     v.sim.iam.setPolicies(ROLE, undefined);
     await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId }));
+  });
+});
+
+describe('resource mapping', () => {
+  test('every emulated action but Describe* is authorised on resource ARNs, with the keys the scoped policy uses', async () => {
+    const v = await startTestVpc({ throttling: false });
+    try {
+      const inst = v.sim.instance('node-1');
+      const primary = v.sim.state.eni(inst.primaryEniId);
+      const q = new QueryParams(
+        new URLSearchParams({
+          SubnetId: inst.subnetId,
+          'SecurityGroupId.1': primary.groupIds[0]!,
+          NetworkInterfaceId: primary.id,
+          InstanceId: inst.id,
+          AttachmentId: primary.attachment!.id,
+          'ResourceId.1': primary.id,
+          'Tag.1.Key': 'k',
+          'TagSpecification.1.ResourceType': 'network-interface',
+          'TagSpecification.1.Tag.1.Key': CLUSTER_TAG,
+          'TagSpecification.1.Tag.1.Value': CLUSTER,
+        }),
+      );
+      const scope = { partition: 'aws', region: v.sim.region, accountId: v.sim.accountId };
+      const vpcArn = `arn:aws:ec2:${v.sim.region}:${v.sim.accountId}:vpc/${v.sim.vpc.id}`;
+      for (const action of ACTIONS.keys()) {
+        const reqs = ec2AuthorizationRequests(v.sim.state, scope, action, q);
+        if (action.startsWith('Describe')) {
+          assert.deepEqual(reqs.map((r) => r.resource), ['*'], action);
+          continue;
+        }
+        assert.ok(reqs.length > 0, action);
+        for (const r of reqs) {
+          assert.match(r.resource, /^arn:aws:ec2:us-west-2:111122223333:(network-interface|subnet|security-group|instance)\//, `${action} has no mapping`);
+          if (/network-interface|subnet|security-group/.test(r.resource) && action !== 'CreateTags' && action !== 'DeleteTags') {
+            assert.equal(r.context['ec2:Vpc'], vpcArn, `${action} on ${r.resource} lacks ec2:Vpc`);
+          }
+        }
+      }
+      const create = ec2AuthorizationRequests(v.sim.state, scope, 'CreateNetworkInterface', q);
+      assert.deepEqual(
+        create.map((r) => `${r.action} ${r.resource.split(':').pop()}`),
+        [
+          'ec2:CreateNetworkInterface network-interface/*',
+          `ec2:CreateNetworkInterface subnet/${inst.subnetId}`,
+          `ec2:CreateNetworkInterface security-group/${primary.groupIds[0]}`,
+          'ec2:CreateTags network-interface/*',
+        ],
+      );
+      assert.equal(create[3]!.context['ec2:CreateAction'], 'CreateNetworkInterface');
+      assert.equal(create[0]!.context[`aws:RequestTag/${CLUSTER_TAG}`], CLUSTER);
+      assert.deepEqual(create[0]!.context['aws:TagKeys'], [CLUSTER_TAG]);
+    } finally {
+      await v.stop();
+    }
   });
 });
 
