@@ -52,8 +52,9 @@ function authorize(state: VpcState, caller: Caller, action: string, q: QueryPara
 
 /**
  * The EC2 Query endpoint. Order per request, as on EC2: authenticate, recognise the action,
- * throttle, then act. Injected faults sit around the action (pause, latency, errors before or
- * after it takes effect) and every request lands in the log with what was done to it.
+ * throttle, authorise (callers with identity policies), DryRun, then act. Injected faults sit
+ * around the action (pause, latency, errors before or after it takes effect) and every request
+ * lands in the log with what was done to it.
  */
 export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
   return async (req: SimRequest): Promise<SimResponse> => {
