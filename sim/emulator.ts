@@ -45,6 +45,11 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Seed for the fault injector's random draws. */
   seed?: number;
+  /**
+   * The OIDC issuer URL of the emulated cluster (IRSA); a random EKS-shaped one by default. Fix it
+   * when a topology role's `trustPolicy` names the OIDC provider.
+   */
+  oidcIssuer?: string;
 }
 
 export interface Emulator {
@@ -120,7 +125,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const iam = new IamStore();
   if (adminPolicies) iam.setPolicies(adminArn, adminPolicies);
   for (const r of topology.roles ?? []) if (r.policies) iam.setPolicies(r.arn, r.policies);
-  const oidc = new OidcIssuer({ now });
+  const oidc = new OidcIssuer({ now, ...(opts.oidcIssuer ? { issuer: opts.oidcIssuer } : {}) });
 
   // Topology: VPC, subnets, security groups, instances.
   const vpc = state.addVpc(topology.vpc.cidrs, topology.vpc.tags);

@@ -26,10 +26,12 @@ export interface Topology {
     primaryEniTags?: Record<string, string>;
   }[];
   /**
-   * IAM roles for IRSA. `policies`: the role's identity policies, enforced on EC2 calls made with
-   * its sessions; without it the role is unrestricted (the emulator's default).
+   * IAM roles for IRSA. Who may assume one: `trustedSubjects` (service-account subjects, StringLike)
+   * or a `trustPolicy` document (Principal Federated = the emulator's OIDC provider ARN, conditions on
+   * `<issuer>:sub` / `<issuer>:aud`). `policies`: the role's identity policies, enforced on EC2 calls
+   * made with its sessions; without it the role is unrestricted (the emulator's default).
    */
-  roles?: { arn: string; trustedSubjects: string[]; policies?: PolicyDocument[] }[];
+  roles?: { arn: string; trustedSubjects?: string[]; trustPolicy?: PolicyDocument; policies?: PolicyDocument[] }[];
 }
 
 export class TopologyError extends SimError {
@@ -130,7 +132,18 @@ export function validateTopology(raw: unknown, source = 'topology'): Topology {
         `roles[${i}].arn`,
         'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
       );
-      check(isStrArray(r.trustedSubjects), `roles[${i}].trustedSubjects`, 'must be an array of strings');
+      check(
+        r.trustedSubjects === undefined ? r.trustPolicy !== undefined : isStrArray(r.trustedSubjects),
+        `roles[${i}].trustedSubjects`,
+        'must be an array of strings (or give a trustPolicy)',
+      );
+      if (r.trustPolicy !== undefined) {
+        try {
+          validatePolicy(r.trustPolicy as PolicyDocument, 'trust');
+        } catch (e) {
+          throw new TopologyError(`${source}: roles[${i}].trustPolicy ${(e as Error).message}`);
+        }
+      }
       if (r.policies !== undefined) {
         check(Array.isArray(r.policies), `roles[${i}].policies`, 'must be an array of IAM policy documents');
         for (const [j, doc] of r.policies.entries()) {

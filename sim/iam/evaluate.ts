@@ -12,9 +12,10 @@
  *   ArnNotEquals, ArnNotLike, Bool, Null, each with the `IfExists` suffix, and the set prefixes
  *   ForAllValues: / ForAnyValue:. A missing key fails a positive operator and satisfies a negated
  *   one, as AWS documents.
+ * - Principal (trust policies): `*` or exact ids by type; a statement with Principal applies only
+ *   to a request naming a matching principal, and one without Resource applies to any resource.
  * Not implemented (and refused loudly rather than misread): numeric and date operators, policy
- * variables, Principal/NotPrincipal (identity policies have none), resource and session policies,
- * permission boundaries and SCPs.
+ * variables, NotPrincipal, session policies, permission boundaries and SCPs.
  */
 
 export type ConditionValue = string | boolean | number;
@@ -23,6 +24,8 @@ export type ConditionBlock = Readonly<Record<string, Readonly<Record<string, Con
 export interface PolicyStatement {
   readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
+  /** Trust (resource) policies only: `*` or `{AWS|Federated|Service: id | ids}`. */
+  readonly Principal?: '*' | Readonly<Record<string, string | readonly string[]>>;
   readonly Action?: string | readonly string[];
   readonly NotAction?: string | readonly string[];
   readonly Resource?: string | readonly string[];
@@ -39,6 +42,8 @@ export interface PolicyDocument {
 export type RequestContext = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 export interface AuthorizationRequest {
+  /** The caller, for policies with Principal (trust policies), e.g. `{ Federated: <provider ARN> }`. */
+  readonly principal?: { readonly type: 'AWS' | 'Federated' | 'Service'; readonly id: string };
   /** e.g. `ec2:CreateNetworkInterface`. */
   readonly action: string;
   /** e.g. `arn:aws:ec2:us-west-2:111122223333:network-interface/eni-0abc`, or `*`. */
@@ -143,11 +148,19 @@ function conditionHolds(operatorName: string, key: string, raw: ConditionValue |
   return base.negated ? !values.some(matchesAny) : values.some(matchesAny);
 }
 
+function principalMatches(p: NonNullable<PolicyStatement['Principal']>, req: AuthorizationRequest): boolean {
+  if (p === '*') return true;
+  if (!req.principal) return false;
+  return list(p[req.principal.type]).some((id) => id === '*' || id === req.principal!.id);
+}
+
 function statementApplies(s: PolicyStatement, req: AuthorizationRequest): boolean {
+  if (s.Principal !== undefined && !principalMatches(s.Principal, req)) return false;
   if (s.Action !== undefined ? !actionMatches(list(s.Action), req.action) : s.NotAction !== undefined ? actionMatches(list(s.NotAction), req.action) : true) {
     return false;
   }
-  if (s.Resource !== undefined ? !resourceMatches(list(s.Resource), req.resource) : s.NotResource !== undefined ? resourceMatches(list(s.NotResource), req.resource) : true) {
+  // Neither Resource nor NotResource (a trust policy): the statement is about the role itself.
+  if (s.Resource !== undefined ? !resourceMatches(list(s.Resource), req.resource) : s.NotResource !== undefined ? resourceMatches(list(s.NotResource), req.resource) : false) {
     return false;
   }
   for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
@@ -159,7 +172,7 @@ function statementApplies(s: PolicyStatement, req: AuthorizationRequest): boolea
 }
 
 /** Checks that a document uses only what this evaluator understands; throws naming the problem. */
-export function validatePolicy(doc: PolicyDocument): void {
+export function validatePolicy(doc: PolicyDocument, kind: 'identity' | 'trust' = 'identity'): void {
   const isObj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(doc) || (!isObj(doc.Statement) && !Array.isArray(doc.Statement))) {
     throw new Error('a policy document must be an object with a Statement (an object or an array)');
@@ -168,7 +181,13 @@ export function validatePolicy(doc: PolicyDocument): void {
     if (!isObj(s)) throw new Error('every statement must be an object');
     if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new Error(`statement ${s.Sid ?? ''}: Effect must be Allow or Deny`);
     if ((s.Action === undefined) === (s.NotAction === undefined)) throw new Error(`statement ${s.Sid ?? ''}: exactly one of Action and NotAction`);
-    if ((s.Resource === undefined) === (s.NotResource === undefined)) throw new Error(`statement ${s.Sid ?? ''}: exactly one of Resource and NotResource`);
+    if (kind === 'identity') {
+      if ((s.Resource === undefined) === (s.NotResource === undefined)) throw new Error(`statement ${s.Sid ?? ''}: exactly one of Resource and NotResource`);
+      if (s.Principal !== undefined) throw new Error(`statement ${s.Sid ?? ''}: an identity policy has no Principal`);
+    } else {
+      if (s.Principal === undefined) throw new Error(`statement ${s.Sid ?? ''}: a trust policy statement needs a Principal`);
+      if ('NotPrincipal' in s) throw new Error(`statement ${s.Sid ?? ''}: NotPrincipal is not supported`);
+    }
     for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
       for (const [key, raw] of Object.entries(keys)) conditionHolds(operator, key, raw, {});
     }

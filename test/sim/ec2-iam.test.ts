@@ -19,7 +19,8 @@ import {
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { CLUSTER_TAG, scopedCniPolicy } from '../../iam/policies.ts';
+import { CLUSTER_TAG, irsaTrustPolicy, scopedCniPolicy } from '../../iam/policies.ts';
+import type { PolicyDocument as SimPolicy } from '../../sim/iam/evaluate.ts';
 import { ACTIONS } from '../../sim/ec2/actions/index.ts';
 import { QueryParams } from '../../sim/ec2/query-params.ts';
 import { ec2AuthorizationRequests } from '../../sim/iam/ec2-authz.ts';
@@ -333,6 +334,42 @@ describe('policies from the topology and for the static credentials', () => {
     } finally {
       await v.stop();
     }
+  });
+
+  test('a topology role\'s trustPolicy (iam/\'s IRSA trust policy) decides who may assume it', async () => {
+    const issuer = 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+    const topology = loadTopology();
+    topology.roles = [
+      {
+        arn: ROLE,
+        trustPolicy: irsaTrustPolicy({ partition: 'aws', accountId: '111122223333', oidcIssuer: issuer, serviceAccount: 'vpcwire' }) as unknown as SimPolicy,
+      },
+    ];
+    const v = await startTestVpc({ topology, oidcIssuer: issuer });
+    const sts = new STSClient({ endpoint: v.sim.endpoints.sts, region: v.sim.region });
+    const assume = (serviceAccount: string) =>
+      refusal(
+        sts.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: ROLE,
+            RoleSessionName: 's1',
+            WebIdentityToken: v.sim.oidc.issueServiceAccountToken({ namespace: 'kube-system', serviceAccount }),
+          }),
+        ),
+      );
+    try {
+      assert.equal(await assume('vpcwire'), undefined);
+      assert.equal((await assume('aws-node'))?.code, 'AccessDenied');
+    } finally {
+      sts.destroy();
+      await v.stop();
+    }
+    // A trust policy is for Principals; an identity policy's shape is refused there, and vice versa.
+    assert.throws(
+      () => validateTopology({ ...topology, roles: [{ arn: ROLE, trustPolicy: { Statement: [{ Effect: 'Allow', Action: 'sts:*', Resource: '*' }] } }] }),
+      /roles\[0\]\.trustPolicy .*needs a Principal/,
+    );
+    assert.throws(() => validateTopology({ ...topology, roles: [{ arn: ROLE }] }), /roles\[0\]\.trustedSubjects/);
   });
 
   test('a topology role with malformed policies is refused at load, naming the field', () => {

@@ -69,6 +69,23 @@ describe('IAM evaluator', () => {
     test(name, () => assert.equal(evaluate(policies, r).decision, want));
   }
 
+  test('trust policies: Principal by type and id, no Resource needed', () => {
+    const trust = doc({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] } as PolicyStatement);
+    validatePolicy(trust, 'trust');
+    assert.throws(() => validatePolicy(trust), /Resource/);
+    assert.throws(() => validatePolicy({ Statement: [{ ...(trust.Statement as PolicyStatement[])[0]!, Resource: "*" }] }), /identity policy has no Principal/);
+    const role = 'arn:aws:iam::111122223333:role/r';
+    const as = (type: 'AWS' | 'Federated' | 'Service', id: string, action = 'sts:AssumeRole') =>
+      evaluate([trust], { principal: { type, id }, action, resource: role, context: {} }).decision;
+    assert.equal(as('Service', 'pods.eks.amazonaws.com'), 'allow');
+    assert.equal(as('Service', 'pods.eks.amazonaws.com', 'sts:TagSession'), 'allow');
+    assert.equal(as('Service', 'ec2.amazonaws.com'), 'implicit-deny');
+    assert.equal(as('AWS', 'pods.eks.amazonaws.com'), 'implicit-deny');
+    assert.equal(evaluate([trust], { action: 'sts:AssumeRole', resource: role, context: {} }).decision, 'implicit-deny');
+    const any = doc({ Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRole' } as PolicyStatement);
+    assert.equal(evaluate([any], { action: 'sts:AssumeRole', resource: role, context: {} }).decision, 'allow');
+  });
+
   test('ARNs match component by component; the resource part keeps its colons and slashes', () => {
     assert.ok(arnMatch('arn:aws:ec2:*:*:network-interface/*', ENI));
     assert.ok(!arnMatch('arn:aws:ec2:*:*:network-interface/*', 'arn:aws:ec2:us-west-2:1:subnet/subnet-1'));
