@@ -18,24 +18,44 @@ export interface IpamdFiles {
 }
 
 /**
+ * IRSA for ipamd: the variables the EKS pod identity webhook injects (role ARN, token file) plus
+ * the emulator's STS endpoint, so the SDK's default chain exchanges the token for the role's
+ * session and ipamd acts with that role's policies (sim `iam`) instead of the admin keys.
+ */
+export interface WebIdentity {
+  readonly roleArn: string;
+  /** A file holding a service-account token the emulator's OIDC issuer signed (`sim.oidc`). */
+  readonly tokenFile: string;
+  readonly sessionName?: string;
+}
+
+/**
  * ipamd's variables for one emulated instance: the emulator's EC2 endpoint and credentials, the
  * instance's IMDS, the given files. With `netns` ipamd does its host networking in that node
- * netns; without, host networking is off, so it never configures this machine's own netns.
+ * netns; without, host networking is off, so it never configures this machine's own netns. With
+ * `webIdentity` ipamd gets no static keys and assumes that role through the emulator's STS.
  */
 export function ipamdEnv(
   sim: Emulator,
   instanceId: string,
   files: IpamdFiles,
-  opts: { netns?: string; compileCache?: boolean } = {},
+  opts: { netns?: string; compileCache?: boolean; webIdentity?: WebIdentity } = {},
 ): Record<string, string> {
+  const credentials: Record<string, string> = opts.webIdentity
+    ? {
+        AWS_ROLE_ARN: opts.webIdentity.roleArn,
+        AWS_WEB_IDENTITY_TOKEN_FILE: opts.webIdentity.tokenFile,
+        AWS_ROLE_SESSION_NAME: opts.webIdentity.sessionName ?? `ipamd-${instanceId}`,
+        AWS_ENDPOINT_URL_STS: sim.endpoints.sts,
+      }
+    : { AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey };
   return {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     // V8's code cache for ipamd's modules (AWS SDK, gRPC, winston): restarts start in about half
     // the time. Off for benchmarks that time a cold start.
     ...(opts.compileCache === false ? {} : { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'vpcwire-node-compile-cache') }),
     AWS_REGION: sim.region,
-    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
+    ...credentials,
     AWS_EC2_ENDPOINT: sim.endpoints.ec2,
     AWS_EC2_METADATA_DISABLED: 'true',
     VPCWIRE_IMDS_ENDPOINT: sim.imdsEndpoint(instanceId),

@@ -13,6 +13,8 @@ import { type Clock, systemClock } from './model/clock.ts';
 import type { Instance, SecurityGroup, Subnet, Vpc } from './model/types.ts';
 import { type Timings, VpcState } from './model/vpc-state.ts';
 import { PROFILES } from './profiles.ts';
+import type { PolicyDocument } from './iam/evaluate.ts';
+import { IamStore } from './iam/iam-store.ts';
 import { CredentialStore } from './sts/credential-store.ts';
 import { OidcIssuer } from './sts/oidc-issuer.ts';
 import { SigV4Error, verifySigV4 } from './sts/sigv4-verify.ts';
@@ -29,8 +31,12 @@ export interface EmulatorOptions {
   imdsLagMs?: number;
   /** false disables throttling; an object overrides bucket sizes by bucket name. */
   throttling?: boolean | Record<string, Partial<BucketSpec>>;
-  /** Static credentials the EC2 endpoint accepts; one pair is generated when omitted. */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Static credentials the EC2 endpoint accepts; one pair is generated when omitted. They act as
+   * the IAM user `vpcwire-admin`, unrestricted unless `policies` are given (then only what those
+   * identity policies allow, as for a role with `policies` in the topology).
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; policies?: PolicyDocument[] };
   /** Create the kernel data plane (root only): a netns per instance behind a VPC router netns. */
   dataPlane?: boolean;
   /** Loopback address to serve on (127.0.0.1); anything but 127.0.0.0/8 or ::1 is refused. */
@@ -39,6 +45,11 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Seed for the fault injector's random draws. */
   seed?: number;
+  /**
+   * The OIDC issuer URL of the emulated cluster (IRSA); a random EKS-shaped one by default. Fix it
+   * when a topology role's `trustPolicy` names the OIDC provider.
+   */
+  oidcIssuer?: string;
 }
 
 export interface Emulator {
@@ -53,6 +64,10 @@ export interface Emulator {
   readonly log: RequestLog;
   readonly metadata: LaggedMetadata;
   readonly credentialStore: CredentialStore;
+  /** Identity policies by principal ARN, enforced on EC2 calls; change them at any time. */
+  readonly iam: IamStore;
+  /** The ARN the static credentials act as (`arn:aws:iam::<account>:user/vpcwire-admin`). */
+  readonly adminArn: string;
   readonly oidc: OidcIssuer;
   readonly dataPlane: DataPlane | undefined;
   /** The IMDS endpoint of an instance (each instance has its own, as each EC2 host does). */
@@ -72,7 +87,7 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-function generatedCredentials() {
+function generatedCredentials(): { accessKeyId: string; secretAccessKey: string; policies?: PolicyDocument[] } {
   return {
     accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64'),
@@ -104,12 +119,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   if (typeof opts.throttling === 'object') throttle.configure({ buckets: opts.throttling });
   const log = new RequestLog();
   const now = () => clock.now();
-  const credentials = opts.credentials ?? generatedCredentials();
-  const credentialStore = new CredentialStore({
-    now,
-    static: [{ ...credentials, arn: `arn:aws:iam::${state.accountId}:user/vpcwire-admin` }],
-  });
-  const oidc = new OidcIssuer({ now });
+  const { policies: adminPolicies, ...credentials } = opts.credentials ?? generatedCredentials();
+  const adminArn = `arn:aws:iam::${state.accountId}:user/vpcwire-admin`;
+  const credentialStore = new CredentialStore({ now, static: [{ ...credentials, arn: adminArn }] });
+  const iam = new IamStore();
+  if (adminPolicies) iam.setPolicies(adminArn, adminPolicies);
+  for (const r of topology.roles ?? []) if (r.policies) iam.setPolicies(r.arn, r.policies);
+  const oidc = new OidcIssuer({ now, ...(opts.oidcIssuer ? { issuer: opts.oidcIssuer } : {}) });
 
   // Topology: VPC, subnets, security groups, instances.
   const vpc = state.addVpc(topology.vpc.cidrs, topology.vpc.tags);
@@ -136,7 +152,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (spec.name) named.set(spec.name, inst);
     return inst;
   };
-  for (const i of topology.instances ?? []) launch({ ...i, name: i.name });
+  for (const i of topology.instances ?? []) {
+    const inst = launch({ ...i, name: i.name });
+    for (const [k, v] of Object.entries(i.primaryEniTags ?? {})) state.tagsOf(inst.primaryEniId).set(k, v);
+  }
 
   const metadata = new LaggedMetadata(state, opts.imdsLagMs ?? profile.imdsLagMs);
   const host = opts.host ?? '127.0.0.1';
@@ -160,7 +179,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         authenticate: async (req) => {
           try {
             const p = await verifySigV4(req, credentialStore, { service: 'ec2', now });
-            return { accessKeyId: p.accessKeyId, accountId: p.accountId };
+            // A session acts with its role's policies, a static key with its user's.
+            const cred = credentialStore.get(p.accessKeyId);
+            const policies = iam.policiesOf(cred?.kind === 'temporary' ? cred.roleArn : p.arn);
+            return { accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, ...(policies ? { policies } : {}) };
           } catch (e) {
             // EC2 answers expired session credentials with RequestExpired, not AuthFailure.
             if (e instanceof SigV4Error && e.reason === 'expired-token') {
@@ -202,6 +224,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       log,
       metadata,
       credentialStore,
+      iam,
+      adminArn,
       oidc,
       dataPlane,
       vpc,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SimError } from './errors.ts';
+import { type PolicyDocument, validatePolicy } from './iam/evaluate.ts';
 import { instanceTypeLimits } from './model/limits.ts';
 
 /** A topology file: the VPC, its subnets and security groups, the instances, the IRSA roles. */
@@ -18,8 +19,19 @@ export interface Topology {
     subnet: string;
     securityGroups?: string[];
     tags?: Record<string, string>;
+    /**
+     * Tags on the instance's primary ENI, as a launch template's `network-interface` tag
+     * specification puts them (e.g. `cluster.k8s.amazonaws.com/name` for the scoped IAM policy).
+     */
+    primaryEniTags?: Record<string, string>;
   }[];
-  roles?: { arn: string; trustedSubjects: string[] }[];
+  /**
+   * IAM roles for IRSA. Who may assume one: `trustedSubjects` (service-account subjects, StringLike)
+   * or a `trustPolicy` document (Principal Federated = the emulator's OIDC provider ARN, conditions on
+   * `<issuer>:sub` / `<issuer>:aud`). `policies`: the role's identity policies, enforced on EC2 calls
+   * made with its sessions; without it the role is unrestricted (the emulator's default).
+   */
+  roles?: { arn: string; trustedSubjects?: string[]; trustPolicy?: PolicyDocument; policies?: PolicyDocument[] }[];
 }
 
 export class TopologyError extends SimError {
@@ -100,6 +112,11 @@ export function validateTopology(raw: unknown, source = 'topology'): Topology {
         `${at}.subnet`,
         `'${inst.subnet}' is not a subnet of the topology`,
       );
+      check(
+        inst.primaryEniTags === undefined || isStrRecord(inst.primaryEniTags),
+        `${at}.primaryEniTags`,
+        'must be an object of string values',
+      );
       if (inst.securityGroups !== undefined) {
         check(isStrArray(inst.securityGroups), `${at}.securityGroups`, 'must be an array of names');
         for (const g of inst.securityGroups)
@@ -115,7 +132,30 @@ export function validateTopology(raw: unknown, source = 'topology'): Topology {
         `roles[${i}].arn`,
         'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
       );
-      check(isStrArray(r.trustedSubjects), `roles[${i}].trustedSubjects`, 'must be an array of strings');
+      check(
+        r.trustedSubjects === undefined ? r.trustPolicy !== undefined : isStrArray(r.trustedSubjects),
+        `roles[${i}].trustedSubjects`,
+        'must be an array of strings (or give a trustPolicy)',
+      );
+      if (r.trustPolicy !== undefined) {
+        try {
+          validatePolicy(r.trustPolicy as PolicyDocument, 'trust');
+        } catch (e) {
+          throw new TopologyError(`${source}: roles[${i}].trustPolicy ${(e as Error).message}`);
+        }
+      }
+      if (r.policies !== undefined) {
+        check(Array.isArray(r.policies), `roles[${i}].policies`, 'must be an array of IAM policy documents');
+        for (const [j, doc] of r.policies.entries()) {
+          try {
+            check(isObj(doc), `roles[${i}].policies[${j}]`, 'must be an object');
+            validatePolicy(doc as unknown as PolicyDocument);
+          } catch (e) {
+            if (e instanceof TopologyError) throw e;
+            throw new TopologyError(`${source}: roles[${i}].policies[${j}] ${(e as Error).message}`);
+          }
+        }
+      }
     }
   }
   check(

@@ -2,6 +2,7 @@ import type { Emulator } from '../emulator.ts';
 import type { ErrorFaultSpec, LatencySpec } from '../faults/fault-injector.ts';
 import type { SimHandler, SimResponse } from '../http/types.ts';
 import { AwsError, SimError } from '../errors.ts';
+import type { PolicyDocument } from '../iam/evaluate.ts';
 import { summarizeState } from './state-summary.ts';
 
 const json = (status: number, body: unknown): SimResponse => ({
@@ -49,6 +50,8 @@ function str(b: Record<string, unknown>, key: string): string {
  *   POST /imds/lag {lagMs, instanceId?}
  *   POST /instances {type, subnet, securityGroups?, name?}, POST /instances/<id>/terminate
  *   POST /irsa/token {namespace, serviceAccount, ttlSeconds?} -> {token}
+ *   POST /iam/policies {principalArn, policies: [IAM policy documents] | null}: the identity
+ *     policies enforced on EC2 calls by that user or role (null lifts enforcement); GET lists them
  */
 export function createAdminService(sim: Emulator): SimHandler {
   return async (req) => {
@@ -108,6 +111,20 @@ export function createAdminService(sim: Emulator): SimHandler {
             ...(typeof b.name === 'string' ? { name: b.name } : {}),
           });
           return json(200, { instanceId: inst.id, imds: sim.imdsEndpoint(inst.id) });
+        }
+        case 'GET /iam/policies':
+          return json(200, Object.fromEntries(sim.iam.entries()));
+        case 'POST /iam/policies': {
+          const arn = str(b, 'principalArn');
+          if (b.policies !== null && !Array.isArray(b.policies)) {
+            throw new BadRequest("'policies' must be an array of IAM policy documents, or null");
+          }
+          try {
+            sim.iam.setPolicies(arn, (b.policies ?? undefined) as PolicyDocument[] | undefined);
+          } catch (e) {
+            throw new BadRequest(`policies: ${(e as Error).message}`);
+          }
+          return json(200, { ok: true });
         }
         case 'POST /irsa/token': {
           const token = sim.oidc.issueServiceAccountToken({

@@ -6,6 +6,8 @@ import type { SimHandler, SimRequest, SimResponse } from '../http/types.ts';
 import { requestId as newRequestId } from '../model/ids.ts';
 import type { VpcState } from '../model/vpc-state.ts';
 import { bucketName, type TokenBuckets } from '../throttle/token-buckets.ts';
+import { ec2AuthorizationRequests } from '../iam/ec2-authz.ts';
+import { evaluate, type PolicyDocument } from '../iam/evaluate.ts';
 import { ACTIONS } from './actions/index.ts';
 import { QueryParams } from './query-params.ts';
 import { renderError, renderResult } from './xml.ts';
@@ -13,6 +15,10 @@ import { renderError, renderResult } from './xml.ts';
 export interface Caller {
   accessKeyId: string;
   accountId: string;
+  /** The principal's ARN (user or assumed-role session), named in UnauthorizedOperation. */
+  arn?: string;
+  /** Identity policies to enforce; undefined = unrestricted (the emulator's admin default). */
+  policies?: readonly PolicyDocument[];
 }
 
 /** Checks a request's SigV4 signature; throws AwsError (AuthFailure...) when it is not valid. */
@@ -29,9 +35,26 @@ export interface Ec2ServiceDeps {
 const XML = { 'content-type': 'text/xml;charset=UTF-8' };
 
 /**
+ * Evaluates every resource the action touches against the caller's identity policies and refuses
+ * the first one not allowed, with EC2's UnauthorizedOperation (403).
+ */
+function authorize(state: VpcState, caller: Caller, action: string, q: QueryParams): void {
+  const scope = { partition: 'aws', region: state.region, accountId: state.accountId };
+  for (const req of ec2AuthorizationRequests(state, scope, action, q)) {
+    if (evaluate(caller.policies ?? [], req).decision === 'allow') continue;
+    throw new AwsError(
+      'UnauthorizedOperation',
+      `You are not authorized to perform this operation. User: ${caller.arn ?? caller.accessKeyId} is not authorized to perform: ${req.action} on resource: ${req.resource}`,
+      403,
+    );
+  }
+}
+
+/**
  * The EC2 Query endpoint. Order per request, as on EC2: authenticate, recognise the action,
- * throttle, then act. Injected faults sit around the action (pause, latency, errors before or
- * after it takes effect) and every request lands in the log with what was done to it.
+ * throttle, authorise (callers with identity policies), DryRun, then act. Injected faults sit
+ * around the action (pause, latency, errors before or after it takes effect) and every request
+ * lands in the log with what was done to it.
  */
 export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
   return async (req: SimRequest): Promise<SimResponse> => {
@@ -71,6 +94,8 @@ export function createEc2Service(deps: Ec2ServiceDeps): SimHandler {
         throw before.error;
       }
       const q = new QueryParams(form);
+      // As on EC2, authorisation precedes DryRun: DryRunOperation means "you would be allowed".
+      if (caller.policies) authorize(deps.state, caller, action, q);
       if (q.bool('DryRun')) {
         throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
       }

@@ -1,6 +1,7 @@
 import { AwsError, isAwsError } from '../errors.ts';
 import type { SimHandler, SimRequest, SimResponse } from '../http/types.ts';
-import type { CredentialStore } from './credential-store.ts';
+import { evaluate, type PolicyDocument } from '../iam/evaluate.ts';
+import { accountOfArn, type CredentialStore } from './credential-store.ts';
 import type { OidcIssuer } from './oidc-issuer.ts';
 import { TokenVerificationError } from './oidc-issuer.ts';
 import { SigV4Error, verifySigV4 } from './sigv4-verify.ts';
@@ -19,9 +20,15 @@ export interface StsRoleConfig {
   readonly arn: string;
   /**
    * Token subjects the role's trust policy accepts, e.g. `system:serviceaccount:kube-system:aws-node`.
-   * `*` and `?` match as in an IAM StringLike condition.
+   * `*` and `?` match as in an IAM StringLike condition. Used when `trustPolicy` is not given.
    */
-  readonly trustedSubjects: readonly string[];
+  readonly trustedSubjects?: readonly string[];
+  /**
+   * The role's trust policy document (e.g. iam/'s IRSA trust policy rendered for the emulator's
+   * issuer), evaluated with Principal `{Federated: <OIDC provider ARN>}` and the keys
+   * `<issuer>:sub` and `<issuer>:aud`. When given, it alone decides.
+   */
+  readonly trustPolicy?: PolicyDocument;
   /** The role's MaxSessionDuration; defaults to STS's ceiling, 43200. */
   readonly maxSessionDurationSeconds?: number;
 }
@@ -100,6 +107,19 @@ function stringLike(pattern: string, value: string): boolean {
 const providerArn = (account: string, issuer: string) =>
   `arn:aws:iam::${account}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
 
+/** Whether the role's trust (its policy document, or its subject list) admits this token. */
+function trusts(role: StsRoleConfig, claims: ReturnType<OidcIssuer['verify']>): boolean {
+  if (!role.trustPolicy) return (role.trustedSubjects ?? []).some((s) => stringLike(s, claims.sub));
+  const issuer = claims.iss.replace(/^https:\/\//, '');
+  const decision = evaluate([role.trustPolicy], {
+    principal: { type: 'Federated', id: providerArn(accountOfArn(role.arn), claims.iss) },
+    action: 'sts:AssumeRoleWithWebIdentity',
+    resource: role.arn,
+    context: { [`${issuer}:sub`]: claims.sub, [`${issuer}:aud`]: Array.isArray(claims.aud) ? claims.aud : [claims.aud] },
+  });
+  return decision.decision === 'allow';
+}
+
 export function createStsService(opts: StsServiceOptions): SimHandler {
   const { store, oidc } = opts;
   const clock = opts.now ?? store.now;
@@ -165,7 +185,7 @@ export function createStsService(opts: StsServiceOptions): SimHandler {
 
     // A role that does not exist and one that does not trust the caller look the same, as on AWS.
     const role = roles.get(roleArn);
-    if (!role?.trustedSubjects.some((s) => stringLike(s, claims.sub))) {
+    if (!role || !trusts(role, claims)) {
       throw new AwsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
     }
     if (duration > (role.maxSessionDurationSeconds ?? MAX_DURATION)) {

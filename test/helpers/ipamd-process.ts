@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam, type IpamClient } from '../../ipamd/api/client.ts';
 import { socketAccepts } from '../../cluster/local-node.ts';
-import { ipamdEnv } from '../../cluster/ipamd-env.ts';
+import { ipamdEnv, type WebIdentity } from '../../cluster/ipamd-env.ts';
 import type { Emulator } from '../../sim/emulator.ts';
 
 const MAIN = new URL('../../ipamd/main.ts', import.meta.url).pathname;
@@ -35,6 +35,10 @@ export async function startIpamdProcess(
   sim: Emulator,
   instanceId: string,
   env: Record<string, string> = {},
+  opts: {
+    /** Run ipamd as this role (IRSA through the emulator's STS) with a token for kube-system/<serviceAccount>. */
+    webIdentity?: { roleArn: string; serviceAccount?: string };
+  } = {},
 ): Promise<IpamdProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'vpcwire-ipamd-'));
   const netDir = join(dir, 'net');
@@ -44,7 +48,19 @@ export async function startIpamdProcess(
   const checkpoint = join(dir, 'state', 'ipam.json');
   // No node netns here: host networking stays off, so ipamd never configures this machine's own
   // netns. Tests of the host side pass VPCWIRE_HOST_NETWORK=true with VPCWIRE_HOST_NETNS.
-  const baseEnv = ipamdEnv(sim, instanceId, { socket, checkpoint, netDir, releaseNotesDir, logFile: join(dir, 'ipamd.log') });
+  let webIdentity: WebIdentity | undefined;
+  if (opts.webIdentity) {
+    const tokenFile = join(dir, 'token');
+    const serviceAccount = opts.webIdentity.serviceAccount ?? 'vpcwire';
+    writeFileSync(tokenFile, sim.oidc.issueServiceAccountToken({ namespace: 'kube-system', serviceAccount }));
+    webIdentity = { roleArn: opts.webIdentity.roleArn, tokenFile };
+  }
+  const baseEnv = ipamdEnv(
+    sim,
+    instanceId,
+    { socket, checkpoint, netDir, releaseNotesDir, logFile: join(dir, 'ipamd.log') },
+    webIdentity ? { webIdentity } : {},
+  );
   const p: IpamdProcess = {
     dir,
     socket,
