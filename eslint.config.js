@@ -53,7 +53,7 @@ const dynamicImports = (...patterns) => [
 
 export default tseslint.config(
   // contract/generated/ is @grpc/proto-loader's output (npm run contract:gen), checked for staleness by a test, not linted.
-  { ignores: ['node_modules/', 'dist/', 'build/', 'cdk.out/', 'bench-results/', 'contract/generated/'] },
+  { ignores: ['node_modules/', 'dist/', 'build/', 'cdk.out/', 'cdk/cdk.out/', 'bench-results/', 'contract/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

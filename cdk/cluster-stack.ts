@@ -7,6 +7,8 @@
  * nodes) -> ENIConfigs -> nodes -> CoreDNS (a Deployment: on a cluster without nodes its add-on
  * would wait for them). A node that boots finds its CNI already scheduled for it.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -29,8 +31,6 @@ export interface TestClusterStackProps extends StackProps {
   readonly config: TestClusterConfig;
   /** The IAM documents for the two roles; the app's own by default (cdk/policies.ts). */
   readonly policies?: PolicySource;
-  /** Merged over the chart values the stack computes (top-level keys replace). */
-  readonly extraChartValues?: Readonly<Record<string, unknown>>;
 }
 
 function documentOf(json: PolicyDocumentJson): iam.PolicyDocument {
@@ -85,8 +85,11 @@ export class TestClusterStack extends Stack {
       // The ENIConfigs are the stack's (below): their names are AZs, which an environment-agnostic
       // stack only knows as tokens, and chart values cannot have tokens for keys.
       eniConfig: { create: false },
-      ...props.extraChartValues,
+      ...c.chartValues,
     };
+    if (!existsSync(join(c.chartPath, 'Chart.yaml'))) {
+      throw new Error(`no Helm chart at ${c.chartPath} (no Chart.yaml): give the vpcwire chart's directory with -c chartPath=DIR`);
+    }
     const chart = this.cluster.addHelmChart('Vpcwire', {
       chartAsset: new Asset(this, 'VpcwireChart', { path: c.chartPath }),
       release: 'vpcwire',
@@ -136,6 +139,12 @@ export class TestClusterStack extends Stack {
     });
     nodes.node.addDependency(kubeProxy, chart, ...eniConfigs);
     new eks.Addon(this, 'CoreDns', { cluster: this.cluster, addonName: 'coredns' }).node.addDependency(nodes);
+
+    if (c.adminPrincipalArn) {
+      this.cluster.grantAccess('Admin', c.adminPrincipalArn, [
+        eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+      ]);
+    }
 
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new CfnOutput(this, 'NodeMaxPods', { value: String(this.maxPods) });

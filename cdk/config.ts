@@ -24,6 +24,10 @@ export interface TestClusterConfig {
   readonly chartPath: string;
   /** The secondary CIDR the pod subnets are cut from. */
   readonly podCidr: string;
+  /** An IAM principal ARN given cluster-admin through an EKS access entry (for kubectl after deploy). */
+  readonly adminPrincipalArn?: string;
+  /** Chart values merged over the computed ones (top-level keys replace), e.g. the image to run. */
+  readonly chartValues: Readonly<Record<string, unknown>>;
 }
 
 export const DEFAULTS: TestClusterConfig = Object.freeze({
@@ -36,6 +40,7 @@ export const DEFAULTS: TestClusterConfig = Object.freeze({
   vcpus: Object.freeze({}),
   chartPath: DEFAULT_CHART_PATH,
   podCidr: '100.64.0.0/16',
+  chartValues: Object.freeze({}),
 });
 
 export class ConfigError extends Error {
@@ -113,6 +118,17 @@ export function readConfig(get: (key: string) => unknown): TestClusterConfig {
   if (chart !== undefined) {
     if (typeof chart !== 'string' || chart === '') throw new ConfigError('chartPath', chart, 'must be a directory path');
     out.chartPath = chart;
+  }
+  const admin = get('adminPrincipalArn');
+  if (admin !== undefined) {
+    if (typeof admin !== 'string' || !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$/.test(admin)) throw new ConfigError('adminPrincipalArn', admin, 'must be an IAM role or user ARN');
+    out.adminPrincipalArn = admin;
+  }
+
+  const values = parseJsonIfString(get('chartValues'));
+  if (values !== undefined) {
+    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new ConfigError('chartValues', values, 'must be a JSON object of Helm values');
+    out.chartValues = Object.freeze({ ...(values as Record<string, unknown>) });
   }
   return Object.freeze(out);
 }

@@ -258,3 +258,20 @@ test('the policy documents plug in: another PolicySource replaces the local one'
   assert.ok(!JSON.stringify(s.template.toJSON()).includes('CreateTaggedEni'));
   assert.ok(Stack.isStack(s.stack));
 });
+
+test('the chart path is a parameter: a directory without Chart.yaml is refused naming chartPath', () => {
+  assert.throws(() => synth({ chartPath: join(chart.dir, 'nowhere') }), /no Helm chart at .*nowhere.*-c chartPath=DIR/);
+});
+
+test('chartValues are merged over the computed values; adminPrincipalArn gets a cluster-admin access entry', () => {
+  const s = synth({ chartValues: '{"image":{"repository":"123456789012.dkr.ecr.eu-west-1.amazonaws.com/vpcwire","tag":"0.1.0"}}', adminPrincipalArn: 'arn:aws:iam::123456789012:role/Admin' });
+  const values = helmValues(s);
+  assert.deepEqual(values.image, { repository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vpcwire', tag: '0.1.0' });
+  assert.equal((values.env as Json).CLUSTER_NAME, 'vpcwire-test');
+  const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, r]) => r.Properties.PrincipalArn === 'arn:aws:iam::123456789012:role/Admin');
+  assert.equal(entries.length, 1);
+  const [policy] = entries[0]![1].Properties.AccessPolicies as [Json];
+  assert.deepEqual(policy.AccessScope, { Type: 'cluster' });
+  assert.match(JSON.stringify(policy.PolicyArn), /:eks::aws:cluster-access-policy\/AmazonEKSClusterAdminPolicy/);
+  assert.throws(() => synth({ adminPrincipalArn: 'me' }), /context 'adminPrincipalArn'/);
+});
