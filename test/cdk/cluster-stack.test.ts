@@ -275,3 +275,15 @@ test('chartValues are merged over the computed values; adminPrincipalArn gets a 
   assert.match(JSON.stringify(policy.PolicyArn), /:eks::aws:cluster-access-policy\/AmazonEKSClusterAdminPolicy/);
   assert.throws(() => synth({ adminPrincipalArn: 'me' }), /context 'adminPrincipalArn'/);
 });
+
+test('prefix delegation: the chart is told, and maxPods counts /28 prefixes under the vCPU ceiling', () => {
+  // t3.medium: 3 x 5 x 16 + 2 = 242 with prefixes, so the 110/250 ceiling decides, by vCPUs (2).
+  assert.throws(() => synth({ prefixDelegation: 'true' }), /t3\.medium.*vcpus/);
+  const s = synth({ prefixDelegation: 'true', vcpus: '{"t3.medium":2}' });
+  assert.equal((helmValues(s).env as Json).ENABLE_PREFIX_DELEGATION, 'true');
+  const t = instanceCatalog().get('t3.medium')!;
+  const r = calculateMaxPods({ maxEnis: t.maxEnis, ipv4PerEni: t.ipv4PerEni, nitro: true }, { prefixDelegation: true, vcpus: 2 });
+  assert.ok(r.ok);
+  assert.equal(maxPodsInUserData(userDataOf(s)), r.maxPods);
+  assert.equal(r.maxPods, 110);
+});
