@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { EKS_USE_NATIVE_OIDC_PROVIDER } from 'aws-cdk-lib/cx-api';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -45,6 +46,9 @@ export class TestClusterStack extends Stack {
 
   constructor(scope: Construct, id: string, props: TestClusterStackProps) {
     super(scope, id, props);
+    // IRSA's OIDC provider as the native AWS::IAM::OIDCProvider, not the deprecated custom resource
+    // (one Lambda fewer). Set before any child exists, as context must be.
+    this.node.setContext(EKS_USE_NATIVE_OIDC_PROVIDER, true);
     const c = props.config;
     const policies = props.policies ?? localPolicySource;
     this.maxPods = nodeGroupMaxPods(c.instanceTypes, c);

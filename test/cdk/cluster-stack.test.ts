@@ -56,11 +56,12 @@ function helmValues(s: ReturnType<typeof synth>): Json {
   return JSON.parse(helm.Properties.Values as string) as Json;
 }
 
-/** Web identity from the cluster's OIDC provider, for exactly kube-system:<sa> (the condition is a CfnJson). */
+/** Web identity from the cluster's (native) OIDC provider, for exactly kube-system:<sa> (the condition is a CfnJson). */
 function assertIrsaTrust(s: ReturnType<typeof synth>, role: Resource, sa: string) {
   const [statement] = (role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement as [Json];
   assert.equal(statement.Action, 'sts:AssumeRoleWithWebIdentity');
-  assert.match(JSON.stringify(statement.Principal), /OpenIdConnectProvider/);
+  const providerId = (statement.Principal as { Federated: { Ref: string } }).Federated.Ref;
+  assert.equal(s.resources[providerId]!.Type, 'AWS::IAM::OIDCProvider', 'the native OIDC provider, no custom resource');
   const conditionId = ((statement.Condition as Json).StringEquals as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const value = s.resources[conditionId]!.Properties.Value as { 'Fn::Join': [string, unknown[]] };
   const condition = value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<issuer>')).join('');
