@@ -8,9 +8,15 @@ import { readConfig } from './config.ts';
 import { TestClusterStack } from './cluster-stack.ts';
 
 const app = new App();
-const config = readConfig((key) => app.node.tryGetContext(key));
-new TestClusterStack(app, 'VpcwireTestCluster', {
-  config,
-  description: `vpcwire test cluster ${config.clusterName} (EKS ${config.kubernetesVersion}, no default CNI)`,
-});
+try {
+  const config = readConfig((key) => app.node.tryGetContext(key));
+  new TestClusterStack(app, 'VpcwireTestCluster', {
+    config,
+    description: `vpcwire test cluster ${config.clusterName} (EKS ${config.kubernetesVersion}, no default CNI)`,
+  });
+} catch (e) {
+  // A setting the operator gave (or the missing chart): the message names it; a stack trace would bury it.
+  process.stderr.write(`vpcwire cdk: ${(e as Error).message}\n`);
+  process.exit(1);
+}
 app.synth();

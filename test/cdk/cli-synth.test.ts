@@ -61,3 +61,16 @@ test('npx cdk synth (the pinned CLI) writes the cloud assembly offline', { timeo
   assert.ok(!existsSync(join(CDK_DIR, 'cdk.out')), 'nothing written into the source tree');
   t.diagnostic(`cdk synth took ${seconds} s, network ${isolated ? 'isolated (unshare -n)' : 'not isolated'}`);
 });
+
+test('a bad setting stops synth with one line naming the context key, no stack trace', { timeout: 120_000 }, () => {
+  const env = { PATH: `${process.env.PATH ?? ''}:${dirname(process.execPath)}:/usr/bin:/bin`, HOME: chart.dir, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_EC2_METADATA_DISABLED: 'true' };
+  const out = join(chart.dir, 'cdk.out.bad');
+  const r = spawnSync('npx', ['--no-install', 'cdk', 'synth', '--no-notices', '--ci', '--quiet', '--output', out, '--context', `chartPath=${chart.chartPath}`, '--context', 'kubernetesVersion=1.20'], {
+    cwd: CDK_DIR,
+    env,
+    encoding: 'utf8',
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /vpcwire cdk: context 'kubernetesVersion': the kubectl layer is 1\.35/);
+  assert.doesNotMatch(r.stderr, /at new TestClusterStack/);
+});
