@@ -45,6 +45,13 @@ const KUBE_ONLY_LAZILY = {
   message: 'ipamd/kube/ is imported lazily (daemon.ts startKubeLink), never statically: a standalone ipamd must not load it (issue 11)',
 };
 
+/** cdk/: a real cluster's description. */
+const CDK_ONLY_REAL = { regex: into(['sim', 'cluster', 'test']), message: 'cdk/ describes a real cluster: it never loads sim/, cluster/ or test/' };
+const CDK_IPAMD = {
+  group: ['**/ipamd/**', '!**/ipamd/max-pods.ts', '!**/ipamd/instance-catalog.ts'],
+  message: 'cdk/ uses of ipamd only max-pods.ts and instance-catalog.ts (the computation `vpcwire max-pods` does)',
+};
+
 /** The same patterns for `import()` (see into()). */
 const dynamicImports = (...patterns) => [
   'error',
@@ -53,7 +60,7 @@ const dynamicImports = (...patterns) => [
 
 export default tseslint.config(
   // contract/generated/ is @grpc/proto-loader's output (npm run contract:gen), checked for staleness by a test, not linted.
-  { ignores: ['node_modules/', 'dist/', 'build/', 'cdk.out/', 'bench-results/', 'contract/generated/'] },
+  { ignores: ['node_modules/', 'dist/', 'build/', 'cdk.out/', 'cdk/cdk.out/', 'bench-results/', 'contract/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -106,6 +113,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [SIM_LEAF] }],
       'no-restricted-syntax': dynamicImports(SIM_LEAF),
+    },
+  },
+  // The CDK app describes a real cluster: nothing of the emulator, the harness or the tests, and of
+  // ipamd only the pure max-pods arithmetic and the instance data it reads (cdk/node-config.ts).
+  {
+    files: ['cdk/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [CDK_ONLY_REAL, CDK_IPAMD] }],
+      'no-restricted-syntax': dynamicImports(CDK_ONLY_REAL),
     },
   },
   {

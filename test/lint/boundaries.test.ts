@@ -77,6 +77,18 @@ describe('lint boundaries', () => {
     await allowed('test/sim/x.test.ts', '../../sim/emulator.ts');
     await forbidden('cluster/x.ts', '../test/helpers/plugin.ts', /cluster\/ is used by tests/);
   });
+  test('cdk/ loads nothing of the emulator, harness or tests, and of ipamd only the max-pods computation', async () => {
+    await forbidden('cdk/x.ts', '../sim/emulator.ts', /cdk\/ describes a real cluster/);
+    await forbidden('cdk/x.ts', '../test/cdk/stub-chart.ts', /cdk\/ describes a real cluster/);
+    await forbidden('cdk/x.ts', '../cluster/demo.ts', /cdk\/ describes a real cluster/);
+    const [found] = [await violations('cdk/x.ts', "import { x } from '../ipamd/daemon.ts';\nexport const y = x;\n")];
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /cdk\/ uses of ipamd only max-pods\.ts and instance-catalog\.ts/);
+    await allowed('cdk/x.ts', '../ipamd/max-pods.ts');
+    await allowed('cdk/x.ts', '../ipamd/instance-catalog.ts');
+    await allowed('cdk/x.ts', 'aws-cdk-lib/aws-eks-v2');
+    await allowed('test/cdk/x.test.ts', '../../cdk/cluster-stack.ts');
+  });
   test('ipamd loads the Kubernetes client and ipamd/kube/ only lazily: static value imports fail, types and import() pass', async () => {
     for (const [file, spec, why] of [
       ['ipamd/daemon.ts', '@kubernetes/client-node', /only types: ipamd\/kube\/client\.ts loads the Kubernetes client lazily/],

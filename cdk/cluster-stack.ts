@@ -1,0 +1,157 @@
+/**
+ * The vpcwire test cluster (issue 12 item 7): an EKS cluster that installs no default CNI, with
+ * vpcwire installed from the local chart, its roles through IRSA, and a managed node group whose
+ * kubelet maxPods comes from the same computation as `vpcwire max-pods`.
+ *
+ * Order of creation: cluster -> kube-proxy add-on and the vpcwire chart (its DaemonSet waits for
+ * nodes) -> ENIConfigs -> nodes -> CoreDNS (a Deployment: on a cluster without nodes its add-on
+ * would wait for them). A node that boots finds its CNI already scheduled for it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { EKS_USE_NATIVE_OIDC_PROVIDER } from 'aws-cdk-lib/cx-api';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import type { Construct } from 'constructs';
+import type { TestClusterConfig } from './config.ts';
+import { ClusterNetwork } from './network.ts';
+import { nodeadmUserData, nodeGroupMaxPods } from './node-config.ts';
+import { CLUSTER_TAG, localPolicySource, type PolicyDocumentJson, type PolicySource } from './policies.ts';
+
+export const NAMESPACE = 'kube-system';
+export const SERVICE_ACCOUNT = 'vpcwire';
+export const METRICS_SERVICE_ACCOUNT = 'vpcwire-metrics-publisher';
+/** Custom networking: each node picks the ENIConfig named after its zone (DESIGN.md §9). */
+export const ENI_CONFIG_LABEL = 'topology.kubernetes.io/zone';
+
+export interface TestClusterStackProps extends StackProps {
+  readonly config: TestClusterConfig;
+  /** The IAM documents for the two roles; the app's own by default (cdk/policies.ts). */
+  readonly policies?: PolicySource;
+}
+
+function documentOf(json: PolicyDocumentJson): iam.PolicyDocument {
+  return iam.PolicyDocument.fromJson(json);
+}
+
+export class TestClusterStack extends Stack {
+  readonly cluster: eks.Cluster;
+  readonly network: ClusterNetwork;
+  readonly maxPods: number;
+  readonly chartValues: Record<string, unknown>;
+
+  constructor(scope: Construct, id: string, props: TestClusterStackProps) {
+    super(scope, id, props);
+    // IRSA's OIDC provider as the native AWS::IAM::OIDCProvider, not the deprecated custom resource
+    // (one Lambda fewer). Set before any child exists, as context must be.
+    this.node.setContext(EKS_USE_NATIVE_OIDC_PROVIDER, true);
+    const c = props.config;
+    const policies = props.policies ?? localPolicySource;
+    this.maxPods = nodeGroupMaxPods(c.instanceTypes, c);
+
+    this.network = new ClusterNetwork(this, 'Network', { podCidr: c.podCidr });
+    const vpc = this.network.vpc;
+
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      clusterName: c.clusterName,
+      version: eks.KubernetesVersion.of(c.kubernetesVersion),
+      vpc,
+      vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+      // vpcwire is the CNI: EKS must not install aws-node (nor its kube-proxy and CoreDNS, added below).
+      bootstrapSelfManagedAddons: false,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+      kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
+    });
+
+    const scopeOfPolicy = { clusterName: c.clusterName, partition: this.partition, region: this.region, account: this.account, vpcId: vpc.vpcId };
+    const ipamdSa = this.cluster.addServiceAccount('VpcwireServiceAccount', { name: SERVICE_ACCOUNT, namespace: NAMESPACE });
+    new iam.Policy(this, 'VpcwireEc2Policy', { document: documentOf(policies.ipamd(scopeOfPolicy)), roles: [ipamdSa.role] });
+    const metricsSa = this.cluster.addServiceAccount('MetricsPublisherServiceAccount', { name: METRICS_SERVICE_ACCOUNT, namespace: NAMESPACE });
+    new iam.Policy(this, 'MetricsPublisherPolicy', { document: documentOf(policies.metricsPublisher(scopeOfPolicy)), roles: [metricsSa.role] });
+
+    const kubeProxy = new eks.Addon(this, 'KubeProxy', { cluster: this.cluster, addonName: 'kube-proxy' });
+
+    const env: Record<string, string> = {
+      CLUSTER_NAME: c.clusterName,
+      ENABLE_SUBNET_DISCOVERY: 'true',
+      AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: String(c.customNetworking),
+      ENABLE_PREFIX_DELEGATION: String(c.prefixDelegation),
+    };
+    if (c.customNetworking) env.ENI_CONFIG_LABEL_DEF = ENI_CONFIG_LABEL;
+    this.chartValues = {
+      env,
+      serviceAccount: { create: false, name: SERVICE_ACCOUNT },
+      // The ENIConfigs are the stack's (below): their names are AZs, which an environment-agnostic
+      // stack only knows as tokens, and chart values cannot have tokens for keys.
+      eniConfig: { create: false },
+      ...c.chartValues,
+    };
+    if (!existsSync(join(c.chartPath, 'Chart.yaml'))) {
+      throw new Error(`no Helm chart at ${c.chartPath} (no Chart.yaml): give the vpcwire chart's directory with -c chartPath=DIR`);
+    }
+    const chart = this.cluster.addHelmChart('Vpcwire', {
+      chartAsset: new Asset(this, 'VpcwireChart', { path: c.chartPath }),
+      release: 'vpcwire',
+      namespace: NAMESPACE,
+      values: this.chartValues,
+    });
+    chart.node.addDependency(ipamdSa);
+
+    const eniConfigs = c.customNetworking
+      ? this.network.podSubnets.map((s, i) => {
+          const m = this.cluster.addManifest(`EniConfig${i + 1}`, {
+            apiVersion: 'crd.k8s.amazonaws.com/v1alpha1',
+            kind: 'ENIConfig',
+            metadata: { name: s.availabilityZone },
+            spec: { subnet: s.subnetId, securityGroups: [this.cluster.clusterSecurityGroupId] },
+          });
+          m.node.addDependency(chart); // the chart brings the ENIConfig CRD
+          return m;
+        })
+      : [];
+
+    const launchTemplate = new ec2.CfnLaunchTemplate(this, 'NodeLaunchTemplate', {
+      launchTemplateData: {
+        userData: Fn.base64(nodeadmUserData(this.maxPods)),
+        metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
+        // The cluster tag on the primary ENI lets the scoped policy allow AssignPrivateIpAddresses there.
+        tagSpecifications: [{ resourceType: 'network-interface', tags: [{ key: CLUSTER_TAG, value: c.clusterName }] }],
+      },
+    });
+    // The node role without AmazonEKS_CNI_Policy (which EKS's default node role carries): vpcwire's
+    // EC2 calls get only the scoped policy above, through IRSA, so a gap in it shows up on the cluster.
+    const nodeRole = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore'].map((n) =>
+        iam.ManagedPolicy.fromAwsManagedPolicyName(n),
+      ),
+    });
+    const nodes = this.cluster.addNodegroupCapacity('Nodes', {
+      nodeRole,
+      amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      instanceTypes: c.instanceTypes.map((t) => new ec2.InstanceType(t)),
+      desiredSize: c.nodeCount,
+      minSize: c.nodeCount,
+      maxSize: c.nodeCount,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplateSpec: { id: launchTemplate.ref, version: launchTemplate.attrLatestVersionNumber },
+    });
+    nodes.node.addDependency(kubeProxy, chart, ...eniConfigs);
+    new eks.Addon(this, 'CoreDns', { cluster: this.cluster, addonName: 'coredns' }).node.addDependency(nodes);
+
+    if (c.adminPrincipalArn) {
+      this.cluster.grantAccess('Admin', c.adminPrincipalArn, [
+        eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+      ]);
+    }
+
+    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
+    new CfnOutput(this, 'NodeMaxPods', { value: String(this.maxPods) });
+    new CfnOutput(this, 'UpdateKubeconfig', { value: `aws eks update-kubeconfig --name ${this.cluster.clusterName} --region ${this.region}` });
+  }
+}

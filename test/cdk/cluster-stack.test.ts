@@ -1,0 +1,290 @@
+/**
+ * The CDK test cluster (issue 12 item 7), synthesized offline in-process: what the template says
+ * about the cluster, the pod subnets, the chart, the roles, the nodes' maxPods and custom networking.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { TestClusterStack, type TestClusterStackProps } from '../../cdk/cluster-stack.ts';
+import { readConfig } from '../../cdk/config.ts';
+import { CNI_SUBNET_TAG } from '../../cdk/network.ts';
+import { maxPodsInUserData } from '../../cdk/node-config.ts';
+import { localPolicySource, type PolicySource } from '../../cdk/policies.ts';
+import { instanceCatalog } from '../../ipamd/instance-catalog.ts';
+import { calculateMaxPods } from '../../ipamd/max-pods.ts';
+import { makeStubChart, type StubChart } from './stub-chart.ts';
+
+let chart: StubChart;
+before(() => {
+  chart = makeStubChart();
+});
+after(() => chart.remove());
+
+type Json = Record<string, unknown>;
+type Resource = { Type: string; Properties: Json; DependsOn?: string[] };
+
+function synth(context: Json = {}, extra: Partial<TestClusterStackProps> = {}) {
+  const app = new App({ outdir: join(chart.dir, `out-${Math.random().toString(36).slice(2)}`) });
+  const config = readConfig((k) => ({ chartPath: chart.chartPath, ...context })[k]);
+  const stack = new TestClusterStack(app, 'TestCluster', { config, ...extra });
+  const template = Template.fromStack(stack);
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  return { app, stack, template, resources, ofType };
+}
+
+/** The expected maxPods, straight from ipamd's calculator on the image's instance data. */
+function expectedMaxPods(type: string, o: { customNetworking?: boolean } = {}): number {
+  const t = instanceCatalog().get(type)!;
+  const r = calculateMaxPods({ maxEnis: t.maxEnis, ipv4PerEni: t.ipv4PerEni, nitro: t.hypervisor === 'nitro' }, o);
+  assert.ok(r.ok);
+  return r.maxPods;
+}
+
+function userDataOf(s: ReturnType<typeof synth>): string {
+  const [[, lt]] = s.ofType('AWS::EC2::LaunchTemplate') as [[string, Resource]];
+  const data = (lt.Properties.LaunchTemplateData as Json).UserData as { 'Fn::Base64': string };
+  assert.equal(typeof data['Fn::Base64'], 'string', 'the user data is a literal: maxPods is decided at synth time');
+  return data['Fn::Base64'];
+}
+
+function helmValues(s: ReturnType<typeof synth>): Json {
+  const [[, helm]] = s.ofType('Custom::AWSCDK-EKS-HelmChart') as [[string, Resource]];
+  return JSON.parse(helm.Properties.Values as string) as Json;
+}
+
+/** Web identity from the cluster's (native) OIDC provider, for exactly kube-system:<sa> (the condition is a CfnJson). */
+function assertIrsaTrust(s: ReturnType<typeof synth>, role: Resource, sa: string) {
+  const [statement] = (role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement as [Json];
+  assert.equal(statement.Action, 'sts:AssumeRoleWithWebIdentity');
+  const providerId = (statement.Principal as { Federated: { Ref: string } }).Federated.Ref;
+  assert.equal(s.resources[providerId]!.Type, 'AWS::IAM::OIDCProvider', 'the native OIDC provider, no custom resource');
+  const conditionId = ((statement.Condition as Json).StringEquals as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const value = s.resources[conditionId]!.Properties.Value as { 'Fn::Join': [string, unknown[]] };
+  const condition = value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<issuer>')).join('');
+  assert.deepEqual(JSON.parse(condition), { '<issuer>:aud': 'sts.amazonaws.com', '<issuer>:sub': `system:serviceaccount:kube-system:${sa}` });
+}
+
+describe('default settings', () => {
+  const s = () => defaults;
+  let defaults: ReturnType<typeof synth>;
+  before(() => {
+    defaults = synth();
+  });
+
+  test('EKS installs no default CNI (nor kube-proxy, CoreDNS: they come as add-ons), at the chosen version', () => {
+    s().template.hasResourceProperties('AWS::EKS::Cluster', { BootstrapSelfManagedAddons: false, Version: '1.35', Name: 'vpcwire-test' });
+    const addons = s().ofType('AWS::EKS::Addon').map(([, r]) => r.Properties.AddonName);
+    assert.deepEqual(addons.sort(), ['coredns', 'kube-proxy']);
+    assert.equal(s().ofType('AWS::EKS::Nodegroup').length, 1, 'only our node group: no default capacity');
+  });
+
+  test('pod subnets from the secondary CIDR, one per AZ, tagged for subnet discovery; node subnets not', () => {
+    s().template.hasResourceProperties('AWS::EC2::VPCCidrBlock', { CidrBlock: '100.64.0.0/16' });
+    const subnets = s().ofType('AWS::EC2::Subnet');
+    const tagged = subnets.filter(([, r]) => ((r.Properties.Tags ?? []) as { Key: string; Value: string }[]).some((t) => t.Key === CNI_SUBNET_TAG && t.Value === '1'));
+    assert.equal(tagged.length, 2);
+    for (const [, r] of tagged) {
+      const [index, cidr] = (r.Properties.CidrBlock as { 'Fn::Select': [number, Json] })['Fn::Select'];
+      assert.deepEqual(cidr, { 'Fn::Cidr': ['100.64.0.0/16', 4, '14'] });
+      assert.ok(index === 0 || index === 1);
+      assert.ok((r.DependsOn ?? []).some((d) => d.includes('PodCidr')), 'created after the CIDR is associated');
+    }
+    const azs = tagged.map(([, r]) => JSON.stringify(r.Properties.AvailabilityZone));
+    assert.equal(new Set(azs).size, 2, 'one pod subnet per AZ');
+    assert.equal(subnets.length, 6, '2 public, 2 node, 2 pod subnets');
+  });
+
+  test('the Helm chart resource installs the local chart asset with the expected values', () => {
+    const [[, helm]] = s().ofType('Custom::AWSCDK-EKS-HelmChart') as [[string, Resource]];
+    assert.equal(helm.Properties.Release, 'vpcwire');
+    assert.equal(helm.Properties.Namespace, 'kube-system');
+    const url = JSON.stringify(helm.Properties.ChartAssetURL);
+    const hash = /([0-9a-f]{64})\.zip/.exec(url)?.[1];
+    assert.ok(hash, `an S3 asset URL: ${url}`);
+    // The asset is the chart directory given as chartPath, staged into the cloud assembly.
+    const assembly = s().app.synth();
+    const staged = join(assembly.directory, `asset.${hash}`);
+    assert.equal(readFileSync(join(staged, 'Chart.yaml'), 'utf8'), readFileSync(join(chart.chartPath, 'Chart.yaml'), 'utf8'));
+    assert.deepEqual(helmValues(s()), {
+      env: { CLUSTER_NAME: 'vpcwire-test', ENABLE_SUBNET_DISCOVERY: 'true', AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'false', ENABLE_PREFIX_DELEGATION: 'false' },
+      serviceAccount: { create: false, name: 'vpcwire' },
+      eniConfig: { create: false },
+    });
+  });
+
+  test("vpcwire's service account role: IRSA trust for kube-system:vpcwire and exactly the policy source's statements", () => {
+    const st = s().stack;
+    const roles = s().ofType('AWS::IAM::Role').filter(([id]) => id.includes('VpcwireServiceAccountRole'));
+    assert.equal(roles.length, 1);
+    const [[roleId, role]] = roles as [[string, Resource]];
+    assertIrsaTrust(s(), role, 'vpcwire');
+
+    const scope = { clusterName: 'vpcwire-test', partition: st.partition, region: st.region, account: st.account, vpcId: st.network.vpc.vpcId };
+    const expected = st.resolve(localPolicySource.ipamd(scope).Statement);
+    const policies = s().ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    assert.equal(policies.length, 1);
+    const doc = policies[0]![1].Properties.PolicyDocument as { Statement: Json[] };
+    assert.deepEqual(doc.Statement, expected);
+    // The scoping itself, spelled out.
+    const bySid = new Map(doc.Statement.map((x) => [x.Sid, x]));
+    assert.deepEqual(bySid.get('CreateTaggedEni')!.Condition, { StringEquals: { 'aws:RequestTag/cluster.k8s.amazonaws.com/name': 'vpcwire-test' } });
+    assert.deepEqual(bySid.get('ChangeClusterEnis')!.Condition, { StringEquals: { 'aws:ResourceTag/cluster.k8s.amazonaws.com/name': 'vpcwire-test' } });
+    assert.deepEqual(bySid.get('TagOnlyAtCreate')!.Condition, { StringEquals: { 'ec2:CreateAction': 'CreateNetworkInterface' } });
+    assert.ok(doc.Statement.filter((x) => x.Resource === '*').every((x) => (x.Action as string[]).every((a) => a.startsWith('ec2:Describe'))), 'only Describe* on *');
+  });
+
+  test("the metrics publisher's role may only PutMetricData, only to namespace vpcwire", () => {
+    const roles = s().ofType('AWS::IAM::Role').filter(([id]) => id.includes('MetricsPublisherServiceAccountRole'));
+    assert.equal(roles.length, 1);
+    assertIrsaTrust(s(), roles[0]![1], 'vpcwire-metrics-publisher');
+    s().template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roles[0]![0] }],
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'vpcwire' } }, Sid: 'PutVpcwireMetrics' }],
+      },
+    });
+  });
+
+  test('the node role has no AmazonEKS_CNI_Policy: vpcwire gets EC2 only through its scoped role', () => {
+    const [[, ng]] = s().ofType('AWS::EKS::Nodegroup') as [[string, Resource]];
+    const nodeRoleId = (ng.Properties.NodeRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const managed = JSON.stringify(s().resources[nodeRoleId]!.Properties.ManagedPolicyArns);
+    assert.match(managed, /AmazonEKSWorkerNodePolicy/);
+    assert.doesNotMatch(managed, /AmazonEKS_CNI_Policy/);
+  });
+
+  test("the launch template's AL2023 NodeConfig carries the calculator's maxPods for t3.medium", () => {
+    const ud = userDataOf(s());
+    assert.match(ud, /Content-Type: application\/node\.eks\.aws/);
+    assert.match(ud, /kind: NodeConfig/);
+    assert.equal(maxPodsInUserData(ud), expectedMaxPods('t3.medium'));
+    assert.equal(maxPodsInUserData(ud), 17); // 3 ENIs x (6 - 1) + 2, as `vpcwire max-pods --instance-type t3.medium`
+    s().template.hasResourceProperties('AWS::EKS::Nodegroup', {
+      AmiType: 'AL2023_x86_64_STANDARD',
+      InstanceTypes: ['t3.medium'],
+      LaunchTemplate: { Id: { Ref: Match.stringLikeRegexp('NodeLaunchTemplate') } },
+    });
+  });
+
+  test('the node group waits for the chart and kube-proxy; CoreDNS waits for the nodes', () => {
+    const [[ngId, ng]] = s().ofType('AWS::EKS::Nodegroup') as [[string, Resource]];
+    const deps = ng.DependsOn ?? [];
+    const [[helmId]] = s().ofType('Custom::AWSCDK-EKS-HelmChart') as [[string, Resource]];
+    const [[kubeProxyId]] = s().ofType('AWS::EKS::Addon').filter(([, r]) => r.Properties.AddonName === 'kube-proxy') as [[string, Resource]];
+    assert.ok(deps.includes(helmId), `node group DependsOn ${deps.join(', ')}`);
+    assert.ok(deps.includes(kubeProxyId));
+    const [[, coredns]] = s().ofType('AWS::EKS::Addon').filter(([, r]) => r.Properties.AddonName === 'coredns') as [[string, Resource]];
+    assert.ok((coredns.DependsOn ?? []).includes(ngId));
+  });
+
+  test('custom networking off: no ENIConfig', () => {
+    const manifests = s().ofType('Custom::AWSCDK-EKS-KubernetesResource').map(([, r]) => JSON.stringify(r.Properties.Manifest));
+    assert.ok(!manifests.some((m) => m.includes('ENIConfig')));
+  });
+});
+
+describe('custom networking on, m5.large', () => {
+  let s: ReturnType<typeof synth>;
+  before(() => {
+    s = synth({ customNetworking: 'true', instanceTypes: 'm5.large', clusterName: 'cn-test' });
+  });
+
+  test('renders one ENIConfig per AZ, named after the AZ, pointing at that AZ pod subnet, after the chart', () => {
+    const [[helmId]] = s.ofType('Custom::AWSCDK-EKS-HelmChart') as [[string, Resource]];
+    const podSubnets = s.ofType('AWS::EC2::Subnet').filter(([id]) => id.includes('PodSubnet'));
+    const eniConfigs = s.ofType('Custom::AWSCDK-EKS-KubernetesResource').filter(([, r]) => JSON.stringify(r.Properties.Manifest).includes('"kind\\":\\"ENIConfig'));
+    assert.equal(eniConfigs.length, 2);
+    for (const [i, [, r]] of eniConfigs.entries()) {
+      const [podSubnetId, podSubnet] = podSubnets[i]!;
+      // The manifest is a Fn::Join of JSON text around tokens: rebuild it with the tokens as placeholders.
+      const parts = ((r.Properties.Manifest as Json)['Fn::Join'] as [string, unknown[]])[1];
+      const tokens: unknown[] = [];
+      const text = parts.map((p) => (typeof p === 'string' ? p : `@${tokens.push(p) - 1}@`)).join('');
+      const token = (text: string) => tokens[Number(/^@(\d+)@$/.exec(text)![1])];
+      const [obj] = JSON.parse(text) as [{ apiVersion: string; kind: string; metadata: { name: string }; spec: { subnet: string; securityGroups: string[] } }];
+      assert.equal(obj.apiVersion, 'crd.k8s.amazonaws.com/v1alpha1');
+      assert.deepEqual(token(obj.metadata.name), podSubnet.Properties.AvailabilityZone);
+      assert.deepEqual(token(obj.spec.subnet), { Ref: podSubnetId });
+      assert.equal(obj.spec.securityGroups.length, 1);
+      assert.ok((r.DependsOn ?? []).includes(helmId), 'the chart brings the ENIConfig CRD');
+    }
+  });
+
+  test('the chart is told to read them, by zone', () => {
+    const env = helmValues(s).env as Json;
+    assert.equal(env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG, 'true');
+    assert.equal(env.ENI_CONFIG_LABEL_DEF, 'topology.kubernetes.io/zone');
+    assert.equal(env.CLUSTER_NAME, 'cn-test');
+  });
+
+  test('maxPods without the primary ENI, as the calculator gives it', () => {
+    assert.equal(maxPodsInUserData(userDataOf(s)), expectedMaxPods('m5.large', { customNetworking: true }));
+    assert.equal(maxPodsInUserData(userDataOf(s)), 20); // 2 x 9 + 2
+  });
+});
+
+test('several instance types share one launch template: the smallest maxPods', () => {
+  const s = synth({ instanceTypes: '["m5.large","t3.medium"]' });
+  assert.equal(maxPodsInUserData(userDataOf(s)), Math.min(expectedMaxPods('m5.large'), expectedMaxPods('t3.medium')));
+});
+
+test('a type whose answer depends on its vCPUs needs them in context', () => {
+  assert.throws(() => synth({ instanceTypes: 'm5.8xlarge' }), /vcpus/);
+  const s = synth({ instanceTypes: 'm5.8xlarge', vcpus: '{"m5.8xlarge":32}' });
+  assert.equal(maxPodsInUserData(userDataOf(s)), 234);
+});
+
+test('bad context values are rejected naming the key', () => {
+  assert.throws(() => synth({ kubernetesVersion: '1.30' }), /context 'kubernetesVersion'.*kubectl/);
+  assert.throws(() => synth({ kubernetesVersion: 'latest' }), /context 'kubernetesVersion'/);
+  assert.throws(() => synth({ instanceTypes: 'x9.huge' }), /'x9.huge' is not in data\/ec2-instance-network-limits.json/);
+  assert.throws(() => synth({ customNetworking: 'yes' }), /context 'customNetworking'/);
+  assert.throws(() => synth({ clusterName: '-bad' }), /context 'clusterName'/);
+  synth({ kubernetesVersion: '1.36' }).template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.36' });
+});
+
+test('the policy documents plug in: another PolicySource replaces the local one', () => {
+  const custom: PolicySource = {
+    ipamd: (sc) => ({ Version: '2012-10-17', Statement: [{ Sid: 'Other', Effect: 'Allow', Action: 'ec2:DescribeSubnets', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': sc.region } } }] }),
+    metricsPublisher: () => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' }] }),
+  };
+  const s = synth({}, { policies: custom });
+  s.template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: { Statement: [{ Sid: 'Other', Action: 'ec2:DescribeSubnets', Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } } }] },
+  });
+  assert.ok(!JSON.stringify(s.template.toJSON()).includes('CreateTaggedEni'));
+  assert.ok(Stack.isStack(s.stack));
+});
+
+test('the chart path is a parameter: a directory without Chart.yaml is refused naming chartPath', () => {
+  assert.throws(() => synth({ chartPath: join(chart.dir, 'nowhere') }), /no Helm chart at .*nowhere.*-c chartPath=DIR/);
+});
+
+test('chartValues are merged over the computed values; adminPrincipalArn gets a cluster-admin access entry', () => {
+  const s = synth({ chartValues: '{"image":{"repository":"123456789012.dkr.ecr.eu-west-1.amazonaws.com/vpcwire","tag":"0.1.0"}}', adminPrincipalArn: 'arn:aws:iam::123456789012:role/Admin' });
+  const values = helmValues(s);
+  assert.deepEqual(values.image, { repository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vpcwire', tag: '0.1.0' });
+  assert.equal((values.env as Json).CLUSTER_NAME, 'vpcwire-test');
+  const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, r]) => r.Properties.PrincipalArn === 'arn:aws:iam::123456789012:role/Admin');
+  assert.equal(entries.length, 1);
+  const [policy] = entries[0]![1].Properties.AccessPolicies as [Json];
+  assert.deepEqual(policy.AccessScope, { Type: 'cluster' });
+  assert.match(JSON.stringify(policy.PolicyArn), /:eks::aws:cluster-access-policy\/AmazonEKSClusterAdminPolicy/);
+  assert.throws(() => synth({ adminPrincipalArn: 'me' }), /context 'adminPrincipalArn'/);
+});
+
+test('prefix delegation: the chart is told, and maxPods counts /28 prefixes under the vCPU ceiling', () => {
+  // t3.medium: 3 x 5 x 16 + 2 = 242 with prefixes, so the 110/250 ceiling decides, by vCPUs (2).
+  assert.throws(() => synth({ prefixDelegation: 'true' }), /t3\.medium.*vcpus/);
+  const s = synth({ prefixDelegation: 'true', vcpus: '{"t3.medium":2}' });
+  assert.equal((helmValues(s).env as Json).ENABLE_PREFIX_DELEGATION, 'true');
+  const t = instanceCatalog().get('t3.medium')!;
+  const r = calculateMaxPods({ maxEnis: t.maxEnis, ipv4PerEni: t.ipv4PerEni, nitro: true }, { prefixDelegation: true, vcpus: 2 });
+  assert.ok(r.ok);
+  assert.equal(maxPodsInUserData(userDataOf(s)), r.maxPods);
+  assert.equal(r.maxPods, 110);
+});
