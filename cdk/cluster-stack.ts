@@ -21,7 +21,7 @@ import type { TestClusterConfig } from './config.ts';
 import { ClusterNetwork } from './network.ts';
 import { nodeadmUserData, nodeGroupMaxPods } from './node-config.ts';
 import { CLUSTER_TAG, METRICS_SERVICE_ACCOUNT, SERVICE_ACCOUNT } from '../iam/policies.ts';
-import { ipamdPolicy, metricsPublisherPolicy, toCdkDocument } from './policies.ts';
+import { ipamdPolicy, irsaPrincipal, metricsPublisherPolicy, toCdkDocument } from './policies.ts';
 
 export const NAMESPACE = 'kube-system';
 /** Custom networking: each node picks the ENIConfig named after its zone (DESIGN.md §9). */
@@ -60,12 +60,24 @@ export class TestClusterStack extends Stack {
       kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
     });
 
-    // iam/'s documents (the one home of vpcwire's policies), scoped to this cluster and VPC.
+    // iam/'s documents (the one home of vpcwire's policies), scoped to this cluster and VPC: each
+    // role's IRSA trust and its policy, and the ServiceAccount that names the role.
     const scopeOfPolicy = { clusterName: c.clusterName, partition: this.partition, region: this.region, accountId: this.account, vpcId: vpc.vpcId };
-    const ipamdSa = this.cluster.addServiceAccount('VpcwireServiceAccount', { name: SERVICE_ACCOUNT, namespace: NAMESPACE });
-    new iam.Policy(this, 'VpcwireEc2Policy', { document: toCdkDocument(ipamdPolicy(scopeOfPolicy)), roles: [ipamdSa.role] });
-    const metricsSa = this.cluster.addServiceAccount('MetricsPublisherServiceAccount', { name: METRICS_SERVICE_ACCOUNT, namespace: NAMESPACE });
-    new iam.Policy(this, 'MetricsPublisherPolicy', { document: toCdkDocument(metricsPublisherPolicy()), roles: [metricsSa.role] });
+    const irsaServiceAccount = (id: string, name: string, policy: iam.PolicyDocument) => {
+      const provider = this.cluster.openIdConnectProvider;
+      const role = new iam.Role(this, `${id}Role`, {
+        assumedBy: irsaPrincipal(this, `${id}Trust`, provider, { partition: this.partition, accountId: this.account, namespace: NAMESPACE, serviceAccount: name }),
+      });
+      role.node.addDependency(provider);
+      new iam.Policy(this, `${id}Policy`, { document: policy, roles: [role] });
+      return this.cluster.addManifest(id, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name, namespace: NAMESPACE, annotations: { 'eks.amazonaws.com/role-arn': role.roleArn } },
+      });
+    };
+    const ipamdSa = irsaServiceAccount('VpcwireServiceAccount', SERVICE_ACCOUNT, toCdkDocument(ipamdPolicy(scopeOfPolicy)));
+    irsaServiceAccount('MetricsPublisherServiceAccount', METRICS_SERVICE_ACCOUNT, toCdkDocument(metricsPublisherPolicy()));
 
     const kubeProxy = new eks.Addon(this, 'KubeProxy', { cluster: this.cluster, addonName: 'kube-proxy' });
 

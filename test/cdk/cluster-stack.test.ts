@@ -61,20 +61,30 @@ function helmValues(s: ReturnType<typeof synth>): Json {
 }
 
 /**
- * Web identity from the cluster's (native) OIDC provider, for exactly kube-system:<sa>: the action
- * and conditions of iam's irsaTrustPolicy, with the issuer (a token, so the condition is a CfnJson)
- * as a placeholder.
+ * iam's irsaTrustPolicy for kube-system:<sa>, rendered for the stack's tokens: web identity from
+ * the cluster's (native) OIDC provider, whose issuer is a token, so the condition, keyed by it, is a
+ * CfnJson (compared with the issuer as a placeholder).
  */
 function assertIrsaTrust(s: ReturnType<typeof synth>, role: Resource, sa: string) {
-  const [statement] = (role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement as [Json];
-  const [expected] = irsaTrustPolicy({ partition: 'aws', accountId: '111122223333', oidcIssuer: 'https://<issuer>', serviceAccount: sa }).Statement;
-  assert.equal(statement.Action, expected!.Action);
-  const providerId = (statement.Principal as { Federated: { Ref: string } }).Federated.Ref;
-  assert.equal(s.resources[providerId]!.Type, 'AWS::IAM::OIDCProvider', 'the native OIDC provider, no custom resource');
+  const st = s.stack;
+  const [statement, ...more] = (role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement as [Json];
+  assert.deepEqual(more, []);
+  const issuer = st.cluster.openIdConnectProvider.openIdConnectProviderIssuer;
+  const [rendered] = irsaTrustPolicy({ partition: st.partition, accountId: st.account, oidcIssuer: issuer, serviceAccount: sa }).Statement;
+  // Only what has no token in a key resolves here; the condition is compared below.
+  const expected = st.resolve({ Action: rendered!.Action, Principal: rendered!.Principal }) as Json;
+  assert.equal(statement.Action, expected.Action);
+  assert.equal(statement.Effect, 'Allow');
+  assert.deepEqual(statement.Principal, expected.Principal, "iam's Federated principal: the provider's ARN");
+  const [[providerId]] = s.ofType('AWS::IAM::OIDCProvider') as [[string, Resource]];
+  assert.match(JSON.stringify(statement.Principal), new RegExp(providerId), 'built from the native OIDC provider (no custom resource)');
+  const roleId = Object.entries(s.resources).find(([, r]) => r === role)![0];
+  assert.ok((role as Resource & { DependsOn?: string[] }).DependsOn?.includes(providerId), `${roleId} is created after the provider`);
   const conditionId = ((statement.Condition as Json).StringEquals as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const value = s.resources[conditionId]!.Properties.Value as { 'Fn::Join': [string, unknown[]] };
   const condition = value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<issuer>')).join('');
-  assert.deepEqual(JSON.parse(condition), expected!.Condition!.StringEquals);
+  const [placeholder] = irsaTrustPolicy({ partition: 'aws', accountId: '111122223333', oidcIssuer: '<issuer>', serviceAccount: sa }).Statement;
+  assert.deepEqual(JSON.parse(condition), placeholder!.Condition!.StringEquals);
 }
 
 describe('default settings', () => {
@@ -164,7 +174,7 @@ describe('default settings', () => {
   });
 
   test("the launch template tags each node's network interfaces with exactly the tag key and value the scoped policy's MutateClusterEnis demands, and the chart's CLUSTER_NAME is that value", () => {
-    const [[, policy]] = s().ofType('AWS::IAM::Policy').filter(([id]) => id.includes('VpcwireEc2Policy')) as [[string, Resource]];
+    const [[, policy]] = s().ofType('AWS::IAM::Policy').filter(([id]) => id.includes('VpcwireServiceAccountPolicy')) as [[string, Resource]];
     const mutate = ((policy.Properties.PolicyDocument as { Statement: Json[] }).Statement).find((x) => x.Sid === SCOPED_SIDS.mutateClusterEnis)!;
     const [[conditionKey, value]] = Object.entries((mutate.Condition as { StringEquals: Record<string, string> }).StringEquals) as [[string, string]];
     const tagKey = /^aws:ResourceTag\/(.+)$/.exec(conditionKey)?.[1];
