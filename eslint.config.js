@@ -45,6 +45,13 @@ const KUBE_ONLY_LAZILY = {
   message: 'ipamd/kube/ is imported lazily (daemon.ts startKubeLink), never statically: a standalone ipamd must not load it (issue 11)',
 };
 
+/**
+ * iam/: the one home of vpcwire's IAM documents, plain JSON values that the CDK app, render.ts, the
+ * emulator's tests and operators take from it. It imports nothing outside itself, so whoever uses it
+ * (cdk/ above all, which may not load sim/, cluster/ or test/) gets nothing more.
+ */
+const IAM_LEAF = { regex: '^\\.\\.\\x2F', message: 'iam/ imports nothing outside iam/: its documents are plain JSON that cdk/, render.ts and the tests take from it' };
+
 /** cdk/: a real cluster's description. */
 const CDK_ONLY_REAL = { regex: into(['sim', 'cluster', 'test']), message: 'cdk/ describes a real cluster: it never loads sim/, cluster/ or test/' };
 const CDK_IPAMD = {
@@ -113,6 +120,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [SIM_LEAF] }],
       'no-restricted-syntax': dynamicImports(SIM_LEAF),
+    },
+  },
+  {
+    files: ['iam/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [IAM_LEAF] }],
+      'no-restricted-syntax': dynamicImports(IAM_LEAF),
     },
   },
   // The CDK app describes a real cluster: nothing of the emulator, the harness or the tests, and of

@@ -20,22 +20,15 @@ import type { Construct } from 'constructs';
 import type { TestClusterConfig } from './config.ts';
 import { ClusterNetwork } from './network.ts';
 import { nodeadmUserData, nodeGroupMaxPods } from './node-config.ts';
-import { CLUSTER_TAG, localPolicySource, type PolicyDocumentJson, type PolicySource } from './policies.ts';
+import { CLUSTER_TAG, METRICS_SERVICE_ACCOUNT, SERVICE_ACCOUNT } from '../iam/policies.ts';
+import { ipamdPolicy, irsaPrincipal, metricsPublisherPolicy, toCdkDocument } from './policies.ts';
 
 export const NAMESPACE = 'kube-system';
-export const SERVICE_ACCOUNT = 'vpcwire';
-export const METRICS_SERVICE_ACCOUNT = 'vpcwire-metrics-publisher';
 /** Custom networking: each node picks the ENIConfig named after its zone (DESIGN.md §9). */
 export const ENI_CONFIG_LABEL = 'topology.kubernetes.io/zone';
 
 export interface TestClusterStackProps extends StackProps {
   readonly config: TestClusterConfig;
-  /** The IAM documents for the two roles; the app's own by default (cdk/policies.ts). */
-  readonly policies?: PolicySource;
-}
-
-function documentOf(json: PolicyDocumentJson): iam.PolicyDocument {
-  return iam.PolicyDocument.fromJson(json);
 }
 
 export class TestClusterStack extends Stack {
@@ -50,7 +43,6 @@ export class TestClusterStack extends Stack {
     // (one Lambda fewer). Set before any child exists, as context must be.
     this.node.setContext(EKS_USE_NATIVE_OIDC_PROVIDER, true);
     const c = props.config;
-    const policies = props.policies ?? localPolicySource;
     this.maxPods = nodeGroupMaxPods(c.instanceTypes, c);
 
     this.network = new ClusterNetwork(this, 'Network', { podCidr: c.podCidr });
@@ -68,11 +60,24 @@ export class TestClusterStack extends Stack {
       kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
     });
 
-    const scopeOfPolicy = { clusterName: c.clusterName, partition: this.partition, region: this.region, account: this.account, vpcId: vpc.vpcId };
-    const ipamdSa = this.cluster.addServiceAccount('VpcwireServiceAccount', { name: SERVICE_ACCOUNT, namespace: NAMESPACE });
-    new iam.Policy(this, 'VpcwireEc2Policy', { document: documentOf(policies.ipamd(scopeOfPolicy)), roles: [ipamdSa.role] });
-    const metricsSa = this.cluster.addServiceAccount('MetricsPublisherServiceAccount', { name: METRICS_SERVICE_ACCOUNT, namespace: NAMESPACE });
-    new iam.Policy(this, 'MetricsPublisherPolicy', { document: documentOf(policies.metricsPublisher(scopeOfPolicy)), roles: [metricsSa.role] });
+    // iam/'s documents (the one home of vpcwire's policies), scoped to this cluster and VPC: each
+    // role's IRSA trust and its policy, and the ServiceAccount that names the role.
+    const scopeOfPolicy = { clusterName: c.clusterName, partition: this.partition, region: this.region, accountId: this.account, vpcId: vpc.vpcId };
+    const irsaServiceAccount = (id: string, name: string, policy: iam.PolicyDocument) => {
+      const provider = this.cluster.openIdConnectProvider;
+      const role = new iam.Role(this, `${id}Role`, {
+        assumedBy: irsaPrincipal(this, `${id}Trust`, provider, { partition: this.partition, accountId: this.account, namespace: NAMESPACE, serviceAccount: name }),
+      });
+      role.node.addDependency(provider);
+      new iam.Policy(this, `${id}Policy`, { document: policy, roles: [role] });
+      return this.cluster.addManifest(id, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name, namespace: NAMESPACE, annotations: { 'eks.amazonaws.com/role-arn': role.roleArn } },
+      });
+    };
+    const ipamdSa = irsaServiceAccount('VpcwireServiceAccount', SERVICE_ACCOUNT, toCdkDocument(ipamdPolicy(scopeOfPolicy)));
+    irsaServiceAccount('MetricsPublisherServiceAccount', METRICS_SERVICE_ACCOUNT, toCdkDocument(metricsPublisherPolicy()));
 
     const kubeProxy = new eks.Addon(this, 'KubeProxy', { cluster: this.cluster, addonName: 'kube-proxy' });
 
@@ -119,7 +124,9 @@ export class TestClusterStack extends Stack {
       launchTemplateData: {
         userData: Fn.base64(nodeadmUserData(this.maxPods)),
         metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
-        // The cluster tag on the primary ENI lets the scoped policy allow AssignPrivateIpAddresses there.
+        // iam's scoped policy changes only ENIs tagged CLUSTER_TAG = the cluster (its MutateClusterEnis
+        // statement), and ipamd assigns addresses on the primary ENI too, which it cannot tag itself:
+        // the instance's network interfaces get the tag at launch (iam/README.md, primaryEniTags).
         tagSpecifications: [{ resourceType: 'network-interface', tags: [{ key: CLUSTER_TAG, value: c.clusterName }] }],
       },
     });

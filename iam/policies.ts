@@ -41,6 +41,15 @@ export interface ClusterScope {
 export const CLUSTER_TAG = 'cluster.k8s.amazonaws.com/name';
 
 /**
+ * The names the documents are rendered for unless told otherwise (render.ts's defaults, the CDK
+ * app's): ipamd's ServiceAccount (the chart's default name), the metrics publisher's, both in
+ * kube-system, and the CloudWatch namespace the publisher writes to.
+ */
+export const SERVICE_ACCOUNT = 'vpcwire';
+export const METRICS_SERVICE_ACCOUNT = 'vpcwire-metrics';
+export const METRICS_NAMESPACE = 'vpcwire';
+
+/**
  * The actions of AWS's managed policy AmazonEKS_CNI_Policy (arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy),
  * as listed in the AWS Managed Policy Reference
  * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEKS_CNI_Policy.html):
@@ -240,9 +249,9 @@ export const EXAMPLE = {
   clusterName: 'my-cluster',
   vpcId: 'vpc-0123456789abcdef0',
   oidcIssuer: 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
-  metricsNamespace: 'vpcwire',
-  serviceAccount: 'vpcwire',
-  metricsServiceAccount: 'vpcwire-metrics',
+  metricsNamespace: METRICS_NAMESPACE,
+  serviceAccount: SERVICE_ACCOUNT,
+  metricsServiceAccount: METRICS_SERVICE_ACCOUNT,
 } as const;
 
 export interface RenderOptions extends ClusterScope {

@@ -1,34 +1,38 @@
 /**
- * The CDK test cluster (issue 12 item 7), synthesized offline in-process: what the template says
- * about the cluster, the pod subnets, the chart, the roles, the nodes' maxPods and custom networking.
+ * The CDK test cluster (issue 12 item 7), synthesized offline in-process with the repository's
+ * chart (charts/vpcwire): what the template says about the cluster, the pod subnets, the chart, the
+ * roles and their iam/ documents, the nodes' maxPods and custom networking.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Aws } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TestClusterStack, type TestClusterStackProps } from '../../cdk/cluster-stack.ts';
-import { readConfig } from '../../cdk/config.ts';
+import { DEFAULT_CHART_PATH, readConfig } from '../../cdk/config.ts';
 import { CNI_SUBNET_TAG } from '../../cdk/network.ts';
 import { maxPodsInUserData } from '../../cdk/node-config.ts';
-import { localPolicySource, type PolicySource } from '../../cdk/policies.ts';
+import { toCdkDocument } from '../../cdk/policies.ts';
+import { CLUSTER_TAG, irsaTrustPolicy, metricsPolicy, METRICS_NAMESPACE, SCOPED_SIDS, scopedCniPolicy } from '../../iam/policies.ts';
 import { instanceCatalog } from '../../ipamd/instance-catalog.ts';
 import { calculateMaxPods } from '../../ipamd/max-pods.ts';
-import { makeStubChart, type StubChart } from './stub-chart.ts';
 
-let chart: StubChart;
+/** The chart the app installs by default: the repository's own. */
+const CHART = DEFAULT_CHART_PATH;
+let dir: string;
 before(() => {
-  chart = makeStubChart();
+  dir = mkdtempSync(join(tmpdir(), 'vpcwire-cdk-test-'));
 });
-after(() => chart.remove());
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 type Json = Record<string, unknown>;
 type Resource = { Type: string; Properties: Json; DependsOn?: string[] };
 
 function synth(context: Json = {}, extra: Partial<TestClusterStackProps> = {}) {
-  const app = new App({ outdir: join(chart.dir, `out-${Math.random().toString(36).slice(2)}`) });
-  const config = readConfig((k) => ({ chartPath: chart.chartPath, ...context })[k]);
+  const app = new App({ outdir: join(dir, `out-${Math.random().toString(36).slice(2)}`) });
+  const config = readConfig((k) => context[k]);
   const stack = new TestClusterStack(app, 'TestCluster', { config, ...extra });
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Record<string, Resource>;
@@ -56,16 +60,31 @@ function helmValues(s: ReturnType<typeof synth>): Json {
   return JSON.parse(helm.Properties.Values as string) as Json;
 }
 
-/** Web identity from the cluster's (native) OIDC provider, for exactly kube-system:<sa> (the condition is a CfnJson). */
+/**
+ * iam's irsaTrustPolicy for kube-system:<sa>, rendered for the stack's tokens: web identity from
+ * the cluster's (native) OIDC provider, whose issuer is a token, so the condition, keyed by it, is a
+ * CfnJson (compared with the issuer as a placeholder).
+ */
 function assertIrsaTrust(s: ReturnType<typeof synth>, role: Resource, sa: string) {
-  const [statement] = (role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement as [Json];
-  assert.equal(statement.Action, 'sts:AssumeRoleWithWebIdentity');
-  const providerId = (statement.Principal as { Federated: { Ref: string } }).Federated.Ref;
-  assert.equal(s.resources[providerId]!.Type, 'AWS::IAM::OIDCProvider', 'the native OIDC provider, no custom resource');
+  const st = s.stack;
+  const [statement, ...more] = (role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }).Statement as [Json];
+  assert.deepEqual(more, []);
+  const issuer = st.cluster.openIdConnectProvider.openIdConnectProviderIssuer;
+  const [rendered] = irsaTrustPolicy({ partition: st.partition, accountId: st.account, oidcIssuer: issuer, serviceAccount: sa }).Statement;
+  // Only what has no token in a key resolves here; the condition is compared below.
+  const expected = st.resolve({ Action: rendered!.Action, Principal: rendered!.Principal }) as Json;
+  assert.equal(statement.Action, expected.Action);
+  assert.equal(statement.Effect, 'Allow');
+  assert.deepEqual(statement.Principal, expected.Principal, "iam's Federated principal: the provider's ARN");
+  const [[providerId]] = s.ofType('AWS::IAM::OIDCProvider') as [[string, Resource]];
+  assert.match(JSON.stringify(statement.Principal), new RegExp(providerId), 'built from the native OIDC provider (no custom resource)');
+  const roleId = Object.entries(s.resources).find(([, r]) => r === role)![0];
+  assert.ok((role as Resource & { DependsOn?: string[] }).DependsOn?.includes(providerId), `${roleId} is created after the provider`);
   const conditionId = ((statement.Condition as Json).StringEquals as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const value = s.resources[conditionId]!.Properties.Value as { 'Fn::Join': [string, unknown[]] };
   const condition = value['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<issuer>')).join('');
-  assert.deepEqual(JSON.parse(condition), { '<issuer>:aud': 'sts.amazonaws.com', '<issuer>:sub': `system:serviceaccount:kube-system:${sa}` });
+  const [placeholder] = irsaTrustPolicy({ partition: 'aws', accountId: '111122223333', oidcIssuer: '<issuer>', serviceAccount: sa }).Statement;
+  assert.deepEqual(JSON.parse(condition), placeholder!.Condition!.StringEquals);
 }
 
 describe('default settings', () => {
@@ -108,7 +127,8 @@ describe('default settings', () => {
     // The asset is the chart directory given as chartPath, staged into the cloud assembly.
     const assembly = s().app.synth();
     const staged = join(assembly.directory, `asset.${hash}`);
-    assert.equal(readFileSync(join(staged, 'Chart.yaml'), 'utf8'), readFileSync(join(chart.chartPath, 'Chart.yaml'), 'utf8'));
+    assert.equal(readFileSync(join(staged, 'Chart.yaml'), 'utf8'), readFileSync(join(CHART, 'Chart.yaml'), 'utf8'));
+    assert.equal(readFileSync(join(staged, 'values.schema.json'), 'utf8'), readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
     assert.deepEqual(helmValues(s()), {
       env: { CLUSTER_NAME: 'vpcwire-test', ENABLE_SUBNET_DISCOVERY: 'true', AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'false', ENABLE_PREFIX_DELEGATION: 'false' },
       serviceAccount: { create: false, name: 'vpcwire' },
@@ -116,37 +136,53 @@ describe('default settings', () => {
     });
   });
 
-  test("vpcwire's service account role: IRSA trust for kube-system:vpcwire and exactly the policy source's statements", () => {
+  test("vpcwire's service account role: IRSA trust for kube-system:vpcwire and exactly iam's scoped policy", () => {
     const st = s().stack;
     const roles = s().ofType('AWS::IAM::Role').filter(([id]) => id.includes('VpcwireServiceAccountRole'));
     assert.equal(roles.length, 1);
     const [[roleId, role]] = roles as [[string, Resource]];
     assertIrsaTrust(s(), role, 'vpcwire');
 
-    const scope = { clusterName: 'vpcwire-test', partition: st.partition, region: st.region, account: st.account, vpcId: st.network.vpc.vpcId };
-    const expected = st.resolve(localPolicySource.ipamd(scope).Statement);
+    // iam/policies.ts rendered for the stack's tokens, resolved as the template resolves them.
+    const scope = { clusterName: 'vpcwire-test', partition: st.partition, region: st.region, accountId: st.account, vpcId: st.network.vpc.vpcId };
+    const expected = st.resolve(scopedCniPolicy(scope).Statement);
     const policies = s().ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
     assert.equal(policies.length, 1);
     const doc = policies[0]![1].Properties.PolicyDocument as { Statement: Json[] };
     assert.deepEqual(doc.Statement, expected);
     // The scoping itself, spelled out.
     const bySid = new Map(doc.Statement.map((x) => [x.Sid, x]));
-    assert.deepEqual(bySid.get('CreateTaggedEni')!.Condition, { StringEquals: { 'aws:RequestTag/cluster.k8s.amazonaws.com/name': 'vpcwire-test' } });
-    assert.deepEqual(bySid.get('ChangeClusterEnis')!.Condition, { StringEquals: { 'aws:ResourceTag/cluster.k8s.amazonaws.com/name': 'vpcwire-test' } });
-    assert.deepEqual(bySid.get('TagOnlyAtCreate')!.Condition, { StringEquals: { 'ec2:CreateAction': 'CreateNetworkInterface' } });
+    assert.deepEqual(bySid.get(SCOPED_SIDS.createTagged)!.Condition, { StringEquals: { 'aws:RequestTag/cluster.k8s.amazonaws.com/name': 'vpcwire-test' } });
+    assert.deepEqual(bySid.get(SCOPED_SIDS.mutateClusterEnis)!.Condition, { StringEquals: { 'aws:ResourceTag/cluster.k8s.amazonaws.com/name': 'vpcwire-test' } });
+    assert.deepEqual(bySid.get(SCOPED_SIDS.tagOnCreate)!.Condition, { StringEquals: { 'ec2:CreateAction': 'CreateNetworkInterface' } });
+    const [vpcId] = s().ofType('AWS::EC2::VPC')[0]!;
+    assert.deepEqual(bySid.get(SCOPED_SIDS.createInVpc)!.Condition, {
+      StringEquals: { 'ec2:Vpc': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':vpc/', { Ref: vpcId }]] } },
+    }, "the stack's own VPC");
     assert.ok(doc.Statement.filter((x) => x.Resource === '*').every((x) => (x.Action as string[]).every((a) => a.startsWith('ec2:Describe'))), 'only Describe* on *');
   });
 
-  test("the metrics publisher's role may only PutMetricData, only to namespace vpcwire", () => {
+  test("the metrics publisher's role (kube-system/vpcwire-metrics, iam's name) may only PutMetricData, only to namespace vpcwire", () => {
     const roles = s().ofType('AWS::IAM::Role').filter(([id]) => id.includes('MetricsPublisherServiceAccountRole'));
     assert.equal(roles.length, 1);
-    assertIrsaTrust(s(), roles[0]![1], 'vpcwire-metrics-publisher');
+    assertIrsaTrust(s(), roles[0]![1], 'vpcwire-metrics');
+    assert.equal(METRICS_NAMESPACE, 'vpcwire');
     s().template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: roles[0]![0] }],
-      PolicyDocument: {
-        Statement: [{ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'vpcwire' } }, Sid: 'PutVpcwireMetrics' }],
-      },
+      PolicyDocument: metricsPolicy({ namespace: 'vpcwire' }),
     });
+  });
+
+  test("the launch template tags each node's network interfaces with exactly the tag key and value the scoped policy's MutateClusterEnis demands, and the chart's CLUSTER_NAME is that value", () => {
+    const [[, policy]] = s().ofType('AWS::IAM::Policy').filter(([id]) => id.includes('VpcwireServiceAccountPolicy')) as [[string, Resource]];
+    const mutate = ((policy.Properties.PolicyDocument as { Statement: Json[] }).Statement).find((x) => x.Sid === SCOPED_SIDS.mutateClusterEnis)!;
+    const [[conditionKey, value]] = Object.entries((mutate.Condition as { StringEquals: Record<string, string> }).StringEquals) as [[string, string]];
+    const tagKey = /^aws:ResourceTag\/(.+)$/.exec(conditionKey)?.[1];
+    assert.equal(tagKey, CLUSTER_TAG);
+    const [[, lt]] = s().ofType('AWS::EC2::LaunchTemplate') as [[string, Resource]];
+    const specs = (lt.Properties.LaunchTemplateData as { TagSpecifications: { ResourceType: string; Tags: { Key: string; Value: string }[] }[] }).TagSpecifications;
+    assert.deepEqual(specs, [{ ResourceType: 'network-interface', Tags: [{ Key: tagKey, Value: value }] }]);
+    assert.equal((helmValues(s()).env as Json).CLUSTER_NAME, value, 'ipamd tags the ENIs it creates with CLUSTER_NAME: the same value');
   });
 
   test('the node role has no AmazonEKS_CNI_Policy: vpcwire gets EC2 only through its scoped role', () => {
@@ -247,21 +283,17 @@ test('bad context values are rejected naming the key', () => {
   synth({ kubernetesVersion: '1.36' }).template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.36' });
 });
 
-test('the policy documents plug in: another PolicySource replaces the local one', () => {
-  const custom: PolicySource = {
-    ipamd: (sc) => ({ Version: '2012-10-17', Statement: [{ Sid: 'Other', Effect: 'Allow', Action: 'ec2:DescribeSubnets', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': sc.region } } }] }),
-    metricsPublisher: () => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' }] }),
-  };
-  const s = synth({}, { policies: custom });
-  s.template.hasResourceProperties('AWS::IAM::Policy', {
-    PolicyDocument: { Statement: [{ Sid: 'Other', Action: 'ec2:DescribeSubnets', Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } } }] },
-  });
-  assert.ok(!JSON.stringify(s.template.toJSON()).includes('CreateTaggedEni'));
-  assert.ok(Stack.isStack(s.stack));
+test("the adapter passes tokens in a document's values and refuses one in a condition key (that would need a CfnJson)", () => {
+  const withValue = toCdkDocument({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:DescribeSubnets', Resource: `arn:${Aws.PARTITION}:ec2:*:*:subnet/*` }] });
+  assert.equal(withValue.statementCount, 1);
+  assert.throws(
+    () => toCdkDocument({ Version: '2012-10-17', Statement: [{ Sid: 'X', Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${Aws.REGION}:sub`]: 'x' } } }] }),
+    /statement X: condition StringEquals has a token for a key/,
+  );
 });
 
 test('the chart path is a parameter: a directory without Chart.yaml is refused naming chartPath', () => {
-  assert.throws(() => synth({ chartPath: join(chart.dir, 'nowhere') }), /no Helm chart at .*nowhere.*-c chartPath=DIR/);
+  assert.throws(() => synth({ chartPath: join(dir, 'nowhere') }), /no Helm chart at .*nowhere.*-c chartPath=DIR/);
 });
 
 test('chartValues are merged over the computed values; adminPrincipalArn gets a cluster-admin access entry', () => {

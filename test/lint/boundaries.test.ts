@@ -79,7 +79,7 @@ describe('lint boundaries', () => {
   });
   test('cdk/ loads nothing of the emulator, harness or tests, and of ipamd only the max-pods computation', async () => {
     await forbidden('cdk/x.ts', '../sim/emulator.ts', /cdk\/ describes a real cluster/);
-    await forbidden('cdk/x.ts', '../test/cdk/stub-chart.ts', /cdk\/ describes a real cluster/);
+    await forbidden('cdk/x.ts', '../test/cdk/cluster-stack.test.ts', /cdk\/ describes a real cluster/);
     await forbidden('cdk/x.ts', '../cluster/demo.ts', /cdk\/ describes a real cluster/);
     const [found] = [await violations('cdk/x.ts', "import { x } from '../ipamd/daemon.ts';\nexport const y = x;\n")];
     assert.equal(found.length, 1);
@@ -88,6 +88,15 @@ describe('lint boundaries', () => {
     await allowed('cdk/x.ts', '../ipamd/instance-catalog.ts');
     await allowed('cdk/x.ts', 'aws-cdk-lib/aws-eks-v2');
     await allowed('test/cdk/x.test.ts', '../../cdk/cluster-stack.ts');
+    await allowed('cdk/x.ts', '../iam/policies.ts'); // the app's IAM documents are iam/'s
+  });
+  test('iam/ is a leaf: the documents cdk/ and render.ts take from it bring nothing else along', async () => {
+    const leaf = /iam\/ imports nothing outside iam\//;
+    await forbidden('iam/x.ts', '../sim/emulator.ts', leaf);
+    await forbidden('iam/x.ts', '../ipamd/eni-manager.ts', leaf);
+    await forbidden('iam/x.ts', '../test/helpers/helm.ts', leaf);
+    await allowed('iam/x.ts', './policies.ts');
+    await allowed('iam/render.ts', 'node:fs');
   });
   test('ipamd loads the Kubernetes client and ipamd/kube/ only lazily: static value imports fail, types and import() pass', async () => {
     for (const [file, spec, why] of [
