@@ -39,7 +39,8 @@ echo "control plane $k8s_version: building kube-apiserver, kubectl, etcd and hel
 helm_version="$(awk '/^require helm.sh\/helm\/v4 /{print $3}' "$here/helm/go.mod")"
 (cd "$here/helm" && go build -trimpath -buildvcs=false -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$helm_version -X helm.sh/helm/v4/internal/version.gitTreeState=clean" -o "$tmp/helm" helm.sh/helm/v4/cmd/helm)
 "$tmp/kube-apiserver" --version >&2
-"$tmp/etcd" --version | head -1 >&2
+# sed, not head: head would close the pipe early and pipefail would turn etcd's SIGPIPE into a failed build.
+"$tmp/etcd" --version | sed -n 1p >&2
 "$tmp/helm" version --short >&2
 rm -rf "$bin"
 mv "$tmp" "$bin"
