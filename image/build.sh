@@ -28,6 +28,7 @@ key="$( (cat Dockerfile .dockerignore "$here/build.sh"; echo "$base_id"
   find "${context[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
 image="$name:$key"
 if podman image exists "$image"; then
+  podman tag "$image" "$name:dev"
   echo "image $image: cached" >&2
   echo "$image"
   exit 0
