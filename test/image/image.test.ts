@@ -183,7 +183,8 @@ describe('the image (podman)', { skip }, () => {
     assert.match(migrated.stderr, /ENABLE_POD_ENI/);
     assert.equal((await must(['exec', name, 'node', 'bin/vpcwire.ts', 'max-pods', '--instance-type', 't3.small'])).trim(), '11');
     assert.match(await must(['exec', name, 'node', 'bin/vpcwire.ts', '--version']), /0\.1\.0/);
-    assert.match(await must(['exec', name, 'sh', '-c', 'ip -V; iptables-restore --version']), /iproute2[\s\S]*iptables-restore/);
+    // ipamd's ip and iptables-restore; the init container's `ip -4 route show default | awk ...`.
+    assert.match(await must(['exec', name, 'sh', '-c', 'ip -V; iptables-restore --version; command -v awk']), /iproute2[\s\S]*iptables-restore[\s\S]*awk/);
 
     const t1 = performance.now();
     await must(['stop', '-t', '20', name]);
