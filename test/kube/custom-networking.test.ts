@@ -7,17 +7,14 @@
  * growth with an Event while the warm addresses are still served.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Emulator, startEmulator } from '../../sim/emulator.ts';
+import type { Emulator } from '../../sim/emulator.ts';
 import { parseCidr, parseIpv4 } from '../../sim/ipv4.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { type ControlPlane, startControlPlane } from '../helpers/kube/control-plane.ts';
-import { installEniConfigCrd, ipamdIdentity } from '../helpers/kube/identity.ts';
+import type { ControlPlane } from '../helpers/kube/control-plane.ts';
+import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
+import { installEniConfigCrd } from '../helpers/kube/identity.ts';
 import { createEniConfig, createNode, eventsAbout, eventually, labelNode } from '../helpers/kube/objects.ts';
-import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
 import { addPods, delPods, settles } from '../helpers/pool.ts';
 
 const topology: Topology = {
@@ -54,34 +51,22 @@ const POOL_ENV = {
 };
 
 describe('custom networking with ENIConfig, under the shipped RBAC', () => {
+  let bed: KubeTestbed;
   let cp: ControlPlane;
   let sim: Emulator;
-  let dir: string;
-  const procs: IpamdProcess[] = [];
 
   before(async () => {
-    // One after the other: if one failed while the other started, after() could not stop it.
-    cp = await startControlPlane();
-    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
-    dir = mkdtempSync(join(tmpdir(), 'vpcwire-cn-'));
+    bed = await startKubeTestbed(topology);
+    ({ cp, sim } = bed);
     await installEniConfigCrd(cp.admin());
     await createEniConfig(cp.admin(), 'pods-a', { subnet: sim.subnet('pods-a').id, securityGroups: [sim.securityGroup('pods-sg').id] });
     await createEniConfig(cp.admin(), 'pods-b', { subnet: sim.subnet('pods-b').id });
     await createEniConfig(cp.admin(), 'wrong-zone', { subnet: sim.subnet('pods-other-zone').id });
   });
-  after(async () => {
-    for (const p of procs) await p.stop().catch(() => undefined);
-    await sim?.stop();
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => bed?.stop());
 
-  async function ipamdFor(node: string, extra: Record<string, string> = {}): Promise<IpamdProcess> {
-    const id = await ipamdIdentity(cp, dir);
-    const p = await startIpamdProcess(sim, sim.instance(node).id, { ...id.env, MY_NODE_NAME: node, ...POOL_ENV, ...extra });
-    procs.push(p);
-    return p;
-  }
+  // The tests create each Node themselves, with the labels they need.
+  const ipamdFor = (node: string, extra: Record<string, string> = {}) => bed.ipamd(node, { ...POOL_ENV, ...extra }, { createNode: false });
 
   const enisOf = (node: string) => sim.state.enisOf(sim.instance(node).id);
 

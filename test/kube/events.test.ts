@@ -6,17 +6,16 @@
  * from the role shows in ipamd's log naming the verb and resource.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { type Emulator, startEmulator } from '../../sim/emulator.ts';
+import type { Emulator } from '../../sim/emulator.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { type ControlPlane, startControlPlane } from '../helpers/kube/control-plane.ts';
-import { ipamdIdentity, type IdentityOptions } from '../helpers/kube/identity.ts';
-import { createNode, eventsAbout, eventually } from '../helpers/kube/objects.ts';
-import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
+import type { ControlPlane } from '../helpers/kube/control-plane.ts';
+import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
+import type { IdentityOptions } from '../helpers/kube/identity.ts';
+import { eventsAbout, eventually } from '../helpers/kube/objects.ts';
 import { addPods, delPods, ec2Counts, settles } from '../helpers/pool.ts';
 
 const topology: Topology = {
@@ -38,31 +37,17 @@ const topology: Topology = {
 const FAST = { VPCWIRE_RECONCILE_INTERVAL_MS: '100', VPCWIRE_SUBNET_FULL_BACKOFF_MS: '200', IP_COOLDOWN_PERIOD: '0' };
 
 describe('Events on the Node', () => {
+  let bed: KubeTestbed;
   let cp: ControlPlane;
   let sim: Emulator;
-  let dir: string;
-  const procs: IpamdProcess[] = [];
 
   before(async () => {
-    // One after the other: if one failed while the other started, after() could not stop it.
-    cp = await startControlPlane();
-    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
-    dir = mkdtempSync(join(tmpdir(), 'vpcwire-ev-'));
+    bed = await startKubeTestbed(topology);
+    ({ cp, sim } = bed);
   });
-  after(async () => {
-    for (const p of procs) await p.stop().catch(() => undefined);
-    await sim?.stop();
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => bed?.stop());
 
-  async function ipamdFor(node: string, env: Record<string, string>, idOpts: IdentityOptions = {}): Promise<IpamdProcess> {
-    await createNode(cp.admin(), node);
-    const id = await ipamdIdentity(cp, dir, { name: `vpcwire-${node}`, ...idOpts });
-    const p = await startIpamdProcess(sim, sim.instance(node).id, { ...id.env, MY_NODE_NAME: node, ...FAST, ...env });
-    procs.push(p);
-    return p;
-  }
+  const ipamdFor = (node: string, env: Record<string, string>, identity: IdentityOptions = {}) => bed.ipamd(node, { ...FAST, ...env }, { identity });
 
   test('an IAM denial while the API server is down: addresses still served, the Event posted once it is back, once', async () => {
     const p = await ipamdFor('denied', { WARM_IP_TARGET: '3' });

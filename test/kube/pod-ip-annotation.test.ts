@@ -4,17 +4,13 @@
  * pods-patch grant, the log says so and ADD still answers (the pod's network does not wait on it).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { type Emulator, startEmulator } from '../../sim/emulator.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { type ControlPlane, startControlPlane } from '../helpers/kube/control-plane.ts';
-import { ipamdIdentity } from '../helpers/kube/identity.ts';
-import { createNode, eventually } from '../helpers/kube/objects.ts';
-import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
+import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
+import { eventually } from '../helpers/kube/objects.ts';
 import { podKey } from '../helpers/pool.ts';
 
 const topology: Topology = {
@@ -27,35 +23,17 @@ const topology: Topology = {
 const ANNOTATION = 'vpc.amazonaws.com/pod-ips';
 
 describe('ANNOTATE_POD_IP', () => {
-  let cp: ControlPlane;
-  let sim: Emulator;
-  let dir: string;
-  const procs: IpamdProcess[] = [];
+  let bed: KubeTestbed;
   let core: CoreV1Api;
 
   before(async () => {
-    // One after the other: if one failed while the other started, after() could not stop it.
-    cp = await startControlPlane();
-    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
-    dir = mkdtempSync(join(tmpdir(), 'vpcwire-ann-'));
-    core = cp.admin().makeApiClient(CoreV1Api);
-    // No controller-manager runs: the namespace's default service account is made by hand.
-    await core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'default' } } });
+    bed = await startKubeTestbed(topology, { defaultServiceAccount: true });
+    core = bed.core;
   });
-  after(async () => {
-    for (const p of procs) await p.stop().catch(() => undefined);
-    await sim?.stop();
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => bed?.stop());
 
-  async function ipamdFor(node: string, annotateGrant: boolean): Promise<IpamdProcess> {
-    await createNode(cp.admin(), node);
-    const id = await ipamdIdentity(cp, dir, { name: `vpcwire-${node}`, annotatePodIp: annotateGrant });
-    const p = await startIpamdProcess(sim, sim.instance(node).id, { ...id.env, MY_NODE_NAME: node, ANNOTATE_POD_IP: 'true', WARM_IP_TARGET: '2' });
-    procs.push(p);
-    return p;
-  }
+  const ipamdFor = (node: string, annotateGrant: boolean) =>
+    bed.ipamd(node, { ANNOTATE_POD_IP: 'true', WARM_IP_TARGET: '2' }, { identity: { annotatePodIp: annotateGrant } });
 
   async function pod(name: string, node: string): Promise<void> {
     await core.createNamespacedPod({

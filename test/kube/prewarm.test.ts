@@ -3,17 +3,11 @@
  * before any of their ADDs arrives; bound-then-deleted pods leave the pool at its targets again.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { type Emulator, startEmulator } from '../../sim/emulator.ts';
+import type { Emulator } from '../../sim/emulator.ts';
 import type { Topology } from '../../sim/topology.ts';
-import { type ControlPlane, startControlPlane } from '../helpers/kube/control-plane.ts';
-import { ipamdIdentity } from '../helpers/kube/identity.ts';
-import { createNode } from '../helpers/kube/objects.ts';
-import { type IpamdProcess, startIpamdProcess } from '../helpers/ipamd-process.ts';
+import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
 import { ec2Counts, podKey, settles } from '../helpers/pool.ts';
 
 const topology: Topology = {
@@ -23,34 +17,17 @@ const topology: Topology = {
 const POOL = { WARM_IP_TARGET: '2', VPCWIRE_RECONCILE_INTERVAL_MS: '5000', VPCWIRE_RELEASE_INTERVAL_MS: '0', VPCWIRE_ENI_MIN_AGE_MS: '0', IP_COOLDOWN_PERIOD: '0' };
 
 describe('prewarm from the pods bound to the node', () => {
-  let cp: ControlPlane;
+  let bed: KubeTestbed;
   let sim: Emulator;
-  let dir: string;
   let core: CoreV1Api;
-  const procs: IpamdProcess[] = [];
 
   before(async () => {
-    // One after the other: if one failed while the other started, after() could not stop it.
-    cp = await startControlPlane();
-    sim = await startEmulator({ topology, profile: 'fast', throttling: false });
-    dir = mkdtempSync(join(tmpdir(), 'vpcwire-pw-'));
-    core = cp.admin().makeApiClient(CoreV1Api);
-    await core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'default' } } });
+    bed = await startKubeTestbed(topology, { defaultServiceAccount: true });
+    ({ sim, core } = bed);
   });
-  after(async () => {
-    for (const p of procs) await p.stop().catch(() => undefined);
-    await sim?.stop();
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => bed?.stop());
 
-  async function ipamdFor(node: string, env: Record<string, string> = {}): Promise<IpamdProcess> {
-    await createNode(cp.admin(), node);
-    const id = await ipamdIdentity(cp, dir, { name: `vpcwire-${node}` });
-    const p = await startIpamdProcess(sim, sim.instance(node).id, { ...id.env, MY_NODE_NAME: node, ...POOL, ...env });
-    procs.push(p);
-    return p;
-  }
+  const ipamdFor = (node: string, env: Record<string, string> = {}) => bed.ipamd(node, { ...POOL, ...env });
 
   const bind = (node: string, names: string[], extra: { hostNetwork?: boolean } = {}) =>
     Promise.all(
