@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,12 +21,12 @@ import { execPlugin, podArgs } from '../../cluster/plugin-exec.ts';
 import { deleteNetns, ip } from '../../sim/dataplane/ip.ts';
 import { startEmulator, type Emulator } from '../../sim/emulator.ts';
 import { formatIpv4 } from '../../sim/ipv4.ts';
+import { daemonSetMounts, ipamdEnvArgs, ULIMITS } from '../helpers/image-node.ts';
 import { kernelTestsSkipReason, podNetworkState, reaches } from '../helpers/pod-netns.ts';
 
 const exec = promisify(execFile);
 const REPO = new URL('../..', import.meta.url).pathname;
 const PODMAN = '/usr/bin/podman';
-const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
 const skip =
   process.getuid?.() !== 0
@@ -50,9 +50,6 @@ describe('the image doing its host networking in an emulated node', { skip }, ()
   before(async () => {
     image = (await exec('bash', [join(REPO, 'image', 'build.sh')], { cwd: REPO, maxBuffer: 64 << 20, timeout: 20 * 60_000 })).stdout.trim();
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-image-node-'));
-    for (const d of ['bin', 'net.d', 'log', 'run', 'state']) mkdirSync(join(dir, d), { mode: 0o755 });
-    chmodSync(join(dir, 'run'), 0o700);
-    writeFileSync(join(dir, 'xtables.lock'), '');
     sim = await startEmulator({
       profile: 'fast',
       throttling: false,
@@ -78,31 +75,12 @@ describe('the image doing its host networking in an emulated node', { skip }, ()
   test('SNAT chains and an ENI table in the node, a pod through the installed plugin reaches its node', async (t) => {
     const id = sim!.instance('node').id;
     const nodeNs = sim!.dataPlane!.nodeNetns(id)!;
-    const env = {
-      AWS_REGION: sim!.region,
-      AWS_ACCESS_KEY_ID: sim!.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sim!.credentials.secretAccessKey,
-      AWS_EC2_ENDPOINT: sim!.endpoints.ec2,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      VPCWIRE_IMDS_ENDPOINT: sim!.imdsEndpoint(id),
-      VPCWIRE_HOST_NETWORK: 'true',
-      VPCWIRE_HOST_NETNS: nodeNs,
-      // 3 slots on the primary ENI: a fourth warm address needs a secondary ENI and its table.
-      WARM_IP_TARGET: '4',
-      AWS_VPC_K8S_CNI_LOG_FILE: '/var/log/vpcwire/ipamd.log',
-    };
-    const mounts = [
-      [join(dir, 'bin'), '/opt/cni/bin'],
-      [join(dir, 'net.d'), '/etc/cni/net.d'],
-      [join(dir, 'log'), '/var/log/vpcwire'],
-      [join(dir, 'run'), '/run/vpcwire'],
-      [join(dir, 'state'), '/var/lib/vpcwire'],
-      [join(dir, 'xtables.lock'), '/run/xtables.lock'],
-      ['/run/netns', '/run/netns'],
-    ].flatMap(([h, c]) => ['-v', `${h}:${c}`]);
+    // 3 slots on the primary ENI: a fourth warm address needs a secondary ENI and its table.
+    const env = ipamdEnvArgs(sim!, 'node', { VPCWIRE_HOST_NETWORK: 'true', VPCWIRE_HOST_NETNS: nodeNs, WARM_IP_TARGET: '4' });
+    const mounts = daemonSetMounts(dir, [['/run/netns', '/run/netns']]);
     await podman([
       'run', '-d', '--name', name, '--network', 'host', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'SYS_ADMIN',
-      ...ULIMITS, ...mounts, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), image,
+      ...ULIMITS, ...mounts, ...env, image,
     ]);
     const conflist = join(dir, 'net.d', '10-vpcwire.conflist');
     for (const deadline = Date.now() + 60_000; !existsSync(conflist); await sleep(100)) {

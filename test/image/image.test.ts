@@ -15,20 +15,19 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startEmulator, type Emulator } from '../../sim/emulator.ts';
+import { daemonSetMounts, ipamdEnvArgs, ULIMITS } from '../helpers/image-node.ts';
 
 const exec = promisify(execFile);
 const REPO = new URL('../..', import.meta.url).pathname;
 const PODMAN = '/usr/bin/podman';
 const CONFLIST = '10-vpcwire.conflist';
-/** runc here cannot raise limits above the test's own (podman would ask for more; DESIGN.md §7). */
-const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
 function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the image test needs root (podman build and run, debootstrap)';
@@ -75,9 +74,6 @@ describe('the image (podman)', { skip }, () => {
     image = built.stdout.trim();
     buildReport = `image/build.sh: ${((performance.now() - t0) / 1000).toFixed(1)} s: ${built.stderr.split('\n').filter((l) => /^(base|image) /.test(l)).join('; ')}`;
     dir = mkdtempSync(join(tmpdir(), 'vpcwire-image-'));
-    for (const d of ['bin', 'net.d', 'log', 'run', 'state']) mkdirSync(join(dir, d), { mode: 0o755 });
-    chmodSync(join(dir, 'run'), 0o700); // ipamd's socket dir must be its own
-    writeFileSync(join(dir, 'xtables.lock'), '');
     sim = await startEmulator({
       profile: 'instant',
       throttling: false,
@@ -127,32 +123,14 @@ describe('the image (podman)', { skip }, () => {
   });
 
   test('ipamd serves against the emulator, installs the plugin and conflist; SIGTERM removes the conflist', async (t) => {
-    const id = sim!.instance('node').id;
-    const env = {
-      AWS_REGION: sim!.region,
-      AWS_ACCESS_KEY_ID: sim!.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sim!.credentials.secretAccessKey,
-      AWS_EC2_ENDPOINT: sim!.endpoints.ec2,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      VPCWIRE_IMDS_ENDPOINT: sim!.imdsEndpoint(id),
-      // The emulated node has no kernel of its own here: never touch this machine's networking.
-      VPCWIRE_HOST_NETWORK: 'false',
-      AWS_VPC_K8S_CNI_LOG_FILE: '/var/log/vpcwire/ipamd.log',
-      MY_NODE_NAME: 'node',
-    };
-    // The DaemonSet's volumes (charts/vpcwire/templates/daemonset.yaml), the chart's capabilities.
-    const mounts = [
-      [join(dir, 'bin'), '/opt/cni/bin'],
-      [join(dir, 'net.d'), '/etc/cni/net.d'],
-      [join(dir, 'log'), '/var/log/vpcwire'],
-      [join(dir, 'run'), '/run/vpcwire'],
-      [join(dir, 'state'), '/var/lib/vpcwire'],
-      [join(dir, 'xtables.lock'), '/run/xtables.lock'],
-    ].flatMap(([h, c]) => ['-v', `${h}:${c}`]);
+    // The emulated node has no kernel of its own here: never touch this machine's networking.
+    const env = ipamdEnvArgs(sim!, 'node', { VPCWIRE_HOST_NETWORK: 'false' });
+    // The DaemonSet's volumes and capabilities.
+    const mounts = daemonSetMounts(dir);
     const t0 = performance.now();
     await must([
       'run', '-d', '--name', name, '--network', 'host', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', ...ULIMITS, ...mounts,
-      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      ...env,
       image,
     ]);
     const conflist = join(dir, 'net.d', CONFLIST);
