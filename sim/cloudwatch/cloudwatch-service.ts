@@ -83,6 +83,19 @@ function logParams(input: Json): Record<string, string> {
   return out;
 }
 
+/**
+ * The answer to a body over the emulator's 1 MiB: "Each PutMetricData request is limited to 1 MB in
+ * size for HTTP POST requests" (API_PutMetricData), counted as sent, i.e. after gzip.
+ */
+export function tooLargeResponse(clock: Clock) {
+  return (limit: number): SimResponse =>
+    errorResponse(
+      new AwsError('RequestEntityTooLarge', `Request size exceeds ${limit} bytes (CloudWatch limits a request to 1 MB; the SDK gzips bodies from 10 KiB).`, 413),
+      newRequestId(),
+      new Date(clock.now()).toUTCString(),
+    );
+}
+
 export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler {
   return async (req: SimRequest): Promise<SimResponse> => {
     const started = Date.now();

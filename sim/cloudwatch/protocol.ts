@@ -16,6 +16,12 @@ import type { SimRequest, SimResponse } from '../http/types.ts';
 
 export const SERVICE_TARGET = 'GraniteServiceVersion20100801';
 
+/**
+ * A guard against gzip bombs, not a CloudWatch rule: the 1 MB limit counts the body as sent, and
+ * 1000 datums of 150 values each stay well under this once inflated.
+ */
+const MAX_INFLATED = 16 << 20;
+
 /** JSON `__type` of the Query error codes CloudWatch answers (its Smithy model's awsQueryError traits). */
 const JSON_TYPES: Record<string, string> = {
   InvalidParameterValue: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
@@ -63,7 +69,7 @@ export function decodeRequest(req: SimRequest): CloudWatchRequest {
   let raw = req.body;
   if (encoding === 'gzip') {
     try {
-      raw = gunzipSync(raw);
+      raw = gunzipSync(raw, { maxOutputLength: MAX_INFLATED });
     } catch (e) {
       throw new AwsError('SerializationException', `Content-Encoding gzip, but the body is not gzip data: ${(e as Error).message}`, 400);
     }
