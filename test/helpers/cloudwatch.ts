@@ -14,13 +14,15 @@ export function cloudwatchClient(
   });
 }
 
-/** The SDK's error for a call expected to fail: its class name, Query code, HTTP status and message. */
-export async function failureOf(p: Promise<unknown>): Promise<{ name: string; code: string | undefined; status: number | undefined; message: string }> {
+/** The SDK's error for a call expected to fail: its class name, Query code, HTTP status, message and JSON `__type`. */
+export async function failureOf(
+  p: Promise<unknown>,
+): Promise<{ name: string; code: string | undefined; status: number | undefined; message: string; type: string | undefined }> {
   try {
     await p;
   } catch (e) {
-    const err = e as Error & { Error?: { Code?: string }; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, code: err.Error?.Code, status: err.$metadata?.httpStatusCode, message: err.message };
+    const err = e as Error & { Error?: { Code?: string }; $metadata?: { httpStatusCode?: number }; __type?: string };
+    return { name: err.name, code: err.Error?.Code, status: err.$metadata?.httpStatusCode, message: err.message, type: err.__type };
   }
   throw new Error('the call succeeded, a failure was expected');
 }

@@ -10,6 +10,7 @@ import {
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
+import { systemClock } from '../../sim/model/clock.ts';
 import { cloudwatchClient, failureOf } from '../helpers/cloudwatch.ts';
 
 const NS = 'Kubernetes';
@@ -185,5 +186,59 @@ describe('CloudWatch ListMetrics', () => {
     const f = await failureOf(cw.send(new ListMetricsCommand({ NextToken: 'bm9wZQ' })));
     assert.equal(f.name, 'InvalidNextToken');
     assert.equal(f.status, 400);
+  });
+
+  test('the admin endpoint summarises what arrived (GET /cloudwatch) and forgets it (POST /cloudwatch/reset)', async () => {
+    const res = await fetch(`${sim.endpoints.admin}/cloudwatch?namespace=${NS}`);
+    const summary = (await res.json()) as { metrics: number; datapoints: number; series: { metricName: string; dimensions: Record<string, string>; newest: { sum: number } }[] };
+    assert.equal(summary.metrics, 1204);
+    assert.equal(summary.datapoints, 1204);
+    assert.deepEqual(summary.series.map((x) => [x.metricName, x.dimensions, x.newest.sum]), [
+      ['addReqCount', { CLUSTER_ID: 'blue' }, 1],
+      ['addReqCount', { CLUSTER_ID: 'green' }, 1],
+      ['delReqCount', { CLUSTER_ID: 'blue', Zone: 'a' }, 1],
+      ['delReqCount', {}, 1],
+    ]);
+    await fetch(`${sim.endpoints.admin}/cloudwatch/reset`, { method: 'POST' });
+    assert.equal(sim.cloudwatch.datapointCount, 0);
+    assert.deepEqual(await names({}), []);
+  });
+});
+
+describe('CloudWatch timestamps and storage resolution', () => {
+  let sim: Emulator;
+  let cw: CloudWatchClient;
+  // The emulator's clock runs two minutes behind this process's (still within SigV4's 5 minutes).
+  const clock = { now: () => Date.now() - 120_000, setTimeout: systemClock.setTimeout };
+  before(async () => {
+    sim = await startEmulator({ profile: 'instant', clock });
+    cw = cloudwatchClient(sim);
+  });
+  after(async () => {
+    cw.destroy();
+    await sim.stop();
+  });
+
+  test("a datum without Timestamp is stored at the emulator clock's now, in its minute", async () => {
+    await cw.send(new PutMetricDataCommand({ Namespace: NS, MetricData: [{ MetricName: 'untimed', Value: 1 }] }));
+    const at = sim.cloudwatch.get(NS, 'untimed', [])!.points[0]!.at;
+    assert.equal(at % 60_000, 0);
+    assert.ok(at <= clock.now() && at > clock.now() - 61_000, `stored at ${new Date(at).toISOString()}`);
+  });
+
+  test('high-resolution datums keep their second; standard ones count in their minute', async () => {
+    const t0 = Math.floor(clock.now() / 60_000) * 60_000 - 5 * 60_000;
+    const both = (StorageResolution: number, MetricName: string) =>
+      [200, 1500].map((ms) => ({ MetricName, Value: ms, StorageResolution, Timestamp: new Date(t0 + ms) }));
+    await cw.send(new PutMetricDataCommand({ Namespace: NS, MetricData: [...both(1, 'hires'), ...both(60, 'std')] }));
+    const out = await cw.send(new GetMetricDataCommand({
+      StartTime: new Date(t0), EndTime: new Date(t0 + 60_000), ScanBy: 'TimestampAscending',
+      MetricDataQueries: ['hires', 'std'].map((name) => ({ Id: name, MetricStat: { Metric: { Namespace: NS, MetricName: name }, Period: 1, Stat: 'Sum' } })),
+    }));
+    const [hires, std] = out.MetricDataResults!;
+    assert.deepEqual(hires!.Timestamps!.map((d) => d.getTime() - t0), [0, 1000]);
+    assert.deepEqual(hires!.Values, [200, 1500]);
+    assert.deepEqual(std!.Timestamps!.map((d) => d.getTime() - t0), [0]);
+    assert.deepEqual(std!.Values, [1700]);
   });
 });

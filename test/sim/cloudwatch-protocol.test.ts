@@ -103,7 +103,9 @@ describe('CloudWatch throttling and faults', () => {
     cw.destroy();
     const refused = outcomes.filter((o) => o !== undefined);
     assert.ok(refused.length >= 2, `expected at least 2 of 4 throttled, got ${refused.length}`);
-    for (const r of refused) assert.deepEqual(r, { name: 'Throttling', code: 'Throttling', status: 400, message: 'Rate exceeded' });
+    for (const r of refused) {
+      assert.deepEqual(r, { name: 'Throttling', code: 'Throttling', status: 400, message: 'Rate exceeded', type: 'com.amazon.coral.availability#ThrottlingException' });
+    }
   });
 
   test('with standard retries, 10 concurrent calls through a 2-token bucket all succeed', async () => {
