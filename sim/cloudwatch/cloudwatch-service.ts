@@ -13,7 +13,7 @@ import { getMetricData } from './get-metric-data.ts';
 import type { Json } from './input.ts';
 import { listMetrics } from './list-metrics.ts';
 import type { MetricStore } from './metric-store.ts';
-import { decodeRequest, errorResponse, resultResponse } from './protocol.ts';
+import { decodeRequest, errorResponse, type Protocol, protocolOf, resultResponse } from './protocol.ts';
 import { putMetricData } from './put-metric-data.ts';
 
 /**
@@ -109,9 +109,11 @@ export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler
     let status = 200;
     let errorCode: string | undefined;
     let response: SimResponse;
+    let protocol: Protocol = 'json';
     // The SDK corrects its clock skew from `Date`, so it comes from the emulator's clock.
     const date = () => new Date(deps.clock.now()).toUTCString();
     try {
+      protocol = protocolOf(req);
       encoding = String(req.headers['content-encoding'] ?? '') || undefined;
       const decoded = decodeRequest(req);
       action = decoded.action;
@@ -145,12 +147,12 @@ export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler
         labels.push(after.label);
         throw after.error;
       }
-      response = resultResponse(requestId, date(), output);
+      response = resultResponse(protocol, action, output, requestId, date());
     } catch (err) {
       if (!isAwsError(err)) throw err;
       status = err.status;
       errorCode = err.code;
-      response = errorResponse(err, requestId, date());
+      response = errorResponse(err, requestId, date(), protocol);
     }
     deps.log.record({
       at: started,

@@ -167,7 +167,7 @@ export function getMetricData(store: MetricStore, input: Json): Json {
     return {
       Id: q.id,
       Label: q.label,
-      Timestamps: page.map(([at]) => at / 1000),
+      Timestamps: page.map(([at]) => new Date(at)),
       Values: page.map(([, v]) => v),
       StatusCode: partial ? 'PartialData' : 'Complete',
       Messages: [],
