@@ -10,6 +10,7 @@ import type { Clock } from '../model/clock.ts';
 import { requestId as newRequestId } from '../model/ids.ts';
 import type { BucketSpec, TokenBuckets } from '../throttle/token-buckets.ts';
 import { getMetricData } from './get-metric-data.ts';
+import { getMetricStatistics } from './get-metric-statistics.ts';
 import type { Json } from './input.ts';
 import { listMetrics } from './list-metrics.ts';
 import type { MetricStore } from './metric-store.ts';
@@ -25,12 +26,13 @@ import { putMetricData } from './put-metric-data.ts';
 
 /**
  * Default TPS quotas per account and Region (CloudWatch service quotas; "PutMetricData can manage
- * 500 transactions per second", GetMetricData 50 TPS, ListMetrics 25 TPS), as token buckets of one
- * second's worth. Named by action, so `throttling: { PutMetricData: {...} }` resizes them.
+ * 500 transactions per second", GetMetricData 50 TPS, GetMetricStatistics 400 TPS, ListMetrics 25
+ * TPS), as token buckets of one second's worth. Named by action, so `throttling: { PutMetricData: {...} }` resizes them.
  */
 export const CLOUDWATCH_BUCKETS: Record<string, BucketSpec> = {
   PutMetricData: { capacity: 500, refillPerSecond: 500 },
   GetMetricData: { capacity: 50, refillPerSecond: 50 },
+  GetMetricStatistics: { capacity: 400, refillPerSecond: 400 },
   ListMetrics: { capacity: 25, refillPerSecond: 25 },
 };
 
@@ -45,6 +47,7 @@ const ACTIONS = new Map<string, Action>([
     },
   ],
   ['GetMetricData', (store, input) => getMetricData(store, input)],
+  ['GetMetricStatistics', (store, input) => getMetricStatistics(store, input)],
   ['ListMetrics', (store, input, now) => listMetrics(store, input, now)],
 ]);
 
@@ -121,7 +124,7 @@ export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler
       caller = await deps.authenticate(req);
       const handler = ACTIONS.get(action);
       if (!handler) {
-        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service (the emulator serves PutMetricData, GetMetricData and ListMetrics).`, 400);
+        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service (the emulator serves ${[...ACTIONS.keys()].join(', ')}).`, 400);
       }
       if (await deps.faults.waitIfPaused(action)) labels.push('paused');
       const latency = deps.faults.latency(action);

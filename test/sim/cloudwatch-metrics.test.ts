@@ -4,6 +4,7 @@ import {
   type CloudWatchClient,
   GetMetricDataCommand,
   type GetMetricDataCommandOutput,
+  GetMetricStatisticsCommand,
   ListMetricsCommand,
   type ListMetricsCommandInput,
   type MetricDatum,
@@ -118,6 +119,20 @@ describe('CloudWatch PutMetricData -> GetMetricData through the real SDK', () =>
     const f = await failureOf(cw.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('m1', 'Sum', 90)] })));
     assert.equal(f.name, 'InvalidParameterValueException');
     assert.match(f.message, /MetricDataQueries\.member\.1\.MetricStat\.Period/);
+  });
+
+  test('GetMetricStatistics: Statistics or ExtendedStatistics per period, at most 1,440 datapoints', async () => {
+    const metric = { Namespace: NS, MetricName: 'addReqCount', Dimensions: cluster('blue'), ...range, Period: 60 };
+    const out = await cw.send(new GetMetricStatisticsCommand({ ...metric, Statistics: ['Sum', 'Maximum'] }));
+    assert.equal(out.Label, 'addReqCount');
+    assert.deepEqual(out.Datapoints!.map((d) => [d.Timestamp!.getTime(), d.Sum, d.Maximum, d.Unit]), [[base, 10, 7, 'Count'], [base + 60_000, 12, 10, 'Count']]);
+    const ext = await cw.send(new GetMetricStatisticsCommand({ ...metric, MetricName: 'latency', ExtendedStatistics: ['p50', 'p99'] }));
+    assert.deepEqual(ext.Datapoints!.map((d) => d.ExtendedStatistics), [{ p50: 5, p99: 9 }]);
+    const both = await failureOf(cw.send(new GetMetricStatisticsCommand({ ...metric, Statistics: ['Sum'], ExtendedStatistics: ['p50'] })));
+    assert.equal(both.name, 'InvalidParameterCombinationException');
+    const many = await failureOf(cw.send(new GetMetricStatisticsCommand({ ...metric, StartTime: new Date(base - 1500_000), Period: 1, Statistics: ['Sum'] })));
+    assert.equal(many.name, 'InvalidParameterCombinationException');
+    assert.match(many.message, /requested up to 1,800 datapoints, which exceeds the limit of 1,440/);
   });
 
   test('StartTime must precede EndTime', async () => {
