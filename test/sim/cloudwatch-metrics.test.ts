@@ -220,7 +220,7 @@ describe('CloudWatch ListMetrics', () => {
   });
 });
 
-describe('CloudWatch timestamps and storage resolution', () => {
+describe('CloudWatch reads: the emulator clock, storage resolution, the Unit filter, ReturnData', () => {
   let sim: Emulator;
   let cw: CloudWatchClient;
   // The emulator's clock runs two minutes behind this process's (still within SigV4's 5 minutes).
@@ -255,5 +255,27 @@ describe('CloudWatch timestamps and storage resolution', () => {
     assert.deepEqual(hires!.Values, [200, 1500]);
     assert.deepEqual(std!.Timestamps!.map((d) => d.getTime() - t0), [0]);
     assert.deepEqual(std!.Values, [1700]);
+  });
+
+  test('a MetricStat Unit keeps only datums of that unit; ReturnData false leaves a query out', async () => {
+    const t0 = Math.floor(clock.now() / 60_000) * 60_000 - 3 * 60_000;
+    await cw.send(new PutMetricDataCommand({
+      Namespace: NS,
+      MetricData: [
+        { MetricName: 'mixed', Value: 2, Unit: 'Count', Timestamp: new Date(t0) },
+        { MetricName: 'mixed', Value: 3000, Unit: 'Milliseconds', Timestamp: new Date(t0) },
+      ],
+    }));
+    const stat = (Unit?: 'Count' | 'Milliseconds') => ({ Metric: { Namespace: NS, MetricName: 'mixed' }, Period: 60, Stat: 'Sum', ...(Unit ? { Unit } : {}) });
+    const out = await cw.send(new GetMetricDataCommand({
+      StartTime: new Date(t0), EndTime: new Date(t0 + 60_000),
+      MetricDataQueries: [
+        { Id: 'count', MetricStat: stat('Count') },
+        { Id: 'ms', MetricStat: stat('Milliseconds') },
+        { Id: 'all', MetricStat: stat() },
+        { Id: 'hidden', MetricStat: stat(), ReturnData: false },
+      ],
+    }));
+    assert.deepEqual(out.MetricDataResults!.map((r) => [r.Id, r.Values]), [['count', [2]], ['ms', [3000]], ['all', [3002]]]);
   });
 });
