@@ -110,11 +110,16 @@ describe('ipamd metrics over HTTP', () => {
     assert.ok((valueOf(g, 'awscni_reconcile_count', { fn: 'resync' }) ?? 0) > 0);
   });
 
-  test('the exposition holds every metric of contract/metrics.ts with its type, and nothing else of ours', async (t) => {
-    const o = await startObservedIpamd({ env: { DISABLE_INTROSPECTION: 'true' } });
+  test('the exposition holds every metric of contract/metrics.ts with its type, and nothing else of ours; a pool held at max pods says so', async (t) => {
+    // WARM_ENI_TARGET 1 asks for 5 free addresses on a t3.medium; max pods 3 stops the pool at 3.
+    const o = await startObservedIpamd({ env: { DISABLE_INTROSPECTION: 'true', VPCWIRE_MAX_PODS: '3' } });
     t.after(() => o.stop());
     await o.add(0);
-    const { families } = await scrape(o.metrics);
+    const families = await steady(o, (x) => valueOf(x, 'vpcwire_pool_growth_blocked', { reason: 'max-pods' }));
+    assert.equal(valueOf(families, 'vpcwire_pool_growth_blocked', { reason: 'max-pods' }), 1);
+    assert.equal(sumOf(families, 'vpcwire_pool_growth_blocked'), 1, 'one reason at a time');
+    assert.equal(valueOf(families, 'vpcwire_pool_target', { target: 'max_pods' }), 3);
+    assert.equal(valueOf(families, 'awscni_total_ip_addresses'), 3);
     for (const d of METRICS) {
       const fam = families.get(d.name);
       assert.ok(fam, `${d.name} is exposed`);
