@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addPods } from '../helpers/pool.ts';
 import { freePort } from '../helpers/observed-ipamd.ts';
-import { procStatusKiB, withNode } from './ipamd-bench-helpers.ts';
+import { nodeStart, procStatusKiB, withNode } from './ipamd-bench-helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
 /** CPU time (ms) the process has used: utime + stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 Hz). */
@@ -70,6 +70,12 @@ async function rssWith(type: string, env: Record<string, string>, pods: number, 
     if (Number(assigned) !== pods) throw new Error(`the scrape shows ${assigned} assigned, not ${pods}`);
     return { rss, scrape: summarize(samples), bytes, series, cpuPerScrapeMs: Math.max(0, cpu - idle) / scrapes, rssAfter: procStatusKiB(pid, 'VmRSS') };
   });
+}
+
+/** What loading the registry costs a start: `node -e 0` vs one importing ipamd/metrics/prometheus.ts (prom-client with it). */
+export async function benchRegistryImport(n = 10): Promise<{ bare: Summary; registry: Summary }> {
+  const registry = new URL('../../ipamd/metrics/prometheus.ts', import.meta.url).href;
+  return { bare: await nodeStart(['-e', '0'], n), registry: await nodeStart(['--input-type=module', '-e', `await import(${JSON.stringify(registry)})`], n) };
 }
 
 export async function benchMetrics(opts: { pods?: number; scrapes?: number; pauseMs?: number } = {}): Promise<NodeMetricsResult[]> {
