@@ -108,6 +108,22 @@ describe('ipamd metrics over HTTP', () => {
     assert.equal(drift, 1, 'one address EC2 assigned behind ipamd\'s back');
     assert.equal(valueOf(g, 'vpcwire_drift_repaired_total', { kind: 'ec2-untracked' }), 1, 'adopted into the pool');
     assert.ok((valueOf(g, 'awscni_reconcile_count', { fn: 'resync' }) ?? 0) > 0);
+
+    // A call EC2 refuses for good (no retry helps): counted as an EC2 error by action and AWS code,
+    // timed with error="true", and as the reconcile pass's error.
+    o.sim.faults.failNext('AssignPrivateIpAddresses', 1, { code: 'UnauthorizedOperation' });
+    const before = ec2Requests(o).get('AssignPrivateIpAddresses') ?? 0;
+    await o.add(3);
+    let h = g;
+    for (let i = 0; i < 100 && !valueOf(h, 'awscni_ec2api_error_count', { fn: 'AssignPrivateIpAddresses' }); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      h = (await scrape(o.metrics)).families;
+    }
+    assert.equal(valueOf(h, 'awscni_ec2api_error_count', { fn: 'AssignPrivateIpAddresses' }), 1);
+    assert.equal(valueOf(h, 'awscni_aws_api_error_count', { api: 'AssignPrivateIpAddresses', error: 'UnauthorizedOperation' }), 1);
+    assert.equal(sumOf(h, 'awscni_aws_api_latency_ms_count', { api: 'AssignPrivateIpAddresses', error: 'true' }), 1);
+    assert.ok((valueOf(h, 'awscni_ipamd_error_count', { fn: 'reconcile' }) ?? 0) >= 1);
+    assert.ok((ec2Requests(o).get('AssignPrivateIpAddresses') ?? 0) > before);
   });
 
   test('the exposition holds every metric of contract/metrics.ts with its type, and nothing else of ours; a pool held at max pods says so', async (t) => {
