@@ -56,6 +56,8 @@ describe('ipamd metrics over HTTP', () => {
     assert.equal(sumOf(f, 'awscni_assigned_ip_per_cidr'), 5);
     assert.equal(valueOf(f, 'vpcwire_ipam_request_duration_seconds_count', { op: 'add', result: 'ok' }), 5);
     assert.equal(valueOf(f, 'awscni_build_info', { version: '0.1.0', nodeversion: process.version }), 1);
+    assert.equal(valueOf(f, 'awscni_ipamd_startup_duration_seconds_count', { success: 'true', with_api_server: 'false' }), 1, 'one start, standalone');
+    assert.ok((valueOf(f, 'awscni_ipamd_startup_duration_seconds_sum', { success: 'true' }) ?? 0) > 0);
 
     // Every EC2 request ipamd sent, by action, is one the emulator logged, and no other.
     const logged = ec2Requests(o);
