@@ -1,0 +1,66 @@
+/**
+ * One ipamd's /metrics text reduced to the figures the publisher needs (catalog.ts): per published
+ * metric the node's value (all label series summed: per-API, per-error or per-CIDR series add up
+ * to the node's figure, as upstream's metricsAdd does), and the ipamd process's start time.
+ */
+import parse, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
+import { type PublishedMetric, PUBLISHED_METRICS } from './catalog.ts';
+import { IPAMD_METRIC_NAMES } from './metric-names.ts';
+
+/** The cumulative or current figures of one scrape, keyed by readingKeys(). */
+export interface Reading {
+  readonly values: Readonly<Record<string, number>>;
+  /** process_start_time_seconds, when ipamd exports it: a new value means its counters restarted at 0. */
+  readonly processStart: number | undefined;
+}
+
+/** The keys a metric contributes to a Reading: latency metrics carry their running sum and count. */
+export function readingKeys(metric: PublishedMetric): readonly string[] {
+  return metric.aggregation === 'latency' ? [`${metric.name}.sum`, `${metric.name}.count`] : [metric.name];
+}
+
+const num = (s: string | undefined): number => {
+  if (s === undefined) return NaN;
+  if (s === '+Inf') return Infinity;
+  if (s === '-Inf') return -Infinity;
+  return Number(s);
+};
+
+export class ExpositionError extends Error {
+  readonly code = 'METRICS_HELPER_BAD_EXPOSITION';
+}
+
+function sumOf(samples: readonly ParsedSample[], pick: (s: ParsedSample) => string | undefined): number {
+  let total = 0;
+  for (const s of samples) {
+    const v = num(pick(s));
+    if (Number.isFinite(v)) total += v;
+  }
+  return total;
+}
+
+/** Parses an exposition; a metric ipamd does not export is absent from values (not 0). */
+export function readExposition(text: string): Reading {
+  let families: ParsedFamily[];
+  try {
+    families = parse(text);
+  } catch (e) {
+    throw new ExpositionError(`cannot parse the metrics exposition: ${(e as Error).message}`, { cause: e });
+  }
+  const byName = new Map(families.map((f) => [f.name, f]));
+  const values: Record<string, number> = {};
+  for (const metric of PUBLISHED_METRICS) {
+    const family = byName.get(metric.source);
+    if (!family) continue;
+    if (metric.aggregation === 'latency') {
+      // Histogram or summary: the running sum and count (quantiles are per-process windows and
+      // cannot be combined over a period; the mean over the period can).
+      values[`${metric.name}.sum`] = sumOf(family.metrics, (s) => s.sum);
+      values[`${metric.name}.count`] = sumOf(family.metrics, (s) => s.count);
+    } else {
+      values[metric.name] = sumOf(family.metrics, (s) => s.value);
+    }
+  }
+  const start = num(byName.get(IPAMD_METRIC_NAMES.processStartTime)?.metrics[0]?.value);
+  return { values, processStart: Number.isFinite(start) ? start : undefined };
+}

@@ -1,0 +1,91 @@
+/**
+ * Finding the ipamd pods and reading their /metrics: through the API server's pod proxy
+ * (`/api/v1/namespaces/<ns>/pods/<name>:<port>/proxy/metrics`, upstream's way: needs pods/proxy
+ * get, works wherever the API server reaches the node) or straight at the pod IP (ipamd runs with
+ * hostNetwork, so the node's address; no pods/proxy grant, but the publisher's pod must reach the
+ * nodes' port 61678).
+ */
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { describeKubeError } from './kube.ts';
+import type { PodRef } from './ledger.ts';
+import type { Settings } from './settings.ts';
+
+export interface Target extends PodRef {
+  readonly name: string;
+  readonly ip: string | undefined;
+}
+
+/** The ipamd container: the pod's first (the chart's DaemonSet has one, `vpcwire`). */
+function toTarget(p: V1Pod): Target | undefined {
+  const name = p.metadata?.name;
+  const uid = p.metadata?.uid;
+  if (!name || !uid) return undefined;
+  const status = p.status?.containerStatuses?.[0];
+  const started = status?.state?.running?.startedAt;
+  return {
+    key: `${p.metadata!.namespace}/${name}`,
+    name,
+    uid,
+    node: p.spec?.nodeName ?? '',
+    restarts: status?.restartCount ?? 0,
+    startedAt: started ? new Date(started).getTime() : undefined,
+    ip: p.status?.podIP,
+  };
+}
+
+/** Running ipamd pods matching the selector (pending or finished ones have nothing to scrape). */
+export async function listTargets(core: CoreV1Api, s: Settings): Promise<Target[]> {
+  let list;
+  try {
+    list = await core.listNamespacedPod({ namespace: s.ipamdNamespace, labelSelector: s.ipamdSelector });
+  } catch (e) {
+    throw new Error(describeKubeError(`list pods in ${s.ipamdNamespace} (${s.ipamdSelector})`, e), { cause: e });
+  }
+  return list.items
+    .filter((p) => !p.metadata?.deletionTimestamp && (p.status?.phase === undefined || p.status.phase === 'Running'))
+    .map(toTarget)
+    .filter((t): t is Target => t !== undefined);
+}
+
+export type Scraper = (t: Target) => Promise<string>;
+
+export function makeScraper(core: CoreV1Api, s: Settings): Scraper {
+  if (s.scrape === 'proxy') {
+    return async (t) => {
+      try {
+        return await core.connectGetNamespacedPodProxyWithPath({ namespace: s.ipamdNamespace, name: `${t.name}:${s.ipamdPort}`, path: 'metrics' });
+      } catch (e) {
+        throw new Error(describeKubeError(`GET pods/${t.name}:${s.ipamdPort}/proxy/metrics`, e), { cause: e });
+      }
+    };
+  }
+  return async (t) => {
+    if (!t.ip) throw new Error(`pod ${t.key} has no IP yet`);
+    const host = t.ip.includes(':') ? `[${t.ip}]` : t.ip;
+    const url = `http://${host}:${s.ipamdPort}/metrics`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(s.scrapeTimeoutMs) });
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    return await res.text();
+  };
+}
+
+/** Scrapes every target at once, each bounded by the scrape timeout; failures are returned, not thrown. */
+export async function scrapeAll(targets: readonly Target[], scrape: Scraper, timeoutMs: number): Promise<Map<string, string | Error>> {
+  const out = new Map<string, string | Error>();
+  await Promise.all(
+    targets.map(async (t) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`scraping ${t.key} took longer than ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        out.set(t.key, await Promise.race([scrape(t), timeout]));
+      } catch (e) {
+        out.set(t.key, e instanceof Error ? e : new Error(String(e)));
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return out;
+}
