@@ -4,8 +4,7 @@
  * to the node's figure, as upstream's metricsAdd does), and the ipamd process's start time.
  */
 import parse, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
-import { type PublishedMetric, PUBLISHED_METRICS } from './catalog.ts';
-import { IPAMD_METRIC_NAMES } from './metric-names.ts';
+import { PROCESS_START_METRIC, type PublishedMetric, PUBLISHED_METRICS } from './catalog.ts';
 
 /** The cumulative or current figures of one scrape, keyed by readingKeys(). */
 export interface Reading {
@@ -39,6 +38,25 @@ function sumOf(samples: readonly ParsedSample[], pick: (s: ParsedSample) => stri
   return total;
 }
 
+/** The sum of every sample line of `name` (any labels); the value is the token after the series. */
+export function sumSamples(text: string, name: string): number {
+  let total = 0;
+  let at = text.indexOf(name);
+  while (at !== -1) {
+    const lineStart = at === 0 || text[at - 1] === '\n';
+    const next = text[at + name.length];
+    if (lineStart && (next === '{' || next === ' ')) {
+      const end = text.indexOf('\n', at);
+      const line = text.slice(at, end === -1 ? undefined : end);
+      const afterLabels = next === '{' ? line.slice(line.lastIndexOf('}') + 1) : line.slice(name.length);
+      const v = num(afterLabels.trim().split(/\s+/)[0]);
+      if (Number.isFinite(v)) total += v;
+    }
+    at = text.indexOf(name, at + name.length);
+  }
+  return total;
+}
+
 /** Parses an exposition; a metric ipamd does not export is absent from values (not 0). */
 export function readExposition(text: string): Reading {
   let families: ParsedFamily[];
@@ -54,13 +72,14 @@ export function readExposition(text: string): Reading {
     if (!family) continue;
     if (metric.aggregation === 'latency') {
       // Histogram or summary: the running sum and count (quantiles are per-process windows and
-      // cannot be combined over a period; the mean over the period can).
-      values[`${metric.name}.sum`] = sumOf(family.metrics, (s) => s.sum);
-      values[`${metric.name}.count`] = sumOf(family.metrics, (s) => s.count);
+      // cannot be combined over a period; the mean over the period can). Read from the text:
+      // parse-prometheus-text-format 1.1.1 drops the _sum and _count of labelled series.
+      values[`${metric.name}.sum`] = sumSamples(text, `${metric.source}_sum`);
+      values[`${metric.name}.count`] = sumSamples(text, `${metric.source}_count`);
     } else {
       values[metric.name] = sumOf(family.metrics, (s) => s.value);
     }
   }
-  const start = num(byName.get(IPAMD_METRIC_NAMES.processStartTime)?.metrics[0]?.value);
+  const start = num(byName.get(PROCESS_START_METRIC)?.metrics[0]?.value);
   return { values, processStart: Number.isFinite(start) ? start : undefined };
 }
