@@ -37,6 +37,12 @@ const IPAMD_PATTERNS = [
     message: 'only types: ipamd/kube/client.ts loads the Kubernetes client lazily, so a standalone ipamd never does (issue 11)',
   },
 ];
+/** prom-client has one home (issue 13): the rest of ipamd reports through the MetricsPort. */
+const PROM_CLIENT_ONE_HOME = {
+  group: ['prom-client', 'prom-client/*'],
+  message: 'only ipamd/metrics/prometheus.ts imports prom-client; report events through ipamd/metrics/port.ts (MetricsPort)',
+};
+
 /** Outside ipamd/kube/, the Kubernetes side is reached only through the daemon's import(). */
 const KUBE_ONLY_LAZILY = {
   // settings.ts is plain parsing (config.ts reads it in every mode) and imports no client.
@@ -120,10 +126,11 @@ export default tseslint.config(
   // no-restricted-imports would replace an earlier one's, not add to it.
   {
     files: ['ipamd/**/*.ts'],
-    ignores: ['ipamd/kube/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [...IPAMD_PATTERNS, KUBE_ONLY_LAZILY] }] },
+    ignores: ['ipamd/kube/**', 'ipamd/metrics/prometheus.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...IPAMD_PATTERNS, KUBE_ONLY_LAZILY, PROM_CLIENT_ONE_HOME] }] },
   },
-  { files: ['ipamd/kube/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: IPAMD_PATTERNS }] } },
+  { files: ['ipamd/metrics/prometheus.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [...IPAMD_PATTERNS, KUBE_ONLY_LAZILY] }] } },
+  { files: ['ipamd/kube/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [...IPAMD_PATTERNS, PROM_CLIENT_ONE_HOME] }] } },
   {
     files: ['warm-pool/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'migrate/**/*.ts', 'bin/vpcwire.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [NOT_DEV_CODE] }] },

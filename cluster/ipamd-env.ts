@@ -64,6 +64,10 @@ export function ipamdEnv(
     VPCWIRE_CHECKPOINT: files.checkpoint,
     VPCWIRE_RELEASE_NOTES_DIR: files.releaseNotesDir,
     ...(files.netDir ? { VPCWIRE_NET_DIR: files.netDir } : {}),
+    // Many ipamds share this machine: upstream's fixed ports would collide, and the metrics port
+    // would listen on every interface. Loopback and any free port; a test that scrapes sets its own.
+    VPCWIRE_METRICS_BIND_ADDRESS: '127.0.0.1:0',
+    INTROSPECTION_BIND_ADDRESS: '127.0.0.1:0',
     AWS_VPC_K8S_CNI_LOGLEVEL: 'INFO',
     AWS_VPC_K8S_CNI_LOG_FILE: files.logFile,
   };

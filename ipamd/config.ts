@@ -1,5 +1,6 @@
 import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
-import { bad, bool, type Env, int, str } from './env-parse.ts';
+import { DEFAULT_INTROSPECTION_ADDRESS, DEFAULT_METRICS_PORT } from '../contract/metrics.ts';
+import { bad, bool, type Env, int, type ListenAddress, listenAddress, str } from './env-parse.ts';
 import { type KubeSettings, parseKubeSettings } from './kube/settings.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -69,6 +70,11 @@ export interface Config {
   readonly randomizeSnat: SnatRandomization;
   /** Kubernetes: how it is reached (or not), the node's name, custom networking (kube/settings.ts). */
   readonly kube: KubeSettings;
+  // Observability (issue 13)
+  /** VPCWIRE_METRICS_BIND_ADDRESS (default :61678, every interface: Prometheus scrapes the pod IP); undefined with DISABLE_METRICS=true. */
+  readonly metricsListen: ListenAddress | undefined;
+  /** INTROSPECTION_BIND_ADDRESS (default 127.0.0.1:61679, or unix:/path); undefined with DISABLE_INTROSPECTION=true. */
+  readonly introspectionListen: ListenAddress | undefined;
 }
 
 export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
@@ -96,6 +102,8 @@ function cidrList(env: Env, name: string): string[] {
   }
   return out;
 }
+
+const maybe = <T>(disabled: boolean, value: T): T | undefined => (disabled ? undefined : value);
 
 /** A netns name (as under /run/netns) or an absolute path to a netns file. */
 function netns(env: Env, name: string): string | undefined {
@@ -204,6 +212,9 @@ export function parseConfig(env: Env = process.env): Config {
     excludeSnatCidrs: Object.freeze(cidrList(env, 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS')),
     randomizeSnat,
     kube: parseKubeSettings(env),
+    // Both parsed even when disabled, so a bad address is refused before someone turns it on.
+    metricsListen: maybe(bool(env, 'DISABLE_METRICS', false), listenAddress(env, 'VPCWIRE_METRICS_BIND_ADDRESS', `:${DEFAULT_METRICS_PORT}`, { unix: false })),
+    introspectionListen: maybe(bool(env, 'DISABLE_INTROSPECTION', false), listenAddress(env, 'INTROSPECTION_BIND_ADDRESS', DEFAULT_INTROSPECTION_ADDRESS, { unix: true })),
   };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);

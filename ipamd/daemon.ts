@@ -22,6 +22,10 @@ import { systemTimers, type Timers } from './timers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Ec2Port, HostNetworkPort, ImdsPort } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
+import type { Routes } from './introspect/routes.ts';
+import { noMetrics } from './metrics/port.ts';
+import type { IpamdMetrics } from './metrics/prometheus.ts';
+import { type Endpoints, measuredHandlers, metricsFor, startEndpoints } from './observability.ts';
 import { readReleaseNotes, removeReleaseNote } from './release-notes.ts';
 import { vethExistsAmong, vethExistsIn } from './veth.ts';
 
@@ -44,6 +48,8 @@ export interface IpamdDeps {
   timers?: Timers;
   /** Where pods' veths, routes and rules are read (and stale pod rules removed); the node's kernel by default. */
   podKernel?: Pick<KernelCommands, 'snapshot' | 'ipBatch'>;
+  /** Introspection routes of other modules (e.g. the address history's /v1/history), beside ipamd's own. */
+  routes?: Routes;
 }
 
 export interface Ipamd {
@@ -58,6 +64,10 @@ export interface Ipamd {
   readonly audit: KernelAudit | undefined;
   /** The Kubernetes side (kube/index.ts); undefined standalone. */
   readonly kube: KubeLink | undefined;
+  /** The metrics registry; undefined with DISABLE_METRICS=true. */
+  readonly metrics: IpamdMetrics | undefined;
+  /** The metrics and introspection endpoints (each undefined when disabled). */
+  readonly endpoints: Endpoints;
   /** A host network check and repair now (after the one running, if any), as the timer does. */
   checkHostNetwork(): Promise<void>;
   stop(): Promise<void>;
@@ -74,9 +84,11 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const timers = deps.timers ?? systemTimers;
   const imds = deps.imds ?? new ImdsAdapter(config.imdsEndpoint);
   const identity = await waitForIdentity(imds, { endpoint: config.imdsEndpoint, waitMs: config.imdsWaitMs, logger });
+  const registry = await metricsFor(config);
+  const metrics = registry ?? noMetrics;
   const ec2 =
     deps.ec2 ??
-    new Ec2Adapter({ region: config.region ?? identity.region, ...(config.ec2Endpoint ? { endpoint: config.ec2Endpoint } : {}) });
+    new Ec2Adapter({ region: config.region ?? identity.region, metrics, ...(config.ec2Endpoint ? { endpoint: config.ec2Endpoint } : {}) });
   const instanceType = await ec2.instanceType(identity.instanceType);
   const imdsEnis = await imds.enis();
   const primaryEni = imdsEnis.find((e) => e.mac === identity.primaryMac);
@@ -155,6 +167,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     drift,
     timers,
     notices,
+    metrics,
     ...(audit ? { audit: () => audit.run() } : {}),
     ...(kube ? { expectedPods: () => kube.link.expectedPods(allocatedPods(store)) } : {}),
   });
@@ -162,7 +175,9 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
   // Node egress and anything a previous ipamd left half done, before the node can get pods. What
   // the last check could not repair is reported to the CNI STATUS verb (GetPoolStatus).
-  let hostProblem = (await hostNetwork.check()).unrepaired.join('; ');
+  const firstCheck = await hostNetwork.check();
+  metrics.hostCheck(firstCheck);
+  let hostProblem = firstCheck.unrepaired.join('; ');
   const loaded = await checkpoint.load();
   // Read before the replay: an allocation whose address the kernel routes to another pod's veth
   // is proven wrong, and a veth's existence is read from the same listing. A kernel that cannot
@@ -211,13 +226,18 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     driftCounts: () => drift.counts(),
     ...(kube?.link.podHooks ? { podHooks: kube.link.podHooks } : {}),
   });
-  const handlers = { ...core, poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostProblem }) };
+  const handlers = { ...measuredHandlers(core, metrics), poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostProblem }) };
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
   // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.
   await reconciler.settle().catch((e) => logger.warn('initial pool fill incomplete', { error: String(e) }));
   reconciler.start(deps.reconcileIntervalMs ?? config.reconcileIntervalMs);
   api.setServing(true);
   logger.info('ipamd serving', { socket: config.socketPath });
+  metrics.started(process.uptime(), kube !== undefined);
+  const endpoints = startEndpoints({
+    config, logger, timers, metrics: registry, store, reconciler, drift, instanceId: identity.instanceId, now,
+    ...(deps.routes ? { routes: deps.routes } : {}),
+  });
 
   const sweep = async () => {
     if (config.disableLeakedEniCleanup) return;
@@ -228,9 +248,10 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       logger,
       now,
       minAgeMs: config.leakMinAgeMs,
-    }).catch((e) =>
-      logger.warn('leaked-ENI sweep failed', { error: String(e) }),
-    );
+    }).catch((e) => {
+      metrics.ipamdError('leak-sweep');
+      logger.warn('leaked-ENI sweep failed', { error: String(e) });
+    });
   };
   const sweepTimer = timers.setInterval(() => void sweep(), deps.sweepIntervalMs ?? config.leakSweepIntervalMs);
   void sweep();
@@ -250,10 +271,12 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     }
     hostCheck = hostNetwork.check().then(
       (r) => {
+        metrics.hostCheck(r);
         hostProblem = r.unrepaired.join('; ');
         if (hostProblem) notices.warn('HostNetworkRepairFailed', `host networking could not be repaired: ${hostProblem}`, 'RepairHostNetwork');
       },
       (e) => {
+        metrics.ipamdError('host-network-check');
         hostProblem = `host network check failed: ${String(e)}`;
         logger.warn('host network check failed', { error: String(e) });
       },
@@ -275,7 +298,10 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     audit,
     kube: kube?.link,
     checkHostNetwork,
+    metrics: registry,
+    endpoints,
     async stop() {
+      await endpoints.close();
       timers.clearInterval(sweepTimer);
       timers.clearInterval(hostTimer);
       api.setServing(false);

@@ -29,6 +29,7 @@ export type DriftKind =
 export class DriftLog {
   readonly #logger: Logger;
   readonly #counts = new Map<DriftKind, number>();
+  readonly #repaired = new Map<DriftKind, number>();
   readonly #open = new Set<string>();
 
   constructor(logger: Logger) {
@@ -38,14 +39,17 @@ export class DriftLog {
   /**
    * Records one drift about `subject`. Counted and logged only when it is new (or came back);
    * `repaired` drifts are closed at once, so the same subject drifting again counts again.
+   * Returns whether it was counted (new).
    */
-  note(kind: DriftKind, subject: string, message: string, opts: { repaired: boolean; meta?: Record<string, unknown> }): void {
+  note(kind: DriftKind, subject: string, message: string, opts: { repaired: boolean; meta?: Record<string, unknown> }): boolean {
     const id = `${kind} ${subject}`;
-    if (this.#open.has(id)) return;
+    if (this.#open.has(id)) return false;
     this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
+    if (opts.repaired) this.#repaired.set(kind, (this.#repaired.get(kind) ?? 0) + 1);
     const level = opts.repaired ? 'warn' : 'error';
     this.#logger[level](`drift (${kind}): ${message}${opts.repaired ? '; repaired' : ''}`, { drift: kind, subject, ...opts.meta });
     if (!opts.repaired) this.#open.add(id);
+    return true;
   }
 
   /** The drift about `subject` is over: it logs again if it comes back. */
@@ -61,5 +65,10 @@ export class DriftLog {
 
   counts(): Record<string, number> {
     return Object.fromEntries(this.#counts);
+  }
+
+  /** Of counts(), the drifts repaired when found (metrics: vpcwire_drift_repaired_total). */
+  repairedCounts(): Record<string, number> {
+    return Object.fromEntries(this.#repaired);
   }
 }

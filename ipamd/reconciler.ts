@@ -1,3 +1,4 @@
+import type { GrowthBlock } from '../contract/metrics.ts';
 import { type EniView, planNext, type InstanceLimits, type PoolSnapshot, type Step, type Targets } from '../warm-pool/index.ts';
 
 /** At most this many ENIs are created in one step (EC2's CreateNetworkInterface budget). */
@@ -14,6 +15,7 @@ import { noNotices, type Notices } from './notices.ts';
 import { resyncWithEc2 } from './resync.ts';
 import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
 import type { Ec2Port, HostNetworkPort, InstanceTypeInfo } from './ports.ts';
+import { type MetricsPort, noMetrics } from './metrics/port.ts';
 
 export interface ReconcilerOptions {
   store: Datastore;
@@ -38,6 +40,21 @@ export interface ReconcilerOptions {
   notices?: Notices;
   /** Pods bound to this node that have no address yet (kube/pods.ts); the planner grows for them. */
   expectedPods?: () => number;
+  /** Reconcile counts, actions in progress and errors (issue 13); none by default. */
+  metrics?: MetricsPort;
+}
+
+/**
+ * The planner's last decision as this reconciler acted on it, for metrics and introspection:
+ * `blocked` says why the pool did not grow when the targets asked for more (the planner's reason,
+ * or the reconciler's own: host setup pending, no usable ENIConfig, subnet just ran out).
+ */
+export interface Decision {
+  readonly step: Step;
+  readonly at: number;
+  readonly blocked?: GrowthBlock;
+  /** Pods bound here without an address yet, as the planner saw them (prewarm). */
+  readonly expectedPods: number;
 }
 
 /**
@@ -64,6 +81,8 @@ export class Reconciler {
   readonly #places = new Map<string, { subnetId: string; groupIds: readonly string[] }>();
   #placementProblem: string | undefined;
   readonly #notices: Notices;
+  readonly #metrics: MetricsPort;
+  #decision: Decision | undefined;
   steps = 0;
 
   constructor(o: ReconcilerOptions) {
@@ -72,6 +91,7 @@ export class Reconciler {
     this.#timers = o.timers ?? systemTimers;
     this.#host = new EniHostSetup(o.hostNetwork, o.logger);
     this.#notices = o.notices ?? noNotices;
+    this.#metrics = o.metrics ?? noMetrics;
     // Retired ENIs (warm-pool types.ts) take no new pod: the primary with custom networking, and
     // any ENI placed where the current placement (a relabelled Node's ENIConfig) no longer puts ENIs.
     o.store.setRetired((eni) => {
@@ -102,6 +122,11 @@ export class Reconciler {
 
   get limits(): InstanceLimits {
     return this.#limits;
+  }
+
+  /** The planner's last decision (undefined before the first plan). */
+  get lastDecision(): Decision | undefined {
+    return this.#decision;
   }
 
   /** When growth is paused after the subnet ran out (ms since the epoch), or 0. */
@@ -146,6 +171,7 @@ export class Reconciler {
         await this.settle(10);
         await this.#exclusive(() => this.releaseOtherMode());
       } catch (e) {
+        this.#metrics.ipamdError('reconcile');
         this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
         this.noticeFailure(e);
         this.#nextResync = 0;
@@ -176,17 +202,24 @@ export class Reconciler {
     store.setGrowthBlocked(now < this.#blockedUntil);
     const expected = this.#o.expectedPods?.() ?? 0;
     const snapshot: PoolSnapshot = { ...store.snapshot(now), expectedPods: expected };
+    const decide = (s: Step, blocked?: GrowthBlock): Step => {
+      this.#decision = { step: s, at: now, expectedPods: expected, ...(blocked ? { blocked } : {}) };
+      return s;
+    };
     const step = planNext(snapshot, this.#targets, this.#limits);
-    if (step.kind === 'none') return step;
+    if (step.kind === 'none') return decide(step, step.blocked);
     if (step.kind === 'create-eni' && this.#host.pending.size > 0) {
       const [eniId, why] = [...this.#host.pending][0]!;
-      return { kind: 'none', reason: `not creating an ENI while ${eniId} waits for host network setup (${why}); ${step.reason}` };
+      return decide({ kind: 'none', reason: `not creating an ENI while ${eniId} waits for host network setup (${why}); ${step.reason}` }, 'host-setup-pending');
     }
+    decide(step);
     this.steps++;
     logger.debug('pool step', { step });
     const uncertainBefore = this.#o.ec2.uncertainMutations?.() ?? 0;
+    const done = this.#metrics.action(step.kind);
     try {
       await this.#act(step, snapshot);
+      this.#metrics.reconciled(step.kind);
       if (step.kind === 'create-eni') this.#placementProblem = undefined;
       // A retried mutation may have taken effect twice: ask EC2 now, not at the next interval.
       if ((this.#o.ec2.uncertainMutations?.() ?? 0) > uncertainBefore) await this.resync();
@@ -201,7 +234,7 @@ export class Reconciler {
         this.#blockedUntil = this.#now() + (this.#o.growthBackoffMs ?? this.#o.config.subnetFullBackoffMs);
         logger.warn('subnet exhausted; growth paused', { code: e.code, until: new Date(this.#blockedUntil).toISOString() });
         this.#notices.warn('SubnetExhausted', `${e.message}; growth paused until ${new Date(this.#blockedUntil).toISOString()}`, e.action ?? step.kind);
-        return { kind: 'none', reason: `growth paused: ${e.code}` };
+        return decide({ kind: 'none', reason: `growth paused: ${e.code}` }, 'subnet-full');
       }
       if (isIpamdError(e, 'IPAMD_PLACEMENT_UNAVAILABLE')) {
         // Growth waits for a usable ENIConfig; the addresses held are still served. Said once per problem.
@@ -210,10 +243,12 @@ export class Reconciler {
           logger.error(e.message, { code: e.code });
           this.#notices.warn('ENIConfigUnavailable', e.message, 'CreateNetworkInterface');
         }
-        return { kind: 'none', reason: `no new ENI: ${e.message}` };
+        return decide({ kind: 'none', reason: `no new ENI: ${e.message}` }, 'placement-unavailable');
       }
       this.noticeFailure(e);
       throw e;
+    } finally {
+      done();
     }
     return step;
   }
@@ -346,7 +381,20 @@ export class Reconciler {
   }
 
   /** Makes the datastore agree with EC2, the truth (resync.ts). */
-  resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
+  async resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
+    const done = this.#metrics.action('resync');
+    try {
+      await this.#resync(opts);
+      this.#metrics.reconciled('resync');
+    } catch (e) {
+      this.#metrics.ipamdError('resync');
+      throw e;
+    } finally {
+      done();
+    }
+  }
+
+  #resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean }): Promise<void> {
     const o = this.#o;
     return resyncWithEc2(
       {
@@ -358,6 +406,7 @@ export class Reconciler {
         defaultCard: o.instanceType.defaultNetworkCard,
         subnetCidrOf: (subnetId) => o.enis.subnetCidrOf(subnetId),
         ...(o.drift ? { drift: o.drift } : {}),
+        forceRemoved: (what) => this.#metrics.forceRemoved(what),
         seen: (enis) => {
           this.#places.clear();
           for (const e of enis) this.#places.set(e.id, { subnetId: e.subnetId, groupIds: e.groupIds });
@@ -365,6 +414,11 @@ export class Reconciler {
       },
       opts,
     );
+  }
+
+  /** Each ENI's subnet and security groups as EC2 last showed them: the placement in force. */
+  get placements(): ReadonlyMap<string, { subnetId: string; groupIds: readonly string[] }> {
+    return this.#places;
   }
 
   /** ENIs attached in EC2 but kept out of the pool because their host setup failed. */

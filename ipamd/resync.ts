@@ -22,6 +22,8 @@ export interface ResyncDeps {
   readonly drift?: DriftLog;
   /** The node's ENIs as EC2 showed them this pass (their subnets and security groups). */
   readonly seen?: (enis: readonly Ec2Eni[]) => void;
+  /** EC2 took away an ENI or address pods still use (awscni_force_removed_*), once per thing. */
+  readonly forceRemoved?: (what: 'eni' | 'ip') => void;
 }
 
 export interface ResyncOptions {
@@ -112,6 +114,7 @@ const { store, ec2, logger, defaultCard } = d;
       () => true,
       (err) => {
         logger.error('EC2 no longer attaches an ENI whose addresses pods still use', { eniId: mine.id, error: String(err) });
+        if (d.drift?.note('ec2-lost', mine.id, `EC2 no longer attaches ${mine.id}, but pods use its addresses`, { repaired: false })) d.forceRemoved?.('eni');
         return false;
       },
     );
@@ -130,7 +133,7 @@ async function dropGone(d: ResyncDeps, eniId: string, ips: readonly string[], pr
       () => d.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}; dropped from the pool`, { repaired: true }),
       (err) => {
         logger.error('EC2 no longer assigns an address a pod uses', { eniId, ip, error: String(err) });
-        d.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}, but a pod uses it`, { repaired: false });
+        if (d.drift?.note('ec2-lost', ip, `EC2 no longer assigns ${ip} to ${eniId}, but a pod uses it`, { repaired: false })) d.forceRemoved?.('ip');
       },
     );
   }

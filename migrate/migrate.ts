@@ -38,8 +38,6 @@ const UNIMPLEMENTED: Readonly<Record<string, { why: string; same?: string }>> = 
   ENABLE_POD_ENI: { why: 'no security groups for pods (branch ENIs) in vpcwire', same: 'false' },
   POD_SECURITY_GROUP_ENFORCING_MODE: { why: 'no security groups for pods (branch ENIs) in vpcwire' },
   DISABLE_TCP_EARLY_DEMUX: { why: 'only security groups for pods need it; vpcwire has none', same: 'false' },
-  DISABLE_INTROSPECTION: { why: 'vpcwire has no introspection endpoint (`vpcwire status` reads ipamd over its socket)', same: 'true' },
-  DISABLE_METRICS: { why: "ipamd's metrics endpoint comes with the metrics issue" },
   AWS_VPC_CNI_NODE_PORT_SUPPORT: { why: 'vpcwire always marks NodePort and non-VPC connections to leave by the primary ENI', same: 'true' },
   AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER: { why: 'the chart always sets loose rp_filter on the primary interface', same: 'true' },
   AWS_VPC_K8S_CNI_CONNMARK: { why: 'vpcwire uses the fixed connmark bit 0x80' },

@@ -12,15 +12,15 @@ import type { Step } from './types.ts';
 export function planGrowth(ctx: PlanContext, need: Deficit): Step {
   const { snapshot, targets, limits, enis, pool } = ctx;
   if (snapshot.growthBlocked) {
-    return none(`growth paused after subnet exhaustion (InsufficientFreeAddressesInSubnet / InsufficientCidrBlocks); ${need.reason}`);
+    return none(`growth paused after subnet exhaustion (InsufficientFreeAddressesInSubnet / InsufficientCidrBlocks); ${need.reason}`, 'subnet-full');
   }
   const slots = slotsPerEni(limits);
-  if (slots === 0) return none(`cannot grow: ipv4PerEni ${limits.ipv4PerEni} leaves no pod slots per ENI; ${need.reason}`);
+  if (slots === 0) return none(`cannot grow: ipv4PerEni ${limits.ipv4PerEni} leaves no pod slots per ENI; ${need.reason}`, 'no-slots');
 
   let podRoom = Infinity;
   if (targets.maxPods !== undefined) {
     const room = targets.maxPods - pool.total;
-    if (room <= 0) return none(`at max pods: the pool holds ${pool.total} addresses >= max pods ${targets.maxPods}; ${need.reason}`);
+    if (room <= 0) return none(`at max pods: the pool holds ${pool.total} addresses >= max pods ${targets.maxPods}; ${need.reason}`, 'max-pods');
     podRoom = Math.ceil(room / addressesPerSlot(targets));
   }
   const want = need.fillEni ? slots : need.short;
@@ -42,7 +42,7 @@ export function planGrowth(ctx: PlanContext, need: Deficit): Step {
   const attached = ctx.attached;
   const retiredNote = ctx.retired.length > 0 ? ` (${ctx.retired.length} retired, draining)` : '';
   if (attached >= max) {
-    return none(`cannot grow: ${attached} ENIs attached${retiredNote}, ${capName}, and every slot is used; ${need.reason}`);
+    return none(`cannot grow: ${attached} ENIs attached${retiredNote}, ${capName}, and every slot is used; ${need.reason}`, 'instance-limit');
   }
   const count = Math.min(want, slots, podRoom);
   return {

@@ -1,7 +1,7 @@
 /** Everything one planning pass derives from its inputs, computed once and shared by the rules. */
 import { countEni, reserveFor, sumCounts, type AddressCounts, type EniCounts } from './counts.ts';
 import { policyOf, type Policy } from './policy.ts';
-import type { InstanceLimits, PoolSnapshot, Step, Targets } from './types.ts';
+import type { GrowthBlock, InstanceLimits, PoolSnapshot, Step, Targets } from './types.ts';
 
 export interface PlanContext {
   readonly snapshot: PoolSnapshot;
@@ -25,8 +25,8 @@ export function planContext(snapshot: PoolSnapshot, targets: Targets, limits: In
   return { snapshot, targets, limits, enis, retired, attached: all.length, pool, policy: policyOf(targets, limits) };
 }
 
-export function none(reason: string): Step {
-  return { kind: 'none', reason };
+export function none(reason: string, blocked?: GrowthBlock): Step {
+  return blocked ? { kind: 'none', reason, blocked } : { kind: 'none', reason };
 }
 
 /** The unit a slot holds, for reasons: "2 IPs", "1 prefix". */

@@ -84,8 +84,16 @@ export interface Targets {
   readonly minEniAgeToFreeMs: number;
 }
 
+/**
+ * Why growth the targets asked for did not happen (a closed set, so metrics can label by it):
+ * max pods reached, the ENI limit reached with every slot used, no slots per ENI at all, or growth
+ * paused after subnet exhaustion.
+ */
+export type GrowthBlock = 'max-pods' | 'instance-limit' | 'no-slots' | 'subnet-full';
+
 export type Step =
-  | { readonly kind: 'none'; readonly reason: string }
+  /** `blocked` is set when the targets asked for more and the pool could not grow. */
+  | { readonly kind: 'none'; readonly reason: string; readonly blocked?: GrowthBlock }
   /** Add secondary IPs (IP mode) or /28 prefixes (prefix mode) to an existing ENI. */
   | { readonly kind: 'assign'; readonly eniId: string; readonly count: number; readonly reason: string }
   /** Create and attach a new ENI already holding `count` secondary IPs or prefixes. */

@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { IpamdError } from '../errors.ts';
 import type { CallStats, CreateEniRequest, Ec2Eni, Ec2Filter, Ec2Port, Ec2Subnet, InstanceTypeInfo } from '../ports.ts';
 import { classifyAwsError } from './classify.ts';
+import type { MetricsPort } from '../metrics/port.ts';
 
 export interface Ec2AdapterOptions {
   region: string;
@@ -28,6 +29,8 @@ export interface Ec2AdapterOptions {
   credentials?: AwsCredentialIdentity;
   /** SDK attempts per call, throttling and 5xx retried with the SDK's backoff (default 8). */
   maxAttempts?: number;
+  /** Each call and each HTTP attempt reported (issue 13): requests, retries, throttling, latency. */
+  metrics?: MetricsPort;
 }
 
 /**
@@ -38,6 +41,7 @@ export interface Ec2AdapterOptions {
 export class Ec2Adapter implements Ec2Port {
   readonly #client: EC2Client;
   readonly stats = new Map<string, CallStats>();
+  readonly #metrics: MetricsPort | undefined;
 
   constructor(opts: Ec2AdapterOptions) {
     this.#client = new EC2Client({
@@ -47,6 +51,34 @@ export class Ec2Adapter implements Ec2Port {
       maxAttempts: opts.maxAttempts ?? 8,
       retryMode: 'standard',
     });
+    this.#metrics = opts.metrics;
+    if (opts.metrics) this.#countAttempts(opts.metrics);
+  }
+
+  /**
+   * Every HTTP request the SDK sends, retries and pages included: a middleware inside the retry
+   * loop (the deserialize step runs once per attempt), outside the deserializer so it sees the
+   * AWS error code of each answer. The attempt number is the one the retry strategy stamps on
+   * the request (`amz-sdk-request: attempt=N; max=M`).
+   */
+  #countAttempts(metrics: MetricsPort): void {
+    this.#client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        const header = (args.request as { headers?: Record<string, string> }).headers?.['amz-sdk-request'] ?? '';
+        const attempt = Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1);
+        try {
+          const out = await next(args);
+          metrics.ec2Attempt({ action, attempt });
+          return out;
+        } catch (e) {
+          const err = e as { Code?: string; name?: string };
+          metrics.ec2Attempt({ action, attempt, awsCode: err.Code ?? err.name ?? 'Unknown' });
+          throw e;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'vpcwireAttemptMetrics' },
+    );
   }
 
   #uncertain = 0;
@@ -75,6 +107,7 @@ export class Ec2Adapter implements Ec2Port {
     }
     s.calls++;
     const t0 = performance.now();
+    let failure: { awsCode: string; status: number | undefined } | undefined;
     try {
       const out = await fn();
       // The SDK retried a mutation after a 5xx or a dropped connection: an earlier attempt may
@@ -84,12 +117,14 @@ export class Ec2Adapter implements Ec2Port {
     } catch (e) {
       s.errors++;
       const err = classifyAwsError(action, e);
+      failure = { awsCode: err.awsCode ?? err.code, status: (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode };
       if (err.code === 'IPAMD_EC2_THROTTLED') s.throttled++;
       throw err;
     } finally {
       const ms = performance.now() - t0;
       s.totalMs += ms;
       s.maxMs = Math.max(s.maxMs, ms);
+      this.#metrics?.ec2Call(failure ? { action, ms, ...failure } : { action, ms, status: 200 });
     }
   }
 

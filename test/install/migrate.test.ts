@@ -73,14 +73,14 @@ test('an exported aws-node DaemonSet (YAML or JSON, as kubectl prints it): env, 
   assert.deepEqual(values.env, {
     ADDITIONAL_ENI_TAGS: '{}', AWS_VPC_ENI_MTU: '9001', AWS_VPC_K8S_CNI_EXTERNALSNAT: 'false', AWS_VPC_K8S_CNI_LOGLEVEL: 'DEBUG',
     AWS_VPC_K8S_CNI_LOG_FILE: '/var/log/vpcwire/ipamd.log', AWS_VPC_K8S_CNI_RANDOMIZESNAT: 'prng', AWS_VPC_K8S_CNI_VETHPREFIX: 'eni',
-    ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1',
+    DISABLE_INTROSPECTION: 'false', ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1',
   });
   assert.equal(values.livenessProbeTimeoutSeconds, 10);
   assert.equal(values.readinessProbeTimeoutSeconds, 8);
   assert.deepEqual(values.podLabels, { team: 'platform' }, "upstream's own labels stay behind");
   assert.deepEqual(values.podAnnotations, { 'example.com/owner': 'platform' }, "kubectl's restartedAt stays behind");
   assert.deepEqual(values.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } });
-  for (const key of ['env.CLUSTER_NAME', 'containers.aws-eks-nodeagent', 'image', 'env.AWS_VPC_CNI_NODE_PORT_SUPPORT', 'env.DISABLE_INTROSPECTION',
+  for (const key of ['env.CLUSTER_NAME', 'containers.aws-eks-nodeagent', 'image', 'env.AWS_VPC_CNI_NODE_PORT_SUPPORT',
     'env.ENABLE_IPv4', 'env.VPC_CNI_VERSION', 'init.env.DISABLE_TCP_EARLY_DEMUX', 'init.env.ENABLE_IPv6']) {
     assert.ok(yaml.notes.some((l) => l.includes(`: ${key}: `)), `no note for ${key}:\n${yaml.stderr}`);
   }
