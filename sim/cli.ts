@@ -8,9 +8,9 @@ export const SIM_USAGE = `vpcwire sim options:
   --topology FILE     topology JSON (default: sim/topologies/default.json)
   --profile NAME      ${Object.keys(PROFILES).join(' | ')} (default: fast)
   --data-plane        also build the kernel data plane: a netns per instance behind a VPC router (root)
-  --no-throttling     disable EC2 request throttling
+  --no-throttling     disable EC2 and CloudWatch request throttling
   --host ADDR         loopback address to serve on: 127.0.0.0/8 or ::1 (default 127.0.0.1)
-  --ec2-port N, --sts-port N, --admin-port N   fixed ports (default: ephemeral)
+  --ec2-port N, --sts-port N, --cloudwatch-port N, --admin-port N   fixed ports (default: ephemeral)
   --json              print the endpoints as one JSON line instead of text
   --once              print the endpoints and stop (a smoke check)`;
 
@@ -47,6 +47,7 @@ function printText(sim: Emulator, profile: string): void {
     '',
     `  EC2    ${d.endpoints.ec2}`,
     `  STS    ${d.endpoints.sts}`,
+    `  CloudWatch ${d.endpoints.cloudwatch}   (PutMetricData, GetMetricData, ListMetrics)`,
     `  admin  ${d.endpoints.admin}   (GET /state, GET /log, POST /faults/...)`,
     '',
     '  instances:',
@@ -59,6 +60,7 @@ function printText(sim: Emulator, profile: string): void {
     `    export AWS_REGION=${d.region}`,
     `    export AWS_ENDPOINT_URL_EC2=${d.endpoints.ec2}`,
     `    export AWS_ENDPOINT_URL_STS=${d.endpoints.sts}`,
+    `    export AWS_ENDPOINT_URL_CLOUDWATCH=${d.endpoints.cloudwatch}`,
     `    export AWS_ACCESS_KEY_ID=${d.credentials.accessKeyId}`,
     `    export AWS_SECRET_ACCESS_KEY=${d.credentials.secretAccessKey}`,
     '',
@@ -109,6 +111,7 @@ export async function runSimCommand(args: string[]): Promise<number> {
     ports: {
       ec2: portOpt(values['ec2-port'], 'ec2-port'),
       sts: portOpt(values['sts-port'], 'sts-port'),
+      cloudwatch: portOpt(values['cloudwatch-port'], 'cloudwatch-port'),
       admin: portOpt(values['admin-port'], 'admin-port'),
     },
   });
@@ -141,6 +144,7 @@ function parse(args: string[]) {
       host: { type: 'string' },
       'ec2-port': { type: 'string' },
       'sts-port': { type: 'string' },
+      'cloudwatch-port': { type: 'string' },
       'admin-port': { type: 'string' },
       json: { type: 'boolean' },
       once: { type: 'boolean' },

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createAdminService } from './admin/admin-service.ts';
+import { CLOUDWATCH_BUCKETS, createCloudWatchService, tooLargeResponse } from './cloudwatch/cloudwatch-service.ts';
+import { MetricStore } from './cloudwatch/metric-store.ts';
 import type { DataPlane } from './dataplane/types.ts';
 import { bridgeDataPlane } from './dataplane-bridge.ts';
-import { createEc2Service } from './ec2/ec2-service.ts';
+import { type Caller, createEc2Service } from './ec2/ec2-service.ts';
 import { AwsError } from './errors.ts';
 import { FaultInjector } from './faults/fault-injector.ts';
 import { RequestLog } from './faults/request-log.ts';
@@ -18,8 +20,8 @@ import { IamStore } from './iam/iam-store.ts';
 import { CredentialStore } from './sts/credential-store.ts';
 import { OidcIssuer } from './sts/oidc-issuer.ts';
 import { SigV4Error, verifySigV4 } from './sts/sigv4-verify.ts';
-import { createStsService } from './sts/sts-service.ts';
-import { type BucketSpec, TokenBuckets } from './throttle/token-buckets.ts';
+import { createStsService, toStsAuthError } from './sts/sts-service.ts';
+import { type BucketSpec, loadPublishedBuckets, TokenBuckets } from './throttle/token-buckets.ts';
 import { loadTopology, type Topology, validateTopology } from './topology.ts';
 
 export interface EmulatorOptions {
@@ -41,7 +43,7 @@ export interface EmulatorOptions {
   dataPlane?: boolean;
   /** Loopback address to serve on (127.0.0.1); anything but 127.0.0.0/8 or ::1 is refused. */
   host?: string;
-  ports?: { ec2?: number; sts?: number; admin?: number };
+  ports?: { ec2?: number; sts?: number; admin?: number; cloudwatch?: number };
   clock?: Clock;
   /** Seed for the fault injector's random draws. */
   seed?: number;
@@ -55,12 +57,14 @@ export interface EmulatorOptions {
 export interface Emulator {
   readonly region: string;
   readonly accountId: string;
-  readonly endpoints: { readonly ec2: string; readonly sts: string; readonly admin: string };
+  readonly endpoints: { readonly ec2: string; readonly sts: string; readonly admin: string; readonly cloudwatch: string };
   /** The static credentials that sign EC2 requests. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly state: VpcState;
   readonly faults: FaultInjector;
   readonly throttle: TokenBuckets;
+  /** The emulated CloudWatch's metrics: what PutMetricData stored (datapointCount, metricCount, all(), reset()). */
+  readonly cloudwatch: MetricStore;
   readonly log: RequestLog;
   readonly metadata: LaggedMetadata;
   readonly credentialStore: CredentialStore;
@@ -115,7 +119,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const faults = new FaultInjector(opts.seed ?? 1);
   for (const [action, spec] of Object.entries(profile.latency)) faults.setLatency(action, spec);
-  const throttle = new TokenBuckets(clock, undefined, opts.throttling !== false);
+  const throttle = new TokenBuckets(clock, { ...loadPublishedBuckets(), ...CLOUDWATCH_BUCKETS }, opts.throttling !== false);
   if (typeof opts.throttling === 'object') throttle.configure({ buckets: opts.throttling });
   const log = new RequestLog();
   const now = () => clock.now();
@@ -167,6 +171,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     imds.set(instanceId, srv);
   };
 
+  /** Who signed a request (SigV4 scoped to `service`): a session acts with its role's policies, a static key with its user's. */
+  const callerOf = async (req: Parameters<typeof verifySigV4>[0], service: string): Promise<Caller> => {
+    const p = await verifySigV4(req, credentialStore, { service, now });
+    const cred = credentialStore.get(p.accessKeyId);
+    const policies = iam.policiesOf(cred?.kind === 'temporary' ? cred.roleArn : p.arn);
+    return { accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, ...(policies ? { policies } : {}) };
+  };
+  const cloudwatch = new MetricStore();
+
   let dataPlane: DataPlane | undefined;
   let unbridge: (() => void) | undefined;
   try {
@@ -178,11 +191,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         log,
         authenticate: async (req) => {
           try {
-            const p = await verifySigV4(req, credentialStore, { service: 'ec2', now });
-            // A session acts with its role's policies, a static key with its user's.
-            const cred = credentialStore.get(p.accessKeyId);
-            const policies = iam.policiesOf(cred?.kind === 'temporary' ? cred.roleArn : p.arn);
-            return { accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, ...(policies ? { policies } : {}) };
+            return await callerOf(req, 'ec2');
           } catch (e) {
             // EC2 answers expired session credentials with RequestExpired, not AuthFailure.
             if (e instanceof SigV4Error && e.reason === 'expired-token') {
@@ -206,6 +215,27 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       { host, port: opts.ports?.sts ?? 0 },
     );
     servers.push(sts);
+    const cw = await listen(
+      createCloudWatchService({
+        store: cloudwatch,
+        throttle,
+        faults,
+        log,
+        clock,
+        region: state.region,
+        closed: () => state.closed,
+        authenticate: async (req) => {
+          try {
+            return await callerOf(req, 'monitoring');
+          } catch (e) {
+            // CloudWatch, like STS, answers InvalidClientTokenId, SignatureDoesNotMatch, ExpiredToken...
+            throw e instanceof SigV4Error ? toStsAuthError(e, req, now()) : e;
+          }
+        },
+      }),
+      { host, port: opts.ports?.cloudwatch ?? 0, tooLarge: tooLargeResponse(clock) },
+    );
+    servers.push(cw);
     for (const id of state.instances.keys()) await startImds(id);
     if (opts.dataPlane) {
       const { createKernelDataPlane } = await import('./dataplane/kernel-dataplane.ts');
@@ -216,11 +246,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const emulator: Emulator = {
       region: state.region,
       accountId: state.accountId,
-      endpoints: { ec2: ec2.url, sts: sts.url, admin: '' },
+      endpoints: { ec2: ec2.url, sts: sts.url, admin: '', cloudwatch: cw.url },
       credentials,
       state,
       faults,
       throttle,
+      cloudwatch,
       log,
       metadata,
       credentialStore,

@@ -3,6 +3,7 @@ import type { ErrorFaultSpec, LatencySpec } from '../faults/fault-injector.ts';
 import type { SimHandler, SimResponse } from '../http/types.ts';
 import { AwsError, SimError } from '../errors.ts';
 import type { PolicyDocument } from '../iam/evaluate.ts';
+import { summarizeMetrics } from '../cloudwatch/metrics-summary.ts';
 import { summarizeState } from './state-summary.ts';
 
 const json = (status: number, body: unknown): SimResponse => ({
@@ -42,6 +43,7 @@ function str(b: Record<string, unknown>, key: string): string {
 /**
  * Faults, throttling and topology changes from outside the process (curl, a soak script):
  *   GET  /state, /log?action=&since=, /health
+ *   GET  /cloudwatch?namespace=: the metrics PutMetricData stored; POST /cloudwatch/reset forgets them
  *   POST /faults/error {action, code, status?, message?, count? | rate?, when?}  -> {id}
  *   DELETE /faults/error/<id>
  *   POST /faults/latency {action, fixedMs | uniformMs | normalMs | lognormalMs}
@@ -63,6 +65,11 @@ export function createAdminService(sim: Emulator): SimHandler {
           return json(200, { ok: true });
         case 'GET /state':
           return json(200, summarizeState(sim.state));
+        case 'GET /cloudwatch':
+          return json(200, summarizeMetrics(sim.cloudwatch, req.query.get('namespace') ?? undefined));
+        case 'POST /cloudwatch/reset':
+          sim.cloudwatch.reset();
+          return json(200, { ok: true });
         case 'GET /log': {
           const since = req.query.get('since');
           return json(

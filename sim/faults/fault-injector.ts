@@ -30,7 +30,8 @@ interface ErrorRule extends ErrorFaultSpec {
   action: string;
 }
 
-const SERVER_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
+// InternalServiceError: CloudWatch's 500 (its InternalServiceFault).
+const SERVER_CODES = new Set(['InternalError', 'InternalFailure', 'InternalServiceError', 'ServiceUnavailable', 'Unavailable']);
 
 /**
  * Faults on demand, per action (or `*` for every action): added latency, errors for the next N

@@ -2,7 +2,7 @@ export interface RequestLogEntry {
   seq: number;
   /** Epoch ms when the request arrived. */
   at: number;
-  service: 'ec2' | 'sts' | 'imds';
+  service: 'ec2' | 'sts' | 'imds' | 'cloudwatch';
   action: string;
   status: number;
   /** The AWS error code answered, if any. */
@@ -14,6 +14,8 @@ export interface RequestLogEntry {
   caller?: string;
   /** The request's parameters minus Action/Version. */
   params: Record<string, string>;
+  /** The request body's Content-Encoding when it had one (CloudWatch: `gzip` from the SDK's compression). */
+  contentEncoding?: string;
   requestId: string;
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
-import type { SimHandler, SimRequest } from './types.ts';
+import type { SimHandler, SimRequest, SimResponse } from './types.ts';
 
 /** 127.0.0.0/8, ::1 or ::ffff:127.x.y.z, as IP literals (a name could resolve anywhere). */
 export function isLoopback(host: string): boolean {
@@ -31,6 +31,11 @@ export interface ListenOptions {
   port?: number;
   /** Listen on a unix socket path instead of TCP. */
   path?: string;
+  /**
+   * The answer to a body over MAX_BODY (1 MiB), in the service's own protocol (CloudWatch: its
+   * 1 MB PutMetricData limit); a plain-text 413 otherwise.
+   */
+  tooLarge?: (limit: number) => SimResponse;
 }
 
 export interface RunningServer {
@@ -40,14 +45,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 1 << 20;
+export const MAX_BODY = 1 << 20;
+
+class BodyTooLarge extends Error {}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
+    if (size > MAX_BODY) throw new BodyTooLarge(`request body over ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -78,6 +85,13 @@ export async function listen(handler: SimHandler, opts: ListenOptions = {}): Pro
         res.end(out.body);
       })
       .catch((err: unknown) => {
+        if (err instanceof BodyTooLarge && !res.headersSent) {
+          const out = opts.tooLarge?.(MAX_BODY) ?? { status: 413, headers: { 'content-type': 'text/plain' }, body: `${err.message}\n` };
+          // The rest of the body is not read: close the connection once the answer is out.
+          res.writeHead(out.status, { ...(out.headers ?? {}), connection: 'close', 'content-length': Buffer.byteLength(out.body) });
+          res.end(out.body);
+          return;
+        }
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`internal emulator error: ${err instanceof Error ? err.stack : String(err)}`);
       });

@@ -59,8 +59,11 @@ const amzDateOf = (ms: number) => isoSeconds(ms).replace(/[-:]/g, '');
 const isoFromAmz = (d: string) =>
   d.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
 
-/** The codes real STS answers for each way a signature check fails (EC2 says AuthFailure for most). */
-function toStsAuthError(err: SigV4Error, req: SimRequest, now: number): AwsError {
+/**
+ * The codes real STS answers for each way a signature check fails (EC2 says AuthFailure for most).
+ * CloudWatch, on the same AWS front end, answers the same codes; its service reuses this.
+ */
+export function toStsAuthError(err: SigV4Error, req: SimRequest, now: number): AwsError {
   switch (err.reason) {
     case 'missing':
       return new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);

@@ -1,0 +1,170 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Caller } from '../ec2/ec2-service.ts';
+import { AwsError, isAwsError } from '../errors.ts';
+import type { FaultInjector } from '../faults/fault-injector.ts';
+import type { RequestLog } from '../faults/request-log.ts';
+import type { SimHandler, SimRequest, SimResponse } from '../http/types.ts';
+import { cloudwatchAuthorizationRequest } from '../iam/cloudwatch-authz.ts';
+import { evaluate } from '../iam/evaluate.ts';
+import type { Clock } from '../model/clock.ts';
+import { requestId as newRequestId } from '../model/ids.ts';
+import type { BucketSpec, TokenBuckets } from '../throttle/token-buckets.ts';
+import { getMetricData } from './get-metric-data.ts';
+import type { Json } from './input.ts';
+import { listMetrics } from './list-metrics.ts';
+import type { MetricStore } from './metric-store.ts';
+import { decodeRequest, errorResponse, resultResponse } from './protocol.ts';
+import { putMetricData } from './put-metric-data.ts';
+
+/**
+ * The emulated CloudWatch endpoint (service `monitoring`). Order per request, as on AWS: decode,
+ * authenticate (SigV4 with credentials the emulator issued), recognise the action, injected
+ * pause/latency, throttle, injected errors, authorise through the IAM evaluator, validate and act.
+ * Every request lands in the request log (service `cloudwatch`).
+ */
+
+/**
+ * Default TPS quotas per account and Region (CloudWatch service quotas; "PutMetricData can manage
+ * 500 transactions per second", GetMetricData 50 TPS, ListMetrics 25 TPS), as token buckets of one
+ * second's worth. Named by action, so `throttling: { PutMetricData: {...} }` resizes them.
+ */
+export const CLOUDWATCH_BUCKETS: Record<string, BucketSpec> = {
+  PutMetricData: { capacity: 500, refillPerSecond: 500 },
+  GetMetricData: { capacity: 50, refillPerSecond: 50 },
+  ListMetrics: { capacity: 25, refillPerSecond: 25 },
+};
+
+type Action = (store: MetricStore, input: Json, now: number) => Json;
+
+const ACTIONS = new Map<string, Action>([
+  [
+    'PutMetricData',
+    (store, input, now) => {
+      putMetricData(store, input, now);
+      return {};
+    },
+  ],
+  ['GetMetricData', (store, input) => getMetricData(store, input)],
+  ['ListMetrics', (store, input, now) => listMetrics(store, input, now)],
+]);
+
+export interface CloudWatchServiceDeps {
+  store: MetricStore;
+  /** Verifies SigV4 for service `monitoring`; throws AwsError with CloudWatch's code when it fails. */
+  authenticate: (req: SimRequest) => Promise<Caller>;
+  throttle: TokenBuckets;
+  faults: FaultInjector;
+  log: RequestLog;
+  clock: Clock;
+  region: string;
+  /** True once the emulator is stopping: requests released from a pause change nothing. */
+  closed: () => boolean;
+}
+
+function authorize(region: string, caller: Caller, action: string, input: Json): void {
+  const req = cloudwatchAuthorizationRequest(region, action, input);
+  const decision = evaluate(caller.policies ?? [], req);
+  if (decision.decision === 'allow') return;
+  // CloudWatch's AccessDenied wording (the IAM "no identity-based policy allows" / "explicit deny" forms).
+  const why =
+    decision.decision === 'explicit-deny'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${req.action} action`;
+  throw new AwsError('AccessDenied', `User: ${caller.arn ?? caller.accessKeyId} is not authorized to perform: ${req.action} ${why}`, 403);
+}
+
+/** What the log shows of a request: its scalar parameters and the sizes of its lists. */
+function logParams(input: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (Array.isArray(v)) out[`${k}.length`] = String(v.length);
+    else if (typeof v !== 'object' || v === null) out[k] = String(v);
+  }
+  return out;
+}
+
+/**
+ * The answer to a body over the emulator's 1 MiB: "Each PutMetricData request is limited to 1 MB in
+ * size for HTTP POST requests" (API_PutMetricData), counted as sent, i.e. after gzip.
+ */
+export function tooLargeResponse(clock: Clock) {
+  return (limit: number): SimResponse =>
+    errorResponse(
+      new AwsError('RequestEntityTooLarge', `Request size exceeds ${limit} bytes (CloudWatch limits a request to 1 MB; the SDK gzips bodies from 10 KiB).`, 413),
+      newRequestId(),
+      new Date(clock.now()).toUTCString(),
+    );
+}
+
+export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler {
+  return async (req: SimRequest): Promise<SimResponse> => {
+    const started = Date.now();
+    const t0 = performance.now();
+    const requestId = newRequestId();
+    const labels: string[] = [];
+    let action = '';
+    let input: Json = {};
+    let encoding: string | undefined;
+    let caller: Caller | undefined;
+    let status = 200;
+    let errorCode: string | undefined;
+    let response: SimResponse;
+    // The SDK corrects its clock skew from `Date`, so it comes from the emulator's clock.
+    const date = () => new Date(deps.clock.now()).toUTCString();
+    try {
+      encoding = String(req.headers['content-encoding'] ?? '') || undefined;
+      const decoded = decodeRequest(req);
+      action = decoded.action;
+      input = decoded.input;
+      caller = await deps.authenticate(req);
+      const handler = ACTIONS.get(action);
+      if (!handler) {
+        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service (the emulator serves PutMetricData, GetMetricData and ListMetrics).`, 400);
+      }
+      if (await deps.faults.waitIfPaused(action)) labels.push('paused');
+      const latency = deps.faults.latency(action);
+      if (latency) {
+        labels.push(latency.label);
+        await sleep(latency.ms);
+      }
+      if (deps.closed()) throw new AwsError('ServiceUnavailable', 'The emulator is shutting down.', 503);
+      if (!deps.throttle.take(caller.accountId, action)) {
+        labels.push('throttled');
+        // CloudWatch's throttling answer (Query: `<Code>Throttling</Code><Message>Rate exceeded</Message>`, 400).
+        throw new AwsError('Throttling', 'Rate exceeded', 400);
+      }
+      const before = deps.faults.take(action, 'before');
+      if (before) {
+        labels.push(before.label);
+        throw before.error;
+      }
+      if (caller.policies) authorize(deps.region, caller, action, input);
+      const output = handler(deps.store, input, deps.clock.now());
+      const after = deps.faults.take(action, 'after');
+      if (after) {
+        labels.push(after.label);
+        throw after.error;
+      }
+      response = resultResponse(requestId, date(), output);
+    } catch (err) {
+      if (!isAwsError(err)) throw err;
+      status = err.status;
+      errorCode = err.code;
+      response = errorResponse(err, requestId, date());
+    }
+    deps.log.record({
+      at: started,
+      service: 'cloudwatch',
+      action: action || '(none)',
+      status,
+      ...(errorCode ? { errorCode } : {}),
+      faults: labels,
+      durationMs: performance.now() - t0,
+      ...(caller ? { caller: caller.accessKeyId } : {}),
+      params: logParams(input),
+      ...(encoding ? { contentEncoding: encoding } : {}),
+      requestId,
+    });
+    return response;
+  };
+}
