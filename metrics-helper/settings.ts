@@ -118,8 +118,8 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
   if (!Number.isInteger(port) || port < 1 || port > 65535) bad('ipamdPort', 'expected a port number 1-65535');
   const scrape = get('scrape').value!;
   if (scrape !== 'direct' && scrape !== 'proxy') bad('scrape', "expected 'proxy' (through the API server's pod proxy) or 'direct' (the pod IP)");
-  const scrapeIntervalMs = duration('scrapeInterval', 1000);
-  const publishIntervalMs = duration('publishInterval', 1000);
+  const scrapeIntervalMs = duration('scrapeInterval', 100);
+  const publishIntervalMs = duration('publishInterval', 100);
   if (publishIntervalMs < scrapeIntervalMs) bad('publishInterval', `must not be shorter than the scrape interval (${scrapeIntervalMs} ms)`);
   const scrapeTimeoutMs = duration('scrapeTimeout', 100);
   const stateConfigMap = get('stateConfigMap').value!;
