@@ -5,7 +5,9 @@
  * hostNetwork, so the node's address; no pods/proxy grant, but the publisher's pod must reach the
  * nodes' port 61678).
  */
+import { Agent, get as httpGet } from 'node:http';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { METRICS_PATH } from '../contract/metrics.ts';
 import { describeKubeError } from './kube.ts';
 import type { PodRef } from './ledger.ts';
 import type { Settings } from './settings.ts';
@@ -59,14 +61,27 @@ export function makeScraper(core: CoreV1Api, s: Settings): Scraper {
       }
     };
   }
-  return async (t) => {
-    if (!t.ip) throw new Error(`pod ${t.key} has no IP yet`);
-    const host = t.ip.includes(':') ? `[${t.ip}]` : t.ip;
-    const url = `http://${host}:${s.ipamdPort}/metrics`;
-    const res = await fetch(url, { signal: AbortSignal.timeout(s.scrapeTimeoutMs) });
-    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    return await res.text();
-  };
+  // node:http with kept-alive connections rather than fetch(): per cycle a tenth of the CPU and
+  // far less memory for 100 nodes (test/bench/publisher-bench.ts).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  return (t) =>
+    new Promise<string>((resolve, reject) => {
+      if (!t.ip) return reject(new Error(`pod ${t.key} has no IP yet`));
+      const where = `http://${t.ip.includes(':') ? `[${t.ip}]` : t.ip}:${s.ipamdPort}/metrics`;
+      const req = httpGet({ host: t.ip, port: s.ipamdPort, path: METRICS_PATH, agent, timeout: s.scrapeTimeoutMs }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return reject(new Error(`GET ${where}: HTTP ${res.statusCode}`));
+        }
+        res.setEncoding('utf8');
+        let body = '';
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`GET ${where}: no answer within ${s.scrapeTimeoutMs} ms`)));
+      req.on('error', (e) => reject(new Error(`GET ${where}: ${e.message}`, { cause: e })));
+    });
 }
 
 /** Scrapes every target at once, each bounded by the scrape timeout; failures are returned, not thrown. */

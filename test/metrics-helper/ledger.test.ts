@@ -6,8 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { PUBLISHED_METRICS } from '../../metrics-helper/catalog.ts';
 import { readExposition } from '../../metrics-helper/exposition.ts';
 import { type Datum, emptyLedgerState, Ledger, type LedgerState, type PodRef } from '../../metrics-helper/ledger.ts';
+import { RECORDED } from '../bench/record-exposition.ts';
+import { parseExposition, sumOf } from '../helpers/prometheus-text.ts';
 import { exposition, type IpamdFigures } from './exposition-text.ts';
 
 const pod = (n: number, o: Partial<PodRef> = {}): PodRef => ({ key: `kube-system/vpcwire-${n}`, uid: `uid-${n}`, node: `node-${n}`, restarts: 0, startedAt: undefined, ...o });
@@ -40,6 +44,22 @@ describe('reading an exposition', () => {
     assert.equal(r.values['awsAPILatency.count'], 4);
     assert.equal(r.values.eniAllocated, undefined);
     assert.equal(r.processStart, 1700000000.5);
+  });
+
+  test("a recorded real ipamd scrape (250 pods): every published figure is the family's sum as another parser reads it", () => {
+    const text = readFileSync(RECORDED, 'utf8');
+    const families = parseExposition(text);
+    const r = readExposition(text);
+    for (const m of PUBLISHED_METRICS) {
+      if (m.aggregation === 'latency') {
+        assert.equal(r.values[`${m.name}.sum`], sumOf(families, `${m.source}_sum`), m.name);
+        assert.equal(r.values[`${m.name}.count`], sumOf(families, `${m.source}_count`), m.name);
+        assert.ok(r.values[`${m.name}.count`]! > 0, `${m.name}: EC2 was called`);
+      } else assert.equal(r.values[m.name], families.has(m.source) ? sumOf(families, m.source) : undefined, m.name);
+    }
+    assert.equal(r.values.assignIPAddresses, 240);
+    assert.equal(r.values.addReqCount, 250);
+    assert.equal(r.values.delReqCount, 10);
   });
 });
 
