@@ -66,7 +66,11 @@ export async function runMetricsHelperCommand(argv: string[]): Promise<number> {
     log('info', 'stopped');
     return 0;
   } catch (e) {
-    log('error', 'cannot start', { error: (e as Error).message });
+    if (e instanceof SettingsError) {
+      process.stderr.write(`vpcwire metrics-helper: ${e.message}\n`);
+      return 2;
+    }
+    log('error', 'cannot start', { error: (e as Error).message, code: (e as { code?: unknown }).code });
     return 1;
   }
 }

@@ -4,6 +4,7 @@
  * to the node's figure, as upstream's metricsAdd does), and the ipamd process's start time.
  */
 import parse, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
+import { MetricsHelperError } from './errors.ts';
 import { PROCESS_START_METRIC, type PublishedMetric, PUBLISHED_METRICS } from './catalog.ts';
 
 /** The cumulative or current figures of one scrape, keyed by readingKeys(). */
@@ -25,9 +26,6 @@ const num = (s: string | undefined): number => {
   return Number(s);
 };
 
-export class ExpositionError extends Error {
-  readonly code = 'METRICS_HELPER_BAD_EXPOSITION';
-}
 
 function sumOf(samples: readonly ParsedSample[], pick: (s: ParsedSample) => string | undefined): number {
   let total = 0;
@@ -88,7 +86,7 @@ export function readExposition(full: string): Reading {
   try {
     families = parse(text);
   } catch (e) {
-    throw new ExpositionError(`cannot parse the metrics exposition: ${(e as Error).message}`, { cause: e });
+    throw new MetricsHelperError('METRICS_HELPER_BAD_EXPOSITION', `cannot parse the metrics exposition: ${(e as Error).message}`, { cause: e });
   }
   const byName = new Map(families.map((f) => [f.name, f]));
   const values: Record<string, number> = {};

@@ -5,7 +5,7 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import { loadKubeClient, messageOf, statusOf } from '../ipamd/kube/client.ts';
-import type { Settings } from './settings.ts';
+import { type Settings, SettingsError } from './settings.ts';
 
 export { messageOf, statusOf };
 
@@ -14,7 +14,7 @@ export async function kubeCoreApi(s: Settings): Promise<k8s.CoreV1Api> {
   const kc = new module.KubeConfig();
   if (s.kubeconfig) kc.loadFromFile(s.kubeconfig);
   else {
-    if (!process.env.KUBERNETES_SERVICE_HOST) throw new Error('in-cluster: KUBERNETES_SERVICE_HOST/PORT are not set (a pod has them); or set KUBECONFIG');
+    if (!process.env.KUBERNETES_SERVICE_HOST) throw new SettingsError('invalid KUBERNETES_SERVICE_HOST="": in-cluster configuration needs KUBERNETES_SERVICE_HOST/PORT (a pod has them); or set KUBECONFIG');
     kc.loadFromCluster(s.serviceAccountRoot);
   }
   return kc.makeApiClient(module.CoreV1Api);

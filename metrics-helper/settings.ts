@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLOUDWATCH_NAMESPACE, IPAMD_METRICS_PORT } from './catalog.ts';
+import { MetricsHelperError } from './errors.ts';
 
 export type ScrapeMode = 'direct' | 'proxy';
 
@@ -32,8 +33,11 @@ export interface Settings {
   readonly serviceAccountRoot: string;
 }
 
-export class SettingsError extends Error {
-  readonly code = 'METRICS_HELPER_CONFIG_INVALID';
+/** A bad setting (exit 2): the message names the variable or flag and its value. */
+export class SettingsError extends MetricsHelperError {
+  constructor(message: string) {
+    super('METRICS_HELPER_CONFIG_INVALID', message);
+  }
 }
 
 /** Each setting: its variable, its flag, and a default (undefined: none). */

@@ -8,13 +8,17 @@
  * conflict instead of silently replacing the other's baselines, and this one reloads.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { MetricsHelperError } from './errors.ts';
 import { describeKubeError, statusOf } from './kube.ts';
 import { emptyLedgerState, LEDGER_STATE_VERSION, type LedgerState } from './ledger.ts';
 
 export const STATE_KEY = 'baselines.json';
 
-export class StateConflictError extends Error {
-  readonly code = 'METRICS_HELPER_STATE_CONFLICT';
+/** Someone else wrote the ConfigMap since it was read. */
+export class StateConflictError extends MetricsHelperError {
+  constructor(message: string, opts?: ErrorOptions) {
+    super('METRICS_HELPER_STATE_CONFLICT', message, opts);
+  }
 }
 
 export interface StateStore {
@@ -33,7 +37,7 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
         resourceVersion = cm.metadata?.resourceVersion;
         return decode(cm.data?.[STATE_KEY], where);
       } catch (e) {
-        if (statusOf(e) !== 404) throw new Error(describeKubeError(`get ${where}`, e), { cause: e });
+        if (statusOf(e) !== 404) throw new MetricsHelperError('METRICS_HELPER_KUBE', describeKubeError(`get ${where}`, e), { cause: e });
       }
       const state = emptyLedgerState(now());
       try {
@@ -43,7 +47,7 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
       } catch (e) {
         // Created by another publisher since our read: use theirs.
         if (statusOf(e) === 409) return this.load();
-        throw new Error(describeKubeError(`create ${where}`, e), { cause: e });
+        throw new MetricsHelperError('METRICS_HELPER_KUBE', describeKubeError(`create ${where}`, e), { cause: e });
       }
     },
     async save(state) {
@@ -56,7 +60,7 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
         resourceVersion = cm.metadata?.resourceVersion;
       } catch (e) {
         if (statusOf(e) === 409) throw new StateConflictError(`${where} was changed by someone else since it was read`, { cause: e });
-        throw new Error(describeKubeError(`update ${where}`, e), { cause: e });
+        throw new MetricsHelperError('METRICS_HELPER_KUBE', describeKubeError(`update ${where}`, e), { cause: e });
       }
     },
   };
@@ -64,16 +68,16 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
 
 /** Parses stored state; anything unreadable is an error (starting over would double-count). */
 export function decode(raw: string | undefined, where: string): LedgerState {
-  if (raw === undefined) throw new Error(`${where} has no ${STATE_KEY}`);
+  if (raw === undefined) throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where} has no ${STATE_KEY}`);
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch (e) {
-    throw new Error(`${where}: ${STATE_KEY} is not JSON: ${(e as Error).message}`, { cause: e });
+    throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const s = v as Partial<LedgerState> | null;
   if (!s || s.version !== LEDGER_STATE_VERSION || typeof s.epoch !== 'number' || typeof s.baselines !== 'object' || s.baselines === null) {
-    throw new Error(`${where}: ${STATE_KEY} is not version ${LEDGER_STATE_VERSION} baselines (delete the ConfigMap to start counting afresh)`);
+    throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not version ${LEDGER_STATE_VERSION} baselines (delete the ConfigMap to start counting afresh)`);
   }
   return s as LedgerState;
 }

@@ -8,6 +8,7 @@
 import { Agent, get as httpGet } from 'node:http';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { METRICS_PATH } from '../contract/metrics.ts';
+import { MetricsHelperError } from './errors.ts';
 import { describeKubeError } from './kube.ts';
 import type { PodRef } from './ledger.ts';
 import type { Settings } from './settings.ts';
@@ -41,7 +42,7 @@ export async function listTargets(core: CoreV1Api, s: Settings): Promise<Target[
   try {
     list = await core.listNamespacedPod({ namespace: s.ipamdNamespace, labelSelector: s.ipamdSelector });
   } catch (e) {
-    throw new Error(describeKubeError(`list pods in ${s.ipamdNamespace} (${s.ipamdSelector})`, e), { cause: e });
+    throw new MetricsHelperError('METRICS_HELPER_KUBE', describeKubeError(`list pods in ${s.ipamdNamespace} (${s.ipamdSelector})`, e), { cause: e });
   }
   return list.items
     .filter((p) => !p.metadata?.deletionTimestamp && (p.status?.phase === undefined || p.status.phase === 'Running'))
@@ -57,7 +58,7 @@ export function makeScraper(core: CoreV1Api, s: Settings): Scraper {
       try {
         return await core.connectGetNamespacedPodProxyWithPath({ namespace: s.ipamdNamespace, name: `${t.name}:${s.ipamdPort}`, path: 'metrics' });
       } catch (e) {
-        throw new Error(describeKubeError(`GET pods/${t.name}:${s.ipamdPort}/proxy/metrics`, e), { cause: e });
+        throw new MetricsHelperError('METRICS_HELPER_KUBE', describeKubeError(`GET pods/${t.name}:${s.ipamdPort}/proxy/metrics`, e), { cause: e });
       }
     };
   }

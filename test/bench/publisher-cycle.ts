@@ -6,7 +6,7 @@
  * target list is given and the sender counts datums. MODE=baseline scrapes and discards (the cost
  * of fetching alone). Prints one JSON line: CPU ms per cycle, RSS.
  */
-import { batches, cloudWatchSender, toMetricDatum } from '../../metrics-helper/cloudwatch.ts';
+import { batches, cloudWatchSender } from '../../metrics-helper/cloudwatch.ts';
 import { emptyLedgerState, Ledger } from '../../metrics-helper/ledger.ts';
 import { Publisher } from '../../metrics-helper/publisher.ts';
 import { parseSettings } from '../../metrics-helper/settings.ts';
@@ -23,6 +23,7 @@ const targets: Target[] = ips.map((ip, i) => ({ key: `kube-system/vpcwire-${i}`,
 const scrape = makeScraper(undefined as never, settings);
 let datums = 0;
 let calls = 0;
+let periods = 0;
 const pub = new Publisher({
   ledger: new Ledger(emptyLedgerState(0)),
   list: async () => targets,
@@ -32,6 +33,7 @@ const pub = new Publisher({
       const b = batches(d);
       datums += d.length;
       calls += b.length;
+      periods++;
       return { calls: b.length, retries: 0 };
     },
   },
@@ -41,7 +43,6 @@ const pub = new Publisher({
   nodeDimension: settings.nodeDimension,
   scrapeTimeoutMs: 10_000,
 });
-void toMetricDatum;
 
 const cycle = async () => {
   if (MODE === 'baseline') {
@@ -69,6 +70,6 @@ process.stdout.write(`${JSON.stringify({
   wallMsPerCycle: wallMs / cycles,
   rssMiB: process.memoryUsage().rss / 2 ** 20,
   heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
-  datumsPerPeriod: MODE === 'baseline' ? 0 : datums / Math.max(1, Math.floor((cycles + 5) / 2)),
-  callsPerPeriod: MODE === 'baseline' ? 0 : calls / Math.max(1, Math.floor((cycles + 5) / 2)),
+  datumsPerPeriod: periods ? datums / periods : 0,
+  callsPerPeriod: periods ? calls / periods : 0,
 })}\n`);

@@ -4,6 +4,7 @@
  * baselines; a failed send carries the period).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { batches, MAX_DATUMS_PER_CALL, retryingSender } from '../../metrics-helper/cloudwatch.ts';
@@ -36,6 +37,23 @@ describe('settings', () => {
     const s = parseSettings(['--scrape', 'direct', '--cloudwatch-namespace', 'Mine'], { ...ENV, SCRAPE_MODE: 'proxy' });
     assert.equal(s.scrape, 'direct');
     assert.equal(s.cloudwatchNamespace, 'Mine');
+  });
+});
+
+describe('the command', () => {
+  const cli = (args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, [new URL('../../bin/vpcwire.ts', import.meta.url).pathname, 'metrics-helper', ...args], { env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+
+  test('a missing or bad setting exits 2 naming it, before loading any SDK; --help lists every variable', () => {
+    const missing = cli([], { AWS_REGION: 'us-west-2' });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /invalid AWS_CLUSTER_ID="": required/);
+    const noCluster = cli(['--scrape', 'direct'], { AWS_CLUSTER_ID: 'c1', AWS_REGION: 'us-west-2' });
+    assert.equal(noCluster.status, 2, 'no KUBECONFIG and not in a pod');
+    assert.match(noCluster.stderr, /KUBERNETES_SERVICE_HOST/);
+    const help = cli(['--help'], {});
+    assert.equal(help.status, 0);
+    for (const v of ['AWS_CLUSTER_ID', 'CLOUDWATCH_NAMESPACE', 'SCRAPE_MODE', 'PUBLISH_INTERVAL', 'STATE_CONFIGMAP']) assert.match(help.stdout, new RegExp(v));
   });
 });
 
