@@ -7,16 +7,14 @@
  * ipamds did: across an ipamd restart (a counter reset), a publisher killed with SIGKILL and
  * started again (no period counted twice or lost), and emulated throttling (retried).
  *
- * Proxy mode is not exercised here: the API server refuses to proxy to loopback pod IPs
- * (IsProxyableIP), and these ipamds listen on 127.0.0.x.
+ * Direct mode: the API server refuses to proxy to loopback pod IPs (IsProxyableIP), and these
+ * ipamds listen on 127.0.0.x; proxy mode is proxy.test.ts, inside a network namespace.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { randomBytes } from 'node:crypto';
 import { metricsPolicy } from '../../iam/policies.ts';
 import type { PolicyDocument as SimPolicy } from '../../sim/iam/evaluate.ts';
 import type { Topology } from '../../sim/topology.ts';
@@ -25,7 +23,7 @@ import type { IpamdProcess } from '../helpers/ipamd-process.ts';
 import { startKubeTestbed } from '../helpers/kube/testbed.ts';
 import { freePort } from '../helpers/observed-ipamd.ts';
 import { scrape, valueOf } from '../helpers/prometheus-text.ts';
-import { createIpamdPod, publisherIdentity, setIpamdPodStatus, startPublisher } from './harness.ts';
+import { addPods, createIpamdPod, publisherIdentity, setIpamdPodStatus, startPublisher } from './harness.ts';
 
 const NODES = ['node-a', 'node-b', 'node-c'];
 const ROLE = 'arn:aws:iam::111122223333:role/vpcwire-metrics';
@@ -60,20 +58,10 @@ test('figures in CloudWatch equal the sums of the ipamds, through an ipamd resta
   }
   const add = async (node: string, n: number) => {
     const x = ipamds.get(node)!;
-    for (let i = 0; i < n; i++) {
-      const key = { networkName: 'vpcwire', containerId: randomBytes(16).toString('hex'), ifName: 'eth0' };
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await x.p.client.addNetwork({ key, netns: `/var/run/netns/e2e-${i}`, pod: { namespace: 'e2e', name: `p-${node}-${x.adds}`, uid: `u-${node}-${x.adds}` } });
-          break;
-        } catch (e) {
-          if ((e as { code?: string }).code !== 'IPAMD_CALL_POOL_EMPTY' || attempt > 150) throw e;
-          await sleep(100);
-        }
-      }
-      x.adds++;
-    }
+    await addPods(x.p, node, n, x.adds);
+    x.adds += n;
   };
+
 
   // The publisher: the chart's RBAC and env (direct scraping), a service-account token, IRSA.
   const { id, env: chartEnv } = await publisherIdentity(cp, dir, { scrape: 'direct', clusterId: CLUSTER });

@@ -5,10 +5,12 @@
  * a real process whose JSON log lines the test reads.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { render } from '../helpers/helm.ts';
+import type { IpamdProcess } from '../helpers/ipamd-process.ts';
 import type { ControlPlane } from '../helpers/kube/control-plane.ts';
 import { apply, type IpamdIdentity, serviceAccountToken } from '../helpers/kube/identity.ts';
 
@@ -63,6 +65,22 @@ export async function setIpamdPodStatus(core: CoreV1Api, node: string, ip: strin
     },
     MERGE,
   );
+}
+
+/** n ADDs on an ipamd over its allocation API (retried while the pool grows), pods named after the node. */
+export async function addPods(p: IpamdProcess, node: string, n: number, first = 0): Promise<void> {
+  for (let i = first; i < first + n; i++) {
+    const key = { networkName: 'vpcwire', containerId: randomBytes(16).toString('hex'), ifName: 'eth0' };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await p.client.addNetwork({ key, netns: `/var/run/netns/mh-${node}-${i}`, pod: { namespace: 'mh', name: `p-${node}-${i}`, uid: `u-${node}-${i}` } });
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'IPAMD_CALL_POOL_EMPTY' || attempt > 150) throw e;
+        await sleep(100);
+      }
+    }
+  }
 }
 
 export interface LogLine {
