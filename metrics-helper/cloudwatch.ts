@@ -43,8 +43,22 @@ export function batches(datums: readonly MetricDatum[], limits = { datums: MAX_D
 }
 
 export interface Sender {
-  /** Sends every batch; resolves when all were accepted, rejects with the last error otherwise. */
+  /**
+   * Sends every batch in order; resolves when all were accepted, rejects otherwise with a
+   * SendError saying how many datums (a prefix) were accepted before the refusal.
+   */
   send(datums: readonly MetricDatum[]): Promise<{ calls: number; retries: number }>;
+}
+
+/** A refused call after `accepted` datums of the period went through. */
+export class SendError extends Error {
+  readonly accepted: number;
+  constructor(cause: unknown, accepted: number) {
+    const c = cause as { name?: string; message?: string };
+    super(`${c?.name ?? 'Error'}: ${c?.message ?? String(cause)}`, { cause });
+    this.name = 'SendError';
+    this.accepted = accepted;
+  }
 }
 
 export interface RetryPolicy {
@@ -82,14 +96,16 @@ export function retryingSender(put: (batch: MetricDatum[]) => Promise<unknown>, 
     async send(datums) {
       let calls = 0;
       let retries = 0;
+      let accepted = 0;
       for (const batch of batches(datums)) {
         for (let attempt = 1; ; attempt++) {
           try {
             calls++;
             await put(batch);
+            accepted += batch.length;
             break;
           } catch (e) {
-            if (attempt >= retry.attempts || !retryable(e)) throw e;
+            if (attempt >= retry.attempts || !retryable(e)) throw new SendError(e, accepted);
             retries++;
             // Full jitter (AWS's advice), capped: publishers of many clusters do not retry in step.
             await retry.sleep(Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)));

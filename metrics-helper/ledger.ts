@@ -178,16 +178,46 @@ export class Ledger {
     return { version: LEDGER_STATE_VERSION, epoch: this.state.epoch, baselines };
   }
 
-  /** The period was sent and `next` stored: it becomes the baselines. */
-  commit(next: LedgerState): void {
-    this.state = next;
+  /**
+   * The period was sent: `next` becomes the baselines. With `sent` (a period split over several
+   * PutMetricData calls, some refused), only those metrics' baselines move; the others keep theirs,
+   * so their increments go out with the next period, and nothing that was sent goes out twice.
+   * Returns the state to store.
+   */
+  commit(next: LedgerState, sent?: ReadonlySet<string>): LedgerState {
+    const merged = sent ? this.partial(next, sent) : next;
+    this.state = merged;
     for (const id of [...this.baselines.keys()]) {
-      if (next.baselines[id]) this.baselines.set(id, next.baselines[id]);
+      if (merged.baselines[id]) this.baselines.set(id, merged.baselines[id]);
       else if (!this.isCurrent(id)) {
         this.baselines.delete(id);
         this.seen.delete(id);
       }
     }
+    return merged;
+  }
+
+  /** next's baselines for the keys of `sent` metrics, the old ones for the rest. */
+  private partial(next: LedgerState, sent: ReadonlySet<string>): LedgerState {
+    const keyMetric = new Map(PUBLISHED_METRICS.flatMap((m) => readingKeys(m).map((k) => [k, m.name] as const)));
+    const baselines: Record<string, Baseline> = {};
+    for (const id of new Set([...this.baselines.keys(), ...Object.keys(next.baselines)])) {
+      const old = this.baselines.get(id);
+      const nu = next.baselines[id];
+      const seen = this.seen.get(id);
+      const values: Record<string, number> = {};
+      for (const k of COUNTER_KEYS) {
+        // A sent key moves to what was sent: next's value, or for a process closed out in this
+        // period (absent from next) its last reading.
+        const v = sent.has(keyMetric.get(k)!) ? (nu?.values[k] ?? seen?.values[k]) : old?.values[k];
+        if (v !== undefined) values[k] = v;
+      }
+      const closedOut = !nu && COUNTER_KEYS.every((k) => sent.has(keyMetric.get(k)!) || (seen?.values[k] ?? 0) === (old?.values[k] ?? 0));
+      if (closedOut) continue;
+      const where = nu ?? old ?? { pod: seen!.pod, node: seen!.node };
+      baselines[id] = { pod: where.pod, node: where.node, values };
+    }
+    return { version: LEDGER_STATE_VERSION, epoch: next.epoch, baselines };
   }
 
   private isCurrent(id: string): boolean {

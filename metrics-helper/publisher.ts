@@ -6,9 +6,9 @@
  */
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { readExposition, type Reading } from './exposition.ts';
-import type { Ledger } from './ledger.ts';
+import type { Ledger, LedgerState } from './ledger.ts';
 import type { Log } from './log.ts';
-import { type Sender, toMetricDatum } from './cloudwatch.ts';
+import { type Sender, SendError, toMetricDatum } from './cloudwatch.ts';
 import { StateConflictError, type StateStore } from './state-store.ts';
 import { scrapeAll, type Scraper, type Target } from './targets.ts';
 
@@ -82,25 +82,32 @@ export class Publisher {
       return true;
     }
     const data: MetricDatum[] = datums.map((d) => toMetricDatum(d, this.p.clusterId));
-    let sent;
-    try {
-      sent = await this.p.sender.send(data);
-    } catch (e) {
-      const x = e as { name?: string; message?: string };
-      this.p.log('error', 'PutMetricData failed; the period is carried into the next one', { error: `${x.name ?? 'Error'}: ${x.message ?? String(e)}` });
-      return false;
-    }
-    // Sent: the baselines move now whatever the store says, so this process never sends the
+    // Sent: the baselines move at once whatever the store says, so this process never sends the
     // increments twice. A failed store is written again with the next period; only a publisher
     // that dies before then would resend this one (the log says so).
-    this.p.ledger.commit(next);
+    let sent: { calls: number; retries: number } | undefined;
+    let stored: LedgerState;
     try {
-      await this.p.store.save(next);
+      sent = await this.p.sender.send(data);
+      stored = this.p.ledger.commit(next);
+    } catch (e) {
+      const accepted = e instanceof SendError ? e.accepted : 0;
+      this.p.log('error', 'PutMetricData failed; what was not sent is carried into the next period', { error: (e as Error).message, accepted, of: data.length });
+      if (accepted === 0) return false;
+      // Part of the period went out (it took several calls): the metrics whose datums were all
+      // accepted move on, the others are carried, so nothing is sent twice.
+      const sentMetrics = new Set(datums.map((d) => d.metric.name));
+      for (const d of datums.slice(accepted)) sentMetrics.delete(d.metric.name);
+      stored = this.p.ledger.commit(next, sentMetrics);
+    }
+    try {
+      await this.p.store.save(stored);
     } catch (e) {
       this.p.log('error', 'storing the baselines failed after the period was sent; retried with the next period', { error: (e as Error).message });
       if (e instanceof StateConflictError) await this.p.store.load().catch(() => undefined);
       return false;
     }
+    if (!sent) return false;
     this.p.log('info', 'published', { datums: data.length, calls: sent.calls, retries: sent.retries, tracked: this.p.ledger.tracked });
     return true;
   }

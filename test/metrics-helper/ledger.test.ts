@@ -148,6 +148,28 @@ describe('counters as deltas', () => {
     assert.equal(period(l).totals.addReqCount, 0);
     assert.equal(l.tracked, 1);
   });
+
+  test('a period sent only in part moves the sent metrics on and carries the others, including a process gone since', () => {
+    const l = new Ledger(emptyLedgerState(0));
+    scrape(l, [[pod(1), { adds: 1, dels: 1 }], [pod(2), { adds: 1, dels: 0 }]]);
+    period(l);
+    scrape(l, [[pod(1), { adds: 4, dels: 3 }], [pod(2), { adds: 2, dels: 2 }]]);
+    scrape(l, [[pod(1), { adds: 5, dels: 3 }]]); // pod 2 goes away: its last reading is closed out this period
+    const { datums, next } = l.close({ perNode: false });
+    assert.equal(datums.find((d) => d.metric.name === 'addReqCount')!.value, 5);
+    assert.equal(datums.find((d) => d.metric.name === 'delReqCount')!.value, 4);
+    const kept = l.commit(next, new Set(['addReqCount'])); // delReqCount's call was refused
+    scrape(l, [[pod(1), { adds: 6, dels: 4 }]]);
+    const after = period(l);
+    assert.equal(after.totals.addReqCount, 1, 'adds not sent again');
+    assert.equal(after.totals.delReqCount, 5, "the refused dels, pod 2's among them, plus the new one");
+    // And a restarted publisher reading the stored partial state agrees.
+    const b = new Ledger(stored(kept));
+    scrape(b, [[pod(1), { adds: 6, dels: 4 }]]);
+    const again = period(b);
+    assert.equal(again.totals.addReqCount, 1);
+    assert.equal(again.totals.delReqCount, 3, "pod 1's refused and new dels (pod 2 is not read again)");
+  });
 });
 
 describe('a publisher restart', () => {

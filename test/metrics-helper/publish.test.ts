@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { batches, MAX_DATUMS_PER_CALL, retryingSender } from '../../metrics-helper/cloudwatch.ts';
+import { batches, MAX_DATUMS_PER_CALL, retryingSender, SendError } from '../../metrics-helper/cloudwatch.ts';
 import { emptyLedgerState, Ledger, type LedgerState } from '../../metrics-helper/ledger.ts';
 import { Publisher } from '../../metrics-helper/publisher.ts';
 import { parseSettings } from '../../metrics-helper/settings.ts';
@@ -88,6 +88,18 @@ describe('PutMetricData limits and retries', () => {
     calls = 0;
     await assert.rejects(retryingSender(async () => void (calls++, (() => { throw denied; })()), policy).send([datum(1)]), /not authorized/);
     assert.equal(calls, 1);
+  });
+
+  test('a refusal after some calls of a period went through says how many datums were accepted', async () => {
+    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    let calls = 0;
+    const sender = retryingSender(async () => {
+      if (++calls === 2) throw denied;
+    });
+    const err = await sender.send(Array.from({ length: 2500 }, (_, i) => datum(i))).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof SendError);
+    assert.equal(err.accepted, MAX_DATUMS_PER_CALL);
+    assert.match(err.message, /AccessDenied: not authorized/);
   });
 });
 
