@@ -83,8 +83,11 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const now = deps.now ?? Date.now;
   const timers = deps.timers ?? systemTimers;
   const imds = deps.imds ?? new ImdsAdapter(config.imdsEndpoint);
+  // Loading prom-client (~0.2 s of CPU here) overlaps the wait for IMDS instead of following it.
+  const registryLoad = metricsFor(config);
+  registryLoad.catch(() => undefined); // awaited below; a failed IMDS wait must not leave it unhandled
   const identity = await waitForIdentity(imds, { endpoint: config.imdsEndpoint, waitMs: config.imdsWaitMs, logger });
-  const registry = await metricsFor(config);
+  const registry = await registryLoad;
   const metrics = registry ?? noMetrics;
   const ec2 =
     deps.ec2 ??

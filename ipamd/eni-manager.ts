@@ -51,6 +51,8 @@ export class EniManager {
   readonly #waits: Waits;
   readonly #now: () => number;
   readonly placement: EniPlacement;
+  /** Where the last ENI this ipamd created went (introspection's /v1/eni-configs). */
+  lastPlaced: { eniId: string; subnetId: string; securityGroups: readonly string[]; source: string; at: number } | undefined;
   readonly #subnetCidrs: SubnetCidrs;
 
   constructor(deps: {
@@ -133,6 +135,7 @@ export class EniManager {
     }
     await this.waitForImds(eni.id, (m) => m.ipv4s.length > 0);
     this.#log.info('ENI created and attached', { eniId: eni.id, deviceIndex, count, prefixMode: prefix, subnetId: target.subnetId, placement: target.source });
+    this.lastPlaced = { eniId: eni.id, subnetId: target.subnetId, securityGroups: target.groupIds, source: target.source, at: this.#now() };
     return { eni, deviceIndex, subnetCidr: target.subnetCidr };
   }
 

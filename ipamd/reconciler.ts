@@ -416,7 +416,12 @@ export class Reconciler {
     );
   }
 
-  /** Each ENI's subnet and security groups as EC2 last showed them: the placement in force. */
+  /** Where new ENIs go (placement/), and where the last one went. */
+  get placement(): { readonly current: EniManager['placement']; readonly lastPlaced: EniManager['lastPlaced'] } {
+    return { current: this.#o.enis.placement, lastPlaced: this.#o.enis.lastPlaced };
+  }
+
+  /** Each ENI's subnet and security groups as EC2 last showed them. */
   get placements(): ReadonlyMap<string, { subnetId: string; groupIds: readonly string[] }> {
     return this.#places;
   }

@@ -100,15 +100,25 @@ export function ipamdRoutes(s: RouteSources): Routes {
       const p = pool();
       return ok({ targets: p.targets, limits: s.reconciler.limits, lastDecision: decision() });
     },
-    '/v1/eni-configs': () =>
-      ok({
+    '/v1/eni-configs': () => {
+      const { current, lastPlaced } = s.reconciler.placement;
+      return ok({
+        inForce: current.describe?.() ?? null,
+        podsOnPrimaryEni: current.podsOnPrimaryEni,
+        lastEniPlaced: lastPlaced ? { ...lastPlaced, at: new Date(lastPlaced.at).toISOString() } : null,
         customNetworking: s.config.kube.customNetwork,
         eniConfigLabelDef: s.config.kube.eniConfigLabelDef,
         eniConfigAnnotationDef: s.config.kube.eniConfigAnnotationDef,
         subnetDiscovery: s.config.subnetDiscovery,
-        // Where each ENI sits, as EC2 last showed it, and whether it still matches the placement.
-        enis: [...s.reconciler.placements].map(([id, p]) => ({ id, subnetId: p.subnetId, securityGroups: p.groupIds })),
-      }),
+        // Where each ENI sits, as EC2 last showed it (null until a resync has seen it attached),
+        // and whether it still matches the placement (one that does not is retired: no new pods,
+        // freed once empty).
+        enis: s.store.enis().map((e) => {
+          const p = s.reconciler.placements.get(e.id);
+          return { id: e.id, subnetId: p?.subnetId ?? null, securityGroups: p?.groupIds ?? null, current: p ? current.current(p) : null };
+        }),
+      });
+    },
     '/v1/env-settings': () =>
       ok(Object.fromEntries(Object.entries(s.env).filter(([k, v]) => v !== undefined && READ_VARIABLES.test(k) && !SECRET.test(k)).sort())),
     '/v1/ipam-env-settings': () => ok(ipamSettings(s.config)),

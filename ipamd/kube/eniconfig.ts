@@ -8,7 +8,7 @@
  */
 import { IpamdError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { EniPlacement, EniTarget } from '../placement/types.ts';
+import type { EniPlacement, EniTarget, PlacementView } from '../placement/types.ts';
 import type * as k8s from '@kubernetes/client-node';
 import { kubeClient } from './client.ts';
 import { eniConfigNameOf } from './node.ts';
@@ -106,6 +106,16 @@ export class EniConfigPlacement implements EniPlacement {
       );
     }
     return { subnetId: spec.subnet, subnetCidr: info.cidr, groupIds: spec.groupIds, source: `eniconfig/${spec.name}` };
+  }
+
+  describe(): PlacementView {
+    try {
+      const spec = this.#spec();
+      return { source: 'eniconfig', eniConfig: spec.name, subnetId: spec.subnet, securityGroups: spec.groupIds };
+    } catch (e) {
+      const name = this.configName();
+      return { source: 'eniconfig', ...(name ? { eniConfig: name } : {}), problem: (e as Error).message };
+    }
   }
 
   current(eni: { readonly subnetId: string; readonly groupIds: readonly string[] }): boolean {

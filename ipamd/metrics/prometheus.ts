@@ -175,5 +175,6 @@ export class IpamdMetrics implements MetricsPort {
   }
 }
 
-const DEL_REASONS = new Set(['cni-del', 'cni-gc', 'cni-add-failed', 'release-note', 'test']);
+// The CNI plugin's reasons (cni/verbs/): a fixed handful.
+const DEL_REASONS = new Set(['cni-del', 'cni-gc', 'cni-add-failed']);
 const delReason = (r: string | undefined): string => (r === undefined || r === '' ? 'unknown' : DEL_REASONS.has(r) ? r : 'other');

@@ -18,7 +18,7 @@
 import { IpamdError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Ec2Port, Ec2Subnet } from '../ports.ts';
-import type { EniPlacement, EniTarget } from './types.ts';
+import type { EniPlacement, EniTarget, PlacementView } from './types.ts';
 
 export const CNI_ROLE_TAG = 'kubernetes.io/role/cni';
 export const CLUSTER_TAG_PREFIX = 'cni.networking.k8s.aws/cluster/';
@@ -105,6 +105,11 @@ export class SubnetDiscoveryPlacement implements EniPlacement {
       primarySubnetId: d.primary.subnetId,
       clusterName: d.clusterName,
     };
+  }
+
+  describe(): PlacementView {
+    // Which subnet wins is decided per ENI from DescribeSubnets; the view names the scope.
+    return { source: 'subnet-discovery', subnetId: this.#d.primary.subnetId, securityGroups: this.#d.primary.securityGroupIds };
   }
 
   /** False once the primary subnet is tagged `kubernetes.io/role/cni=0` (as upstream excludes the primary ENI). */

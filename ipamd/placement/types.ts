@@ -28,6 +28,19 @@ export interface EniPlacement {
   current(eni: { readonly subnetId: string; readonly groupIds: readonly string[] }): boolean;
   /** Whether the primary ENI's secondary addresses hold pods (false with custom networking). */
   readonly podsOnPrimaryEni: boolean;
+  /** What is in force now, for introspection (issue 13); no EC2 call. */
+  describe?(): PlacementView;
+}
+
+/** The placement in force as introspection shows it. */
+export interface PlacementView {
+  readonly source: string;
+  /** The ENIConfig the Node names (custom networking). */
+  readonly eniConfig?: string;
+  readonly subnetId?: string;
+  readonly securityGroups?: readonly string[];
+  /** Why no new ENI can be placed now, when that is so. */
+  readonly problem?: string;
 }
 
 /** Today's behaviour: every ENI in the primary ENI's subnet with its security groups. */
@@ -42,5 +55,10 @@ export function primaryPlacement(primary: {
     groupIds: primary.securityGroupIds,
     source: 'primary',
   };
-  return { next: () => Promise.resolve(target), current: () => true, podsOnPrimaryEni: true };
+  return {
+    next: () => Promise.resolve(target),
+    current: () => true,
+    podsOnPrimaryEni: true,
+    describe: () => ({ source: 'primary', subnetId: target.subnetId, securityGroups: target.groupIds }),
+  };
 }

@@ -10,6 +10,7 @@ import { benchAssignRoundTrip } from './sim-bench.ts';
 import { benchKubeStart } from './kube-bench.ts';
 import { benchPrewarm } from './prewarm-bench.ts';
 import { benchPublisher } from './publisher-bench.ts';
+import { benchMetrics, benchRegistryImport } from './metrics-bench.ts';
 import { fmt } from './stats.ts';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
@@ -121,6 +122,27 @@ if (run('publisher')) {
       `  parsing and aggregating ${p.nodes} expositions: ${p.parseAndAggregateMsPerCycle.toFixed(1)} ms CPU per cycle (${p.cpuRatioToBaseline.toFixed(2)}x the fetch alone)`,
     ].join('\n') + '\n',
   );
+}
+
+// ipamd's metrics: one scrape of a 250-pod node, and resident memory with metrics on vs off (issue 13).
+if (run('metrics')) {
+  const m = await benchMetrics({ pods: Number(process.env.BENCH_METRICS_PODS ?? 250), scrapes: Number(process.env.BENCH_METRICS_SCRAPES ?? 500) });
+  const imp = await benchRegistryImport();
+  out.metrics = { nodes: m, registryImport: imp };
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  const lines = ['ipamd metrics: GET /metrics over HTTP from a real ipamd process, 250 pods (NODE_EXTRA_CA_CERTS not passed to ipamd):'];
+  for (const r of m) {
+    lines.push(
+      `  ${r.node}: ${r.series} series, ${(r.bytes / 1024).toFixed(1)} KiB per scrape`,
+      `    scrape median ${fmt(r.scrape.median)}, p99 ${fmt(r.scrape.p99)} (n=${r.scrape.n}); ipamd CPU ${r.cpuPerScrapeMs.toFixed(2)} ms per scrape (idle CPU subtracted, ${r.scrapes} scrapes)`,
+      `    RSS metrics on ${mib(r.rssMetricsOnKiB)} vs DISABLE_METRICS=true ${mib(r.rssMetricsOffKiB)}: ${r.rssRatio.toFixed(3)}x (+${mib(r.rssMetricsOnKiB - r.rssMetricsOffKiB)}); after the scrapes ${mib(r.rssAfterScrapesKiB)}`,
+    );
+  }
+  lines.push(
+    `  loading the registry (ipamd/metrics/prometheus.ts + prom-client), what DISABLE_METRICS=true saves a start: node importing it median ${fmt(imp.registry.median)} vs node -e 0 ${fmt(imp.bare.median)} (+${fmt(imp.registry.median - imp.bare.median)}, n=${imp.bare.n})`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+  writeFileSync('bench-results/metrics.txt', `${lines.join('\n')}\n`);
 }
 
 writeFileSync('bench-results/bench.json', `${JSON.stringify(out, null, 2)}\n`);

@@ -112,4 +112,15 @@ describe('lint boundaries', () => {
     }
     assert.deepEqual(await violations('ipamd/config.ts', `import { parseKubeSettings } from './kube/settings.ts';\nexport const y = parseKubeSettings;\n`), []);
   });
+
+  test('only ipamd/metrics/prometheus.ts imports prom-client: the rest of ipamd reports through the MetricsPort', async () => {
+    for (const file of ['ipamd/daemon.ts', 'ipamd/metrics/endpoint.ts', 'ipamd/kube/watch.ts']) {
+      for (const code of [`import { Counter } from 'prom-client';\nexport const y = Counter;\n`, `export { Counter } from 'prom-client';\n`]) {
+        const found = await violations(file, code);
+        assert.equal(found.length, 1, `${file}: ${code.trim()} should fail lint, got ${JSON.stringify(found)}`);
+        assert.match(found[0]!, /only ipamd\/metrics\/prometheus\.ts imports prom-client/);
+      }
+    }
+    await allowed('ipamd/metrics/prometheus.ts', 'prom-client');
+  });
 });

@@ -25,6 +25,14 @@ test("the DaemonSet declares ipamd's metrics port and the PodMonitor scrapes it"
   assert.deepEqual(monitor.spec.podMetricsEndpoints.map((e) => [e.port, e.path]), [['metrics', METRICS_PATH]]);
 });
 
+test('the declared port follows VPCWIRE_METRICS_BIND_ADDRESS, as ipamd parses it', () => {
+  for (const address of [':9100', '10.0.0.5:9200', '[::]:9300']) {
+    const c = ipamd(render({ env: { VPCWIRE_METRICS_BIND_ADDRESS: address } }));
+    const listen = parseConfig({ VPCWIRE_METRICS_BIND_ADDRESS: address }).metricsListen;
+    assert.deepEqual(c.ports?.map((p) => p.containerPort), [listen?.kind === 'tcp' ? listen.port : -1], address);
+  }
+});
+
 test('DISABLE_METRICS=true: no port declared; the switches and addresses pass the schema', () => {
   for (const v of ['true', 'TRUE']) assert.equal(ipamd(render({ env: { DISABLE_METRICS: v } })).ports, undefined, v);
   const objects = render({ env: { DISABLE_INTROSPECTION: 'true', INTROSPECTION_BIND_ADDRESS: 'unix:/run/vpcwire/introspect.sock', VPCWIRE_METRICS_BIND_ADDRESS: '10.0.0.5:61678' } });

@@ -15,6 +15,7 @@ import { parseConfig } from '../../ipamd/config.ts';
 import { listenHttp } from '../../ipamd/metrics/http-listen.ts';
 import { silentLogger } from '../../ipamd/logger.ts';
 import { startObservedIpamd } from '../helpers/observed-ipamd.ts';
+import { ec2Counts } from '../helpers/pool.ts';
 
 const getJson = async (address: string, path: string) => {
   const r = await fetch(`http://${address}${path}`);
@@ -59,6 +60,13 @@ describe('introspection', () => {
     t.after(() => o.stop());
     for (let i = 0; i < 3; i++) await o.add(i);
     await o.del(1);
+    // Until the pool is where the targets want it (the DEL may have the planner add an ENI).
+    for (let i = 0; i < 100; i++) {
+      const enis = ((await getJson(o.introspection, '/v1/enis')).body.enis as unknown[]).length;
+      const decision = ((await getJson(o.introspection, '/v1/targets')).body.lastDecision as { kind: string }).kind;
+      if (decision === 'none' && enis === ec2Counts(o.sim, o.instanceId).enis) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     const missing = await getJson(o.introspection, '/v1/nope');
     assert.equal(missing.status, 404);
@@ -95,6 +103,11 @@ describe('introspection', () => {
     const env = (await getJson(o.introspection, '/v1/env-settings')).body;
     assert.equal(env.IP_COOLDOWN_PERIOD, '3600');
     assert.equal(env.AWS_SECRET_ACCESS_KEY, undefined);
+    const placement = (await getJson(o.introspection, '/v1/eni-configs')).body as { inForce: { source: string; subnetId: string }; enis: { id: string; current: boolean | null }[] };
+    assert.equal(placement.inForce.source, 'subnet-discovery', 'ENABLE_SUBNET_DISCOVERY is on by default');
+    assert.equal(placement.inForce.subnetId, o.sim.subnet('nodes').id);
+    assert.deepEqual(placement.enis.map((e) => e.id).sort(), o.sim.state.enisOf(o.instanceId).filter((e) => e.attachment?.status === 'attached').map((e) => e.id).sort());
+    assert.ok(placement.enis.every((e) => e.current !== false), 'no ENI is retired');
     const post = await fetch(`http://${o.introspection}/v1/enis`, { method: 'POST' });
     assert.equal(post.status, 405);
   });

@@ -56,6 +56,8 @@ describe('ipamd metrics over HTTP', () => {
     assert.equal(sumOf(f, 'awscni_assigned_ip_per_cidr'), 5);
     assert.equal(valueOf(f, 'vpcwire_ipam_request_duration_seconds_count', { op: 'add', result: 'ok' }), 5);
     assert.equal(valueOf(f, 'awscni_build_info', { version: '0.1.0', nodeversion: process.version }), 1);
+    assert.equal(valueOf(f, 'awscni_ipamd_startup_duration_seconds_count', { success: 'true', with_api_server: 'false' }), 1, 'one start, standalone');
+    assert.ok((valueOf(f, 'awscni_ipamd_startup_duration_seconds_sum', { success: 'true' }) ?? 0) > 0);
 
     // Every EC2 request ipamd sent, by action, is one the emulator logged, and no other.
     const logged = ec2Requests(o);
@@ -108,13 +110,34 @@ describe('ipamd metrics over HTTP', () => {
     assert.equal(drift, 1, 'one address EC2 assigned behind ipamd\'s back');
     assert.equal(valueOf(g, 'vpcwire_drift_repaired_total', { kind: 'ec2-untracked' }), 1, 'adopted into the pool');
     assert.ok((valueOf(g, 'awscni_reconcile_count', { fn: 'resync' }) ?? 0) > 0);
+
+    // A call EC2 refuses for good (no retry helps): counted as an EC2 error by action and AWS code,
+    // timed with error="true", and as the reconcile pass's error.
+    o.sim.faults.failNext('AssignPrivateIpAddresses', 1, { code: 'UnauthorizedOperation' });
+    const before = ec2Requests(o).get('AssignPrivateIpAddresses') ?? 0;
+    await o.add(3);
+    let h = g;
+    for (let i = 0; i < 100 && !valueOf(h, 'awscni_ec2api_error_count', { fn: 'AssignPrivateIpAddresses' }); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      h = (await scrape(o.metrics)).families;
+    }
+    assert.equal(valueOf(h, 'awscni_ec2api_error_count', { fn: 'AssignPrivateIpAddresses' }), 1);
+    assert.equal(valueOf(h, 'awscni_aws_api_error_count', { api: 'AssignPrivateIpAddresses', error: 'UnauthorizedOperation' }), 1);
+    assert.equal(sumOf(h, 'awscni_aws_api_latency_ms_count', { api: 'AssignPrivateIpAddresses', error: 'true' }), 1);
+    assert.ok((valueOf(h, 'awscni_ipamd_error_count', { fn: 'reconcile' }) ?? 0) >= 1);
+    assert.ok((ec2Requests(o).get('AssignPrivateIpAddresses') ?? 0) > before);
   });
 
-  test('the exposition holds every metric of contract/metrics.ts with its type, and nothing else of ours', async (t) => {
-    const o = await startObservedIpamd({ env: { DISABLE_INTROSPECTION: 'true' } });
+  test('the exposition holds every metric of contract/metrics.ts with its type, and nothing else of ours; a pool held at max pods says so', async (t) => {
+    // WARM_ENI_TARGET 1 asks for 5 free addresses on a t3.medium; max pods 3 stops the pool at 3.
+    const o = await startObservedIpamd({ env: { DISABLE_INTROSPECTION: 'true', VPCWIRE_MAX_PODS: '3' } });
     t.after(() => o.stop());
     await o.add(0);
-    const { families } = await scrape(o.metrics);
+    const families = await steady(o, (x) => valueOf(x, 'vpcwire_pool_growth_blocked', { reason: 'max-pods' }));
+    assert.equal(valueOf(families, 'vpcwire_pool_growth_blocked', { reason: 'max-pods' }), 1);
+    assert.equal(sumOf(families, 'vpcwire_pool_growth_blocked'), 1, 'one reason at a time');
+    assert.equal(valueOf(families, 'vpcwire_pool_target', { target: 'max_pods' }), 3);
+    assert.equal(valueOf(families, 'awscni_total_ip_addresses'), 3);
     for (const d of METRICS) {
       const fam = families.get(d.name);
       assert.ok(fam, `${d.name} is exposed`);
