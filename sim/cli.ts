@@ -47,7 +47,7 @@ function printText(sim: Emulator, profile: string): void {
     '',
     `  EC2    ${d.endpoints.ec2}`,
     `  STS    ${d.endpoints.sts}`,
-    `  CloudWatch ${d.endpoints.cloudwatch}   (PutMetricData, GetMetricData, ListMetrics)`,
+    `  CloudWatch ${d.endpoints.cloudwatch}   (PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics)`,
     `  admin  ${d.endpoints.admin}   (GET /state, GET /log, POST /faults/...)`,
     '',
     '  instances:',

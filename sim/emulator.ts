@@ -58,17 +58,17 @@ export interface Emulator {
   readonly region: string;
   readonly accountId: string;
   readonly endpoints: { readonly ec2: string; readonly sts: string; readonly admin: string; readonly cloudwatch: string };
-  /** The static credentials that sign EC2 requests. */
+  /** The static credentials that sign EC2 and CloudWatch requests. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly state: VpcState;
   readonly faults: FaultInjector;
   readonly throttle: TokenBuckets;
-  /** The emulated CloudWatch's metrics: what PutMetricData stored (datapointCount, metricCount, all(), reset()). */
+  /** The emulated CloudWatch's metrics: what PutMetricData stored (datapointCount, metricCount, get(), all(), reset()). */
   readonly cloudwatch: MetricStore;
   readonly log: RequestLog;
   readonly metadata: LaggedMetadata;
   readonly credentialStore: CredentialStore;
-  /** Identity policies by principal ARN, enforced on EC2 calls; change them at any time. */
+  /** Identity policies by principal ARN, enforced on EC2 and CloudWatch calls; change them at any time. */
   readonly iam: IamStore;
   /** The ARN the static credentials act as (`arn:aws:iam::<account>:user/vpcwire-admin`). */
   readonly adminArn: string;

@@ -10,10 +10,11 @@ import type { Clock } from '../model/clock.ts';
 import { requestId as newRequestId } from '../model/ids.ts';
 import type { BucketSpec, TokenBuckets } from '../throttle/token-buckets.ts';
 import { getMetricData } from './get-metric-data.ts';
+import { getMetricStatistics } from './get-metric-statistics.ts';
 import type { Json } from './input.ts';
 import { listMetrics } from './list-metrics.ts';
 import type { MetricStore } from './metric-store.ts';
-import { decodeRequest, errorResponse, resultResponse } from './protocol.ts';
+import { decodeRequest, errorResponse, type Protocol, protocolOf, resultResponse } from './protocol.ts';
 import { putMetricData } from './put-metric-data.ts';
 
 /**
@@ -25,12 +26,13 @@ import { putMetricData } from './put-metric-data.ts';
 
 /**
  * Default TPS quotas per account and Region (CloudWatch service quotas; "PutMetricData can manage
- * 500 transactions per second", GetMetricData 50 TPS, ListMetrics 25 TPS), as token buckets of one
- * second's worth. Named by action, so `throttling: { PutMetricData: {...} }` resizes them.
+ * 500 transactions per second", GetMetricData 50 TPS, GetMetricStatistics 400 TPS, ListMetrics 25
+ * TPS), as token buckets of one second's worth. Named by action, so `throttling: { PutMetricData: {...} }` resizes them.
  */
 export const CLOUDWATCH_BUCKETS: Record<string, BucketSpec> = {
   PutMetricData: { capacity: 500, refillPerSecond: 500 },
   GetMetricData: { capacity: 50, refillPerSecond: 50 },
+  GetMetricStatistics: { capacity: 400, refillPerSecond: 400 },
   ListMetrics: { capacity: 25, refillPerSecond: 25 },
 };
 
@@ -45,6 +47,7 @@ const ACTIONS = new Map<string, Action>([
     },
   ],
   ['GetMetricData', (store, input) => getMetricData(store, input)],
+  ['GetMetricStatistics', (store, input) => getMetricStatistics(store, input)],
   ['ListMetrics', (store, input, now) => listMetrics(store, input, now)],
 ]);
 
@@ -109,9 +112,11 @@ export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler
     let status = 200;
     let errorCode: string | undefined;
     let response: SimResponse;
+    let protocol: Protocol = 'json';
     // The SDK corrects its clock skew from `Date`, so it comes from the emulator's clock.
     const date = () => new Date(deps.clock.now()).toUTCString();
     try {
+      protocol = protocolOf(req);
       encoding = String(req.headers['content-encoding'] ?? '') || undefined;
       const decoded = decodeRequest(req);
       action = decoded.action;
@@ -119,7 +124,7 @@ export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler
       caller = await deps.authenticate(req);
       const handler = ACTIONS.get(action);
       if (!handler) {
-        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service (the emulator serves PutMetricData, GetMetricData and ListMetrics).`, 400);
+        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service (the emulator serves ${[...ACTIONS.keys()].join(', ')}).`, 400);
       }
       if (await deps.faults.waitIfPaused(action)) labels.push('paused');
       const latency = deps.faults.latency(action);
@@ -145,12 +150,12 @@ export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler
         labels.push(after.label);
         throw after.error;
       }
-      response = resultResponse(requestId, date(), output);
+      response = resultResponse(protocol, action, output, requestId, date());
     } catch (err) {
       if (!isAwsError(err)) throw err;
       status = err.status;
       errorCode = err.code;
-      response = errorResponse(err, requestId, date());
+      response = errorResponse(err, requestId, date(), protocol);
     }
     deps.log.record({
       at: started,

@@ -16,7 +16,7 @@ import {
 } from './input.ts';
 import type { MetricStore } from './metric-store.ts';
 import { checkNamespace, readDimensions, UNITS } from './put-metric-data.ts';
-import { computeStatistic, parseStatistic, type Statistic } from './statistics.ts';
+import { checkPeriod, computeStatistic, parseStatistic, periods, type Statistic } from './statistics.ts';
 
 /**
  * GetMetricData (API_GetMetricData, API_MetricDataQuery, API_MetricStat): MetricStat queries
@@ -29,8 +29,6 @@ import { computeStatistic, parseStatistic, type Statistic } from './statistics.t
 
 export const MAX_QUERIES = 500;
 const DEFAULT_MAX_DATAPOINTS = 100_800;
-/** "1, 5, 10, 20, 30, 60, or any multiple of 60" for high-resolution metrics (API_MetricStat). */
-const SUB_MINUTE_PERIODS = new Set([1, 5, 10, 20, 30]);
 const ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
 
 interface Query {
@@ -74,9 +72,7 @@ function readQuery(raw: unknown, p: string, ids: Set<string>): Query {
   const dimensions = readDimensions(optArray(metric, 'Dimensions', `${p}.MetricStat.Metric.Dimensions`), `${p}.MetricStat.Metric.Dimensions`);
   const period = optInteger(stat, 'Period', `${p}.MetricStat.Period`);
   if (period === undefined) throw missing(`${p}.MetricStat.Period`);
-  if (period < 1 || !(SUB_MINUTE_PERIODS.has(period) || period % 60 === 0)) {
-    throw invalidValue(period, `${p}.MetricStat.Period`, 'The period is 1, 5, 10, 20 or 30 seconds (high-resolution metrics) or a multiple of 60.');
-  }
+  checkPeriod(period, `${p}.MetricStat.Period`);
   const statName = reqString(stat, 'Stat', `${p}.MetricStat.Stat`);
   const unit = optString(stat, 'Unit', `${p}.MetricStat.Unit`);
   if (unit !== undefined && !UNITS.has(unit)) throw invalidValue(unit, `${p}.MetricStat.Unit`);
@@ -98,17 +94,8 @@ function readQuery(raw: unknown, p: string, ids: Set<string>): Query {
 function evaluateQuery(store: MetricStore, q: Query, start: number, end: number): [number, number][] {
   const series = store.get(q.namespace, q.metricName, q.dimensions);
   if (!series) return [];
-  const from = Math.floor(start / q.periodMs) * q.periodMs;
-  const buckets = new Map<number, typeof series.points>();
-  for (const d of series.points) {
-    if (d.at < from || d.at >= end || (q.unit !== undefined && d.unit !== q.unit)) continue;
-    const b = Math.floor(d.at / q.periodMs) * q.periodMs;
-    const list = buckets.get(b);
-    if (list) list.push(d);
-    else buckets.set(b, [d]);
-  }
   const out: [number, number][] = [];
-  for (const [at, points] of [...buckets].sort((a, b) => a[0] - b[0])) {
+  for (const [at, points] of periods(series.points, start, end, q.periodMs, q.unit)) {
     const v = computeStatistic(q.stat, points);
     if (v !== undefined) out.push([at, v]);
   }
@@ -167,7 +154,7 @@ export function getMetricData(store: MetricStore, input: Json): Json {
     return {
       Id: q.id,
       Label: q.label,
-      Timestamps: page.map(([at]) => at / 1000),
+      Timestamps: page.map(([at]) => new Date(at)),
       Values: page.map(([, v]) => v),
       StatusCode: partial ? 'PartialData' : 'Complete',
       Messages: [],

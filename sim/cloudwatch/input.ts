@@ -31,7 +31,11 @@ export function reqString(o: Json, key: string, param: string): string {
  */
 export function optNumber(o: Json, key: string, param: string): number | undefined {
   const v = o[key];
-  if (v === undefined || v === null) return undefined;
+  return v === undefined || v === null ? undefined : toNumber(v, param);
+}
+
+/** One double (a list member, e.g. `Values.member.3`), read as optNumber reads a field. */
+export function toNumber(v: unknown, param: string): number {
   if (typeof v === 'number') return v;
   if (v === 'NaN') return Number.NaN;
   if (v === 'Infinity') return Number.POSITIVE_INFINITY;

@@ -1,6 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { AwsError } from '../errors.ts';
 import type { SimRequest, SimResponse } from '../http/types.ts';
+import type { Json } from './input.ts';
+import { formToInput, queryErrorResponse, queryResultResponse } from './query-protocol.ts';
 
 /**
  * CloudWatch's wire protocol as @aws-sdk/client-cloudwatch 3.1164 speaks it: AWS JSON 1.0
@@ -11,7 +13,8 @@ import type { SimRequest, SimResponse } from '../http/types.ts';
  * awsQueryCompatible reads them (@aws-sdk/core protocols, ProtocolLib.setQueryCompatError /
  * findQueryCompatibleError): the Query error code and fault in `x-amzn-query-error: <Code>;<Sender|Receiver>`,
  * which picks the modeled exception class (InvalidParameterValue -> InvalidParameterValueException)
- * and `Error.Code`; the JSON body carries `__type` and `message`.
+ * and `Error.Code`; the JSON body carries `__type` and `message`. A request without X-Amz-Target
+ * but with an `Action` parameter is the Query protocol (query-protocol.ts).
  */
 
 export const SERVICE_TARGET = 'GraniteServiceVersion20100801';
@@ -42,21 +45,33 @@ const JSON_TYPES: Record<string, string> = {
   SerializationException: 'com.amazon.coral.service#SerializationException',
 };
 
+export type Protocol = 'json' | 'query';
+
 /** One decoded CloudWatch request. */
 export interface CloudWatchRequest {
+  readonly protocol: Protocol;
   readonly action: string;
   readonly input: Record<string, unknown>;
   /** `gzip` when the body arrived compressed (the SDK compresses PutMetricData from 10 KiB). */
   readonly contentEncoding?: string;
 }
 
-/** The Query protocol has no X-Amz-Target; the emulator speaks only the JSON protocol the pinned SDK uses. */
+/** Which protocol a request speaks, before anything else is read: errors are answered in it. */
+export function protocolOf(req: SimRequest): Protocol {
+  if (req.headers['x-amz-target'] !== undefined) return 'json';
+  return (req.method === 'GET' ? req.query : req.form).has('Action') ? 'query' : 'json';
+}
+
 export function decodeRequest(req: SimRequest): CloudWatchRequest {
+  if (protocolOf(req) === 'query') {
+    const form = req.method === 'GET' ? req.query : req.form;
+    return { protocol: 'query', action: form.get('Action') ?? '', input: formToInput(form) };
+  }
   const target = String(req.headers['x-amz-target'] ?? '');
   if (req.method !== 'POST' || !target) {
     throw new AwsError(
       'InvalidAction',
-      'The emulated CloudWatch speaks AWS JSON 1.0 only (POST with X-Amz-Target: GraniteServiceVersion20100801.<Action>), as @aws-sdk/client-cloudwatch does; the Query protocol is not emulated.',
+      'No action: CloudWatch takes AWS JSON 1.0 (POST with X-Amz-Target: GraniteServiceVersion20100801.<Action>, as @aws-sdk/client-cloudwatch sends) or the Query protocol (an Action parameter).',
       400,
     );
   }
@@ -85,20 +100,28 @@ export function decodeRequest(req: SimRequest): CloudWatchRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new AwsError('SerializationException', 'The request body must be a JSON object.', 400);
   }
-  return { action, input: input as Record<string, unknown>, ...(encoding ? { contentEncoding: encoding } : {}) };
+  return { protocol: 'json', action, input: input as Record<string, unknown>, ...(encoding ? { contentEncoding: encoding } : {}) };
 }
 
 const JSON_HEADERS = { 'content-type': 'application/x-amz-json-1.0' };
 
-export function resultResponse(requestId: string, date: string, output: unknown): SimResponse {
+/** Timestamps (Date in the handlers' output) go out as epoch seconds, the JSON protocol's default format. */
+function epochSeconds(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Date ? raw.getTime() / 1000 : value;
+}
+
+export function resultResponse(protocol: Protocol, action: string, output: Json, requestId: string, date: string): SimResponse {
+  if (protocol === 'query') return queryResultResponse(action, output, requestId, date);
   return {
     status: 200,
     headers: { ...JSON_HEADERS, 'x-amzn-requestid': requestId, date },
-    body: JSON.stringify(output ?? {}),
+    body: JSON.stringify(output, epochSeconds),
   };
 }
 
-export function errorResponse(err: AwsError, requestId: string, date: string): SimResponse {
+export function errorResponse(err: AwsError, requestId: string, date: string, protocol: Protocol = 'json'): SimResponse {
+  if (protocol === 'query') return queryErrorResponse(err, requestId, date);
   const fault = err.status >= 500 ? 'Receiver' : 'Sender';
   return {
     status: err.status,

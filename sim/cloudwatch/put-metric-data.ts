@@ -14,6 +14,7 @@ import {
   optTimestamp,
   PRINTABLE_ASCII,
   reqString,
+  toNumber,
 } from './input.ts';
 import type { Datapoint, Dimension, MetricIdentity, MetricStore } from './metric-store.ts';
 
@@ -126,8 +127,8 @@ function readDatum(raw: unknown, p: string, now: number): Validated {
       throw combination(`The parameters ${p}.Values and ${p}.Counts must be of the same size (${values.length} values, ${counts.length} counts).`);
     }
     const samples = values.map((_, i): [number, number] => {
-      const v = checkValue(optNumber(values as unknown as Json, String(i), `${p}.Values.member.${i + 1}`)!, `${p}.Values.member.${i + 1}`);
-      const c = counts === undefined ? 1 : optNumber(counts as unknown as Json, String(i), `${p}.Counts.member.${i + 1}`)!;
+      const v = checkValue(toNumber(values[i], `${p}.Values.member.${i + 1}`), `${p}.Values.member.${i + 1}`);
+      const c = counts === undefined ? 1 : toNumber(counts[i], `${p}.Counts.member.${i + 1}`);
       if (!Number.isFinite(c) || c < 0) throw invalidValue(c, `${p}.Counts.member.${i + 1}`, 'A count is a non-negative number.');
       return [v, c];
     });

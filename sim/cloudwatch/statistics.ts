@@ -2,10 +2,38 @@ import { invalidValue } from './input.ts';
 import type { Datapoint } from './metric-store.ts';
 
 /**
- * CloudWatch statistics over the datapoints of one period (Statistics definitions, CloudWatch User
- * Guide): SampleCount, Sum, Average, Minimum, Maximum and percentiles pNN / pNN.NN. Extended
- * statistics other than percentiles (tm, wm, tc, ts, IQM, PR) are refused by name.
+ * CloudWatch statistics over periods (Statistics definitions, CloudWatch User Guide): the periods a
+ * query may ask for, the datapoints falling in each, and SampleCount, Sum, Average, Minimum, Maximum
+ * and percentiles pNN / pNN.NN over them. Extended statistics other than percentiles (tm, wm, tc,
+ * ts, IQM, PR) are refused by name. GetMetricData and GetMetricStatistics share all of it.
  */
+
+/** "1, 5, 10, 20, 30, 60, or any multiple of 60" for high-resolution metrics (API_MetricStat, API_GetMetricStatistics). */
+const SUB_MINUTE_PERIODS = new Set([1, 5, 10, 20, 30]);
+
+export function checkPeriod(period: number, param: string): void {
+  if (period < 1 || !(SUB_MINUTE_PERIODS.has(period) || period % 60 === 0)) {
+    throw invalidValue(period, param, 'The period is 1, 5, 10, 20 or 30 seconds (high-resolution metrics) or a multiple of 60.');
+  }
+}
+
+/**
+ * The datapoints of [start, end) grouped by period, oldest first. Periods are aligned on multiples
+ * of the period since the epoch (CloudWatch rounds the start time down to the period); a datapoint
+ * of another unit than `unit` (when given) is left out, as CloudWatch's Unit filter does.
+ */
+export function periods(points: readonly Datapoint[], start: number, end: number, periodMs: number, unit?: string): [number, Datapoint[]][] {
+  const from = Math.floor(start / periodMs) * periodMs;
+  const buckets = new Map<number, Datapoint[]>();
+  for (const d of points) {
+    if (d.at < from || d.at >= end || (unit !== undefined && d.unit !== unit)) continue;
+    const b = Math.floor(d.at / periodMs) * periodMs;
+    const list = buckets.get(b);
+    if (list) list.push(d);
+    else buckets.set(b, [d]);
+  }
+  return [...buckets].sort((a, b) => a[0] - b[0]);
+}
 
 export type Statistic =
   | { kind: 'SampleCount' | 'Sum' | 'Average' | 'Minimum' | 'Maximum' }

@@ -59,8 +59,8 @@ const toBytes = (d: SourceData): string | Buffer =>
       ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
       : Buffer.from(d);
 
-/** node:crypto behind the hash interface SignatureV4 expects: a secret makes it an HMAC. */
-class NodeSha256 {
+/** node:crypto behind the hash interface SignatureV4 expects: a secret makes it an HMAC (tests that sign by hand use it too). */
+export class NodeSha256 {
   readonly #hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));

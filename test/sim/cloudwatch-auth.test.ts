@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { GetMetricDataCommand, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
+import { cloudwatchAuthorizationRequest } from '../../sim/iam/cloudwatch-authz.ts';
+import { evaluate, type PolicyDocument } from '../../sim/iam/evaluate.ts';
 import { cloudwatchClient, failureOf } from '../helpers/cloudwatch.ts';
 
 const put = (Namespace: string) => new PutMetricDataCommand({ Namespace, MetricData: [{ MetricName: 'addReqCount', Value: 1, Unit: 'Count' }] });
@@ -101,5 +103,32 @@ describe('CloudWatch IAM: cloudwatch:<Action> on *, with cloudwatch:namespace on
     cw.destroy();
     assert.equal(f.name, 'AccessDenied');
     assert.match(f.message, /cloudwatch:PutMetricData with an explicit deny in an identity-based policy/);
+  });
+});
+
+describe('the IAM evaluator on cloudwatch: actions (pure)', () => {
+  const scoped: PolicyDocument = {
+    Statement: [{ Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'Kubernetes' } } }],
+  };
+  const decide = (policies: PolicyDocument[], action: string, input: Record<string, unknown>) =>
+    evaluate(policies, cloudwatchAuthorizationRequest('us-west-2', action, input)).decision;
+
+  test('PutMetricData carries cloudwatch:namespace and aws:RequestedRegion on resource *', () => {
+    assert.deepEqual(cloudwatchAuthorizationRequest('us-west-2', 'PutMetricData', { Namespace: 'Kubernetes' }), {
+      action: 'cloudwatch:PutMetricData',
+      resource: '*',
+      context: { 'aws:RequestedRegion': 'us-west-2', 'cloudwatch:namespace': 'Kubernetes' },
+    });
+    assert.deepEqual(cloudwatchAuthorizationRequest('us-west-2', 'ListMetrics', { Namespace: 'Kubernetes' }).context, { 'aws:RequestedRegion': 'us-west-2' });
+  });
+
+  test('the namespace condition, case-insensitive action names and wildcards', () => {
+    assert.equal(decide([scoped], 'PutMetricData', { Namespace: 'Kubernetes' }), 'allow');
+    assert.equal(decide([scoped], 'PutMetricData', { Namespace: 'kubernetes' }), 'implicit-deny');
+    // A request without a namespace lacks the key: a positive condition fails.
+    assert.equal(decide([scoped], 'PutMetricData', {}), 'implicit-deny');
+    assert.equal(decide([{ Statement: [{ Effect: 'Allow', Action: 'CloudWatch:put*', Resource: '*' }] }], 'PutMetricData', { Namespace: 'X' }), 'allow');
+    assert.equal(decide([{ Statement: [{ Effect: 'Allow', Action: 'cloudwatch:Get*', Resource: '*' }] }], 'ListMetrics', {}), 'implicit-deny');
+    assert.equal(decide([{ Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] }], 'PutMetricData', { Namespace: 'K' }), 'implicit-deny');
   });
 });

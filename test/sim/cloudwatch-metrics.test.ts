@@ -4,6 +4,7 @@ import {
   type CloudWatchClient,
   GetMetricDataCommand,
   type GetMetricDataCommandOutput,
+  GetMetricStatisticsCommand,
   ListMetricsCommand,
   type ListMetricsCommandInput,
   type MetricDatum,
@@ -120,6 +121,20 @@ describe('CloudWatch PutMetricData -> GetMetricData through the real SDK', () =>
     assert.match(f.message, /MetricDataQueries\.member\.1\.MetricStat\.Period/);
   });
 
+  test('GetMetricStatistics: Statistics or ExtendedStatistics per period, at most 1,440 datapoints', async () => {
+    const metric = { Namespace: NS, MetricName: 'addReqCount', Dimensions: cluster('blue'), ...range, Period: 60 };
+    const out = await cw.send(new GetMetricStatisticsCommand({ ...metric, Statistics: ['Sum', 'Maximum'] }));
+    assert.equal(out.Label, 'addReqCount');
+    assert.deepEqual(out.Datapoints!.map((d) => [d.Timestamp!.getTime(), d.Sum, d.Maximum, d.Unit]), [[base, 10, 7, 'Count'], [base + 60_000, 12, 10, 'Count']]);
+    const ext = await cw.send(new GetMetricStatisticsCommand({ ...metric, MetricName: 'latency', ExtendedStatistics: ['p50', 'p99'] }));
+    assert.deepEqual(ext.Datapoints!.map((d) => d.ExtendedStatistics), [{ p50: 5, p99: 9 }]);
+    const both = await failureOf(cw.send(new GetMetricStatisticsCommand({ ...metric, Statistics: ['Sum'], ExtendedStatistics: ['p50'] })));
+    assert.equal(both.name, 'InvalidParameterCombinationException');
+    const many = await failureOf(cw.send(new GetMetricStatisticsCommand({ ...metric, StartTime: new Date(base - 1500_000), Period: 1, Statistics: ['Sum'] })));
+    assert.equal(many.name, 'InvalidParameterCombinationException');
+    assert.match(many.message, /requested up to 1,800 datapoints, which exceeds the limit of 1,440/);
+  });
+
   test('StartTime must precede EndTime', async () => {
     const f = await failureOf(cw.send(new GetMetricDataCommand({ StartTime: range.EndTime, EndTime: range.StartTime, MetricDataQueries: [query('m1', 'Sum')] })));
     assert.equal(f.name, 'InvalidParameterValueException');
@@ -205,7 +220,7 @@ describe('CloudWatch ListMetrics', () => {
   });
 });
 
-describe('CloudWatch timestamps and storage resolution', () => {
+describe('CloudWatch reads: the emulator clock, storage resolution, the Unit filter, ReturnData', () => {
   let sim: Emulator;
   let cw: CloudWatchClient;
   // The emulator's clock runs two minutes behind this process's (still within SigV4's 5 minutes).
@@ -240,5 +255,27 @@ describe('CloudWatch timestamps and storage resolution', () => {
     assert.deepEqual(hires!.Values, [200, 1500]);
     assert.deepEqual(std!.Timestamps!.map((d) => d.getTime() - t0), [0]);
     assert.deepEqual(std!.Values, [1700]);
+  });
+
+  test('a MetricStat Unit keeps only datums of that unit; ReturnData false leaves a query out', async () => {
+    const t0 = Math.floor(clock.now() / 60_000) * 60_000 - 3 * 60_000;
+    await cw.send(new PutMetricDataCommand({
+      Namespace: NS,
+      MetricData: [
+        { MetricName: 'mixed', Value: 2, Unit: 'Count', Timestamp: new Date(t0) },
+        { MetricName: 'mixed', Value: 3000, Unit: 'Milliseconds', Timestamp: new Date(t0) },
+      ],
+    }));
+    const stat = (Unit?: 'Count' | 'Milliseconds') => ({ Metric: { Namespace: NS, MetricName: 'mixed' }, Period: 60, Stat: 'Sum', ...(Unit ? { Unit } : {}) });
+    const out = await cw.send(new GetMetricDataCommand({
+      StartTime: new Date(t0), EndTime: new Date(t0 + 60_000),
+      MetricDataQueries: [
+        { Id: 'count', MetricStat: stat('Count') },
+        { Id: 'ms', MetricStat: stat('Milliseconds') },
+        { Id: 'all', MetricStat: stat() },
+        { Id: 'hidden', MetricStat: stat(), ReturnData: false },
+      ],
+    }));
+    assert.deepEqual(out.MetricDataResults!.map((r) => [r.Id, r.Values]), [['count', [2]], ['ms', [3000]], ['all', [3002]]]);
   });
 });
