@@ -39,6 +39,10 @@ export class Publisher {
     this.p = ports;
   }
 
+  get log(): Log {
+    return this.p.log;
+  }
+
   /** One scrape cycle into the ledger. */
   async scrapeOnce(): Promise<CycleReport> {
     let targets: Target[];
@@ -115,12 +119,15 @@ export class Publisher {
 
 /** Runs both timers until `signal` aborts; the first scrape right away, the first send one interval later. */
 export async function runPublisher(pub: Publisher, o: { scrapeIntervalMs: number; publishIntervalMs: number; signal: AbortSignal }): Promise<void> {
-  await pub.scrapeOnce();
-  const scrape = setInterval(() => void pub.scrapeOnce(), o.scrapeIntervalMs);
-  const publish = setInterval(() => void pub.publishOnce(), o.publishIntervalMs);
+  // Nothing a cycle throws may end the process (an unhandled rejection would): logged, and the
+  // next tick tries again.
+  const guard = (what: string, p: Promise<unknown>) => p.catch((e: unknown) => pub.log('error', `${what} failed unexpectedly`, { error: (e as Error)?.stack ?? String(e) }));
+  await guard('scrape', pub.scrapeOnce());
+  const scrape = setInterval(() => void guard('scrape', pub.scrapeOnce()), o.scrapeIntervalMs);
+  const publish = setInterval(() => void guard('publish', pub.publishOnce()), o.publishIntervalMs);
   await new Promise<void>((resolve) => (o.signal.aborted ? resolve() : o.signal.addEventListener('abort', () => resolve(), { once: true })));
   clearInterval(scrape);
   clearInterval(publish);
   // Increments since the last period stay unsent: the stored baselines give them to the next process.
-  await pub.inFlight;
+  await pub.inFlight.catch(() => undefined);
 }

@@ -29,7 +29,8 @@ function toTarget(p: V1Pod): Target | undefined {
     key: `${p.metadata!.namespace}/${name}`,
     name,
     uid,
-    node: p.spec?.nodeName ?? '',
+    // A Running pod has a node; the pod's name stands in otherwise (a CloudWatch dimension value may not be empty).
+    node: p.spec?.nodeName || name,
     restarts: status?.restartCount ?? 0,
     startedAt: started ? new Date(started).getTime() : undefined,
     ip: p.status?.podIP,
@@ -85,23 +86,29 @@ export function makeScraper(core: CoreV1Api, s: Settings): Scraper {
     });
 }
 
-/** Scrapes every target at once, each bounded by the scrape timeout; failures are returned, not thrown. */
-export async function scrapeAll(targets: readonly Target[], scrape: Scraper, timeoutMs: number): Promise<Map<string, string | Error>> {
+/** How many scrapes run at once: through the pod proxy each is an API server request. */
+export const SCRAPE_CONCURRENCY = 16;
+
+/** Scrapes every target, SCRAPE_CONCURRENCY at a time, each bounded by the timeout; failures are returned, not thrown. */
+export async function scrapeAll(targets: readonly Target[], scrape: Scraper, timeoutMs: number, concurrency = SCRAPE_CONCURRENCY): Promise<Map<string, string | Error>> {
   const out = new Map<string, string | Error>();
-  await Promise.all(
-    targets.map(async (t) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`scraping ${t.key} took longer than ${timeoutMs} ms`)), timeoutMs);
-      });
-      try {
-        out.set(t.key, await Promise.race([scrape(t), timeout]));
-      } catch (e) {
-        out.set(t.key, e instanceof Error ? e : new Error(String(e)));
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < targets.length; i = next++) await one(targets[i]!);
+  };
+  const one = async (t: Target) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`scraping ${t.key} took longer than ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      out.set(t.key, await Promise.race([scrape(t), timeout]));
+    } catch (e) {
+      out.set(t.key, e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
   return out;
 }

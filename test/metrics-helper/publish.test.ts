@@ -11,7 +11,7 @@ import { batches, MAX_DATUMS_PER_CALL, retryingSender, SendError } from '../../m
 import { emptyLedgerState, Ledger, type LedgerState } from '../../metrics-helper/ledger.ts';
 import { Publisher } from '../../metrics-helper/publisher.ts';
 import { parseSettings } from '../../metrics-helper/settings.ts';
-import type { Target } from '../../metrics-helper/targets.ts';
+import { SCRAPE_CONCURRENCY, scrapeAll, type Target } from '../../metrics-helper/targets.ts';
 import { exposition } from './exposition-text.ts';
 
 const ENV = { AWS_CLUSTER_ID: 'c1', AWS_REGION: 'us-west-2' };
@@ -100,6 +100,30 @@ describe('PutMetricData limits and retries', () => {
     assert.ok(err instanceof SendError);
     assert.equal(err.accepted, MAX_DATUMS_PER_CALL);
     assert.match(err.message, /AccessDenied: not authorized/);
+  });
+});
+
+describe('scraping', () => {
+  test('at most SCRAPE_CONCURRENCY at once; a hung or failing ipamd costs only its own reading', async () => {
+    const targets: Target[] = Array.from({ length: 40 }, (_, i) => ({ key: `ns/p${i}`, name: `p${i}`, uid: `u${i}`, node: `n${i}`, restarts: 0, startedAt: undefined, ip: `127.0.0.${i + 2}` }));
+    let running = 0;
+    let peak = 0;
+    const out = await scrapeAll(targets, async (t) => {
+      peak = Math.max(peak, ++running);
+      try {
+        if (t.name === 'p3') await new Promise(() => undefined); // never answers
+        if (t.name === 'p4') throw new Error('connection refused');
+        await new Promise((r) => setTimeout(r, 5));
+        return `text of ${t.name}`;
+      } finally {
+        running--;
+      }
+    }, 300);
+    assert.equal(peak, SCRAPE_CONCURRENCY);
+    assert.equal(out.size, 40);
+    assert.match(String(out.get('ns/p3')), /took longer than 300 ms/);
+    assert.match(String(out.get('ns/p4')), /connection refused/);
+    assert.equal(out.get('ns/p39'), 'text of p39');
   });
 });
 
