@@ -128,6 +128,10 @@ test('figures in CloudWatch equal the sums of the ipamds, through an ipamd resta
   await published(pub.lines.length, 'a last period');
   await published(pub.lines.length, 'one more period');
 
+  // SIGTERM (a rollout, a drain): the send in progress finishes and is stored, then exit 0.
+  assert.equal(await pub.kill('SIGTERM'), 0, pub.stderr);
+  assert.ok(pub.lines.some((l) => l.msg === 'stopped'), 'logged its stop');
+
   const totalAdds = [...ipamds.values()].reduce((a, x) => a + x.adds, 0);
   assert.equal(totalAdds, 13);
   // The ipamds' own figures now (a restarted ipamd keeps only allocations whose host veth it finds,
