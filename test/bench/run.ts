@@ -112,7 +112,7 @@ if (run('publisher')) {
   out.publisher = p;
   writeFileSync('bench-results/publisher.json', `${JSON.stringify(p, null, 2)}\n`);
   const row = (name: string, r: typeof p.full) =>
-    `  ${name}: CPU ${r.cpuMsPerCycle.toFixed(1)} ms/cycle (wall ${r.wallMsPerCycle.toFixed(1)} ms), RSS ${r.rssMiB.toFixed(0)} MiB, heap ${r.heapUsedMiB.toFixed(0)} MiB${r.datumsPerPeriod ? `, ${r.datumsPerPeriod} datums in ${r.callsPerPeriod} PutMetricData call(s) per period` : ''}`;
+    `  ${name}: CPU ${r.cpuMsPerCycle.toFixed(1)} ms/cycle (wall ${r.wallMsPerCycle.toFixed(1)} ms), RSS ${r.rssMiB.toFixed(0)} MiB, heap ${r.heapUsedMiB.toFixed(0)} MiB${r.datumsPerPeriod ? `, about ${r.datumsPerPeriod.toFixed(0)} datums in ${r.callsPerPeriod.toFixed(0)} PutMetricData call(s) per period` : ''}`;
   process.stdout.write(
     [
       `publisher: ${p.nodes} emulated nodes, each a recorded ipamd exposition (250 pods, ${p.expositionBytes} bytes) varied per node, scraped over HTTP every cycle (medians of 3 interleaved runs):`,
