@@ -88,6 +88,7 @@ export class Ledger {
         if (prev && prev.pod.uid === pod.uid) next.set(pod.key, prev);
         continue;
       }
+      this.followRestartCount(pod, reading);
       let identity = this.latestRun(identityOf(pod, reading));
       const prev = this.seen.get(identity) ?? this.baselines.get(identity);
       if (prev && COUNTER_KEYS.some((k) => (reading.values[k] ?? 0) < (prev.values[k] ?? 0))) {
@@ -102,6 +103,26 @@ export class Ledger {
     }
     this.current = next;
     this.listed = new Set(pods.map((p) => p.key));
+  }
+
+  /**
+   * kubelet reports a restart some seconds after it happened: a scrape in between sees the counters
+   * go back under the old restart count (a `~<n>` run). When the count then catches up and the
+   * counters continued from that run, it is the same process: the run takes the new name, so it is
+   * not counted again from 0.
+   */
+  private followRestartCount(pod: PodRef, reading: Reading): void {
+    const was = this.current.get(pod.key);
+    const now = identityOf(pod, reading);
+    if (!was || was.pod.uid !== pod.uid || !was.identity.includes('~') || reading.processStart !== undefined) return;
+    if (was.identity.startsWith(`${now}~`) || this.baselines.has(now) || this.runs(now) > 0) return;
+    const run = this.seen.get(was.identity);
+    const base = this.baselines.get(was.identity);
+    if (!run || !base || COUNTER_KEYS.some((k) => (reading.values[k] ?? 0) < (run.values[k] ?? 0))) return;
+    this.baselines.set(now, base);
+    this.seen.set(now, run);
+    this.baselines.delete(was.identity);
+    this.seen.delete(was.identity);
   }
 
   /** How many counter resets of `identity` were seen without a restart (`<identity>~<n>` runs). */

@@ -137,6 +137,21 @@ describe('counters as deltas', () => {
     assert.equal(period(l2).totals.addReqCount, 4);
   });
 
+  test("a restart scraped before kubelet's restart count catches up is counted once, not again from 0", () => {
+    const l = new Ledger(emptyLedgerState(0));
+    scrape(l, [[pod(1), { adds: 10 }]]);
+    period(l);
+    scrape(l, [[pod(1), { adds: 3 }]]); // ipamd restarted; the Pod still says 0 restarts
+    scrape(l, [[pod(1, { restarts: 1 }), { adds: 5 }]]); // kubelet caught up
+    assert.equal(period(l).totals.addReqCount, 5);
+    scrape(l, [[pod(1, { restarts: 1 }), { adds: 6 }]]);
+    assert.equal(period(l).totals.addReqCount, 1);
+    assert.equal(l.tracked, 1);
+    // A second restart before the count catches up again still counts from 0.
+    scrape(l, [[pod(1, { restarts: 2 }), { adds: 2 }]]);
+    assert.equal(period(l).totals.addReqCount, 2);
+  });
+
   test('a pod that goes away between periods has its last increments sent once', () => {
     const l = new Ledger(emptyLedgerState(0));
     scrape(l, [[pod(1), { adds: 1 }], [pod(2), { adds: 1 }]]);
