@@ -78,6 +78,28 @@ export async function benchRegistryImport(n = 10): Promise<{ bare: Summary; regi
   return { bare: await nodeStart(['-e', '0'], n), registry: await nodeStart(['--input-type=module', '-e', `await import(${JSON.stringify(registry)})`], n) };
 }
 
+/**
+ * Spawn to health SERVING of the same ipamd (same files, 250 checkpointed pods) with metrics on
+ * and off, alternating so the machine's noise falls on both alike.
+ */
+export async function benchStartOnOff(n = 6, pods = 250): Promise<{ on: Summary; off: Summary }> {
+  const env = { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1', DISABLE_INTROSPECTION: 'true', DISABLE_LEAKED_ENI_CLEANUP: 'true' };
+  return withNode('m5.large', env, async (_sim, p) => {
+    await addPods(p, 0, pods);
+    const on: number[] = [];
+    const off: number[] = [];
+    for (let i = 0; i < 2 * n + 2; i++) {
+      const metricsOn = i % 2 === 0;
+      await p.kill('SIGTERM');
+      const t0 = performance.now();
+      await p.restart(metricsOn ? { VPCWIRE_METRICS_BIND_ADDRESS: '127.0.0.1:0' } : { DISABLE_METRICS: 'true' });
+      const ms = performance.now() - t0;
+      if (i >= 2) (metricsOn ? on : off).push(ms); // the first of each fills Node's compile cache
+    }
+    return { on: summarize(on), off: summarize(off) };
+  });
+}
+
 export async function benchMetrics(opts: { pods?: number; scrapes?: number; pauseMs?: number } = {}): Promise<NodeMetricsResult[]> {
   const pods = opts.pods ?? 250;
   const scrapes = opts.scrapes ?? 500;

@@ -10,7 +10,7 @@ import { benchAssignRoundTrip } from './sim-bench.ts';
 import { benchKubeStart } from './kube-bench.ts';
 import { benchPrewarm } from './prewarm-bench.ts';
 import { benchPublisher } from './publisher-bench.ts';
-import { benchMetrics, benchRegistryImport } from './metrics-bench.ts';
+import { benchMetrics, benchRegistryImport, benchStartOnOff } from './metrics-bench.ts';
 import { fmt } from './stats.ts';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
@@ -128,7 +128,8 @@ if (run('publisher')) {
 if (run('metrics')) {
   const m = await benchMetrics({ pods: Number(process.env.BENCH_METRICS_PODS ?? 250), scrapes: Number(process.env.BENCH_METRICS_SCRAPES ?? 500) });
   const imp = await benchRegistryImport();
-  out.metrics = { nodes: m, registryImport: imp };
+  const starts = await benchStartOnOff();
+  out.metrics = { nodes: m, registryImport: imp, startToServing: starts };
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   const lines = ['ipamd metrics: GET /metrics over HTTP from a real ipamd process, 250 pods (NODE_EXTRA_CA_CERTS not passed to ipamd):'];
   for (const r of m) {
@@ -140,6 +141,9 @@ if (run('metrics')) {
   }
   lines.push(
     `  loading the registry (ipamd/metrics/prometheus.ts + prom-client), what DISABLE_METRICS=true saves a start: node importing it median ${fmt(imp.registry.median)} vs node -e 0 ${fmt(imp.bare.median)} (+${fmt(imp.registry.median - imp.bare.median)}, n=${imp.bare.n})`,
+  );
+  lines.push(
+    `  start to serving, m5.large with 250 checkpointed pods, alternating: metrics on median ${fmt(starts.on.median)} (min ${fmt(starts.on.min)}, max ${fmt(starts.on.max)}) vs DISABLE_METRICS=true ${fmt(starts.off.median)} (min ${fmt(starts.off.min)}, max ${fmt(starts.off.max)}), n=${starts.on.n} each`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   writeFileSync('bench-results/metrics.txt', `${lines.join('\n')}\n`);
