@@ -18,12 +18,13 @@ export interface Target extends PodRef {
   readonly ip: string | undefined;
 }
 
-/** The ipamd container: the pod's first (the chart's DaemonSet has one, `vpcwire`). */
+/** The ipamd container: `ipamd` in the chart's DaemonSet (else the pod's first). */
 function toTarget(p: V1Pod): Target | undefined {
   const name = p.metadata?.name;
   const uid = p.metadata?.uid;
   if (!name || !uid) return undefined;
-  const status = p.status?.containerStatuses?.[0];
+  const statuses = p.status?.containerStatuses ?? [];
+  const status = statuses.find((c) => c.name === 'ipamd') ?? statuses[0];
   const started = status?.state?.running?.startedAt;
   return {
     key: `${p.metadata!.namespace}/${name}`,
