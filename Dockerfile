@@ -31,7 +31,7 @@ COPY ipamd/kube/build-client.ts ./ipamd/kube/build-client.ts
 RUN node ipamd/kube/build-client.ts
 
 # The runtime stage holds production code only (issue 10 item 3): ipamd, the planner, the contract,
-# the node's CLI (bin/vpcwire.ts: status, health, migrate, max-pods, version; max-pods and ipamd
+# the node's CLI (bin/vpcwire.ts: status, health, migrate, max-pods, metrics-helper, version; max-pods and ipamd
 # read data/, migrate the chart's values schema) and the built plugin. Not the emulator (sim/), the
 # local-cluster harness (cluster/), the developer CLI (bin/vpcwire-dev.ts), tests, the CDK app or
 # dev dependencies (the emulator's own packages among them); lint keeps production code from
@@ -49,6 +49,8 @@ COPY durable ./durable
 COPY ipamd ./ipamd
 COPY warm-pool ./warm-pool
 COPY migrate ./migrate
+# `vpcwire metrics-helper`, the CloudWatch publisher (the chart's metricsHelper Deployment).
+COPY metrics-helper ./metrics-helper
 COPY data ./data
 COPY charts/vpcwire/values.schema.json ./charts/vpcwire/values.schema.json
 COPY --from=build /opt/vpcwire/build/cni/vpcwire ./build/cni/vpcwire

@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const into = (folders) => `^\\.{1,2}\\x2F(.*\\x2F)?(${folders.join('|')})\\x2F`;
 
 /** Production code (DESIGN.md §1): what the image ships. It never loads the emulator, the harness or tests. */
-const PRODUCTION = ['ipamd/**/*.ts', 'cni/**/*.ts', 'warm-pool/**/*.ts', 'contract/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'migrate/**/*.ts', 'bin/vpcwire.ts'];
+const PRODUCTION = ['ipamd/**/*.ts', 'cni/**/*.ts', 'warm-pool/**/*.ts', 'contract/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'migrate/**/*.ts', 'metrics-helper/**/*.ts', 'bin/vpcwire.ts'];
 const NOT_DEV_CODE = {
   regex: into(['sim', 'cluster', 'test']),
   message: 'production code never loads sim/, cluster/ or test/: the image ships none of them (DESIGN.md §1, issue 10 item 3)',
@@ -57,6 +57,20 @@ const KUBE_ONLY_LAZILY = {
  * (cdk/ above all, which may not load sim/, cluster/ or test/) gets nothing more.
  */
 const IAM_LEAF = { regex: '^\\.\\.\\x2F', message: 'iam/ imports nothing outside iam/: its documents are plain JSON that cdk/, render.ts and the tests take from it' };
+
+/**
+ * metrics-helper/: the CloudWatch publisher, a subcommand of the node CLI. Its SDKs only as types,
+ * loaded by import() when it runs (cloudwatch.ts, ipamd/kube/client.ts), so the CLI's other
+ * commands and the CDK app (which takes catalog.ts) load neither.
+ */
+const METRICS_HELPER_PATTERNS = [
+  NOT_DEV_CODE,
+  {
+    group: ['@aws-sdk/*', '@kubernetes/client-node', '@kubernetes/client-node/*'],
+    allowTypeImports: true,
+    message: 'only types: metrics-helper loads its SDKs with import() when it runs',
+  },
+];
 
 /** cdk/: a real cluster's description. */
 const CDK_ONLY_REAL = { regex: into(['sim', 'cluster', 'test']), message: 'cdk/ describes a real cluster: it never loads sim/, cluster/ or test/' };
@@ -121,6 +135,7 @@ export default tseslint.config(
     files: ['warm-pool/**/*.ts', 'iproute/**/*.ts', 'durable/**/*.ts', 'migrate/**/*.ts', 'bin/vpcwire.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [NOT_DEV_CODE] }] },
   },
+  { files: ['metrics-helper/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: METRICS_HELPER_PATTERNS }] } },
   { files: PRODUCTION, rules: { 'no-restricted-syntax': dynamicImports(NOT_DEV_CODE) } },
   {
     files: ['sim/**/*.ts'],

@@ -10,6 +10,7 @@ commands:
   status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
   health         exit 0 only if ipamd answers SERVING (grpc.health.v1 on its socket): the pod's probes
   migrate        turn a vpc-cni add-on configuration or an exported aws-node DaemonSet into chart values
+  metrics-helper publish the cluster's ipamd metrics to CloudWatch (the chart's metricsHelper Deployment)
   max-pods       print kubelet's max pods for an instance type, as EKS's max-pods-calculator.sh does
   version        print vpcwire's version and the allocation API version ipamd serves (also --version)
 
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
   if (command === 'health') return (await import('../ipamd/health-cli.ts')).runHealthCommand(rest);
   if (command === 'migrate') return (await import('../migrate/cli.ts')).runMigrateCommand(rest);
+  if (command === 'metrics-helper') return (await import('../metrics-helper/cli.ts')).runMetricsHelperCommand(rest);
   if (command === 'max-pods') return (await import('../ipamd/max-pods-cli.ts')).runMaxPodsCommand(rest);
   if (command === 'version' || command === '--version' || command === '-V') {
     const { readFileSync } = await import('node:fs');

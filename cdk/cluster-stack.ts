@@ -10,8 +10,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import { EKS_USE_NATIVE_OIDC_PROVIDER } from 'aws-cdk-lib/cx-api';
+import type * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,7 +21,8 @@ import type { Construct } from 'constructs';
 import type { TestClusterConfig } from './config.ts';
 import { ClusterNetwork } from './network.ts';
 import { nodeadmUserData, nodeGroupMaxPods } from './node-config.ts';
-import { CLUSTER_TAG, METRICS_SERVICE_ACCOUNT, SERVICE_ACCOUNT } from '../iam/policies.ts';
+import { CLUSTER_TAG, METRICS_NAMESPACE, METRICS_SERVICE_ACCOUNT, SERVICE_ACCOUNT } from '../iam/policies.ts';
+import { publisherDashboard } from './dashboard.ts';
 import { ipamdPolicy, irsaPrincipal, metricsPublisherPolicy, toCdkDocument } from './policies.ts';
 
 export const NAMESPACE = 'kube-system';
@@ -36,6 +38,7 @@ export class TestClusterStack extends Stack {
   readonly network: ClusterNetwork;
   readonly maxPods: number;
   readonly chartValues: Record<string, unknown>;
+  readonly dashboard: cw.Dashboard;
 
   constructor(scope: Construct, id: string, props: TestClusterStackProps) {
     super(scope, id, props);
@@ -77,7 +80,7 @@ export class TestClusterStack extends Stack {
       });
     };
     const ipamdSa = irsaServiceAccount('VpcwireServiceAccount', SERVICE_ACCOUNT, toCdkDocument(ipamdPolicy(scopeOfPolicy)));
-    irsaServiceAccount('MetricsPublisherServiceAccount', METRICS_SERVICE_ACCOUNT, toCdkDocument(metricsPublisherPolicy()));
+    const metricsSa = irsaServiceAccount('MetricsPublisherServiceAccount', METRICS_SERVICE_ACCOUNT, toCdkDocument(metricsPublisherPolicy()));
 
     const kubeProxy = new eks.Addon(this, 'KubeProxy', { cluster: this.cluster, addonName: 'kube-proxy' });
 
@@ -94,6 +97,17 @@ export class TestClusterStack extends Stack {
       // The ENIConfigs are the stack's (below): their names are AZs, which an environment-agnostic
       // stack only knows as tokens, and chart values cannot have tokens for keys.
       eniConfig: { create: false },
+      // The CloudWatch publisher under the IRSA account above (its role may PutMetricData into
+      // METRICS_NAMESPACE only), feeding the dashboard below.
+      metricsHelper: {
+        enabled: true,
+        clusterId: c.clusterName,
+        // The chart values must be a literal: an environment-agnostic stack's Region is a token,
+        // and then EKS's IRSA webhook gives the pod AWS_REGION.
+        ...(Token.isUnresolved(this.region) ? {} : { region: this.region }),
+        cloudwatchNamespace: METRICS_NAMESPACE,
+        serviceAccount: { create: false, name: METRICS_SERVICE_ACCOUNT },
+      },
       ...c.chartValues,
     };
     if (!existsSync(join(c.chartPath, 'Chart.yaml'))) {
@@ -105,7 +119,7 @@ export class TestClusterStack extends Stack {
       namespace: NAMESPACE,
       values: this.chartValues,
     });
-    chart.node.addDependency(ipamdSa);
+    chart.node.addDependency(ipamdSa, metricsSa);
 
     const eniConfigs = c.customNetworking
       ? this.network.podSubnets.map((s, i) => {
@@ -156,6 +170,8 @@ export class TestClusterStack extends Stack {
         eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
       ]);
     }
+
+    this.dashboard = publisherDashboard(this, 'VpcwireDashboard', { clusterId: c.clusterName, namespace: METRICS_NAMESPACE, dashboardName: `vpcwire-${c.clusterName}` });
 
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new CfnOutput(this, 'NodeMaxPods', { value: String(this.maxPods) });

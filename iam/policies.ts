@@ -47,7 +47,9 @@ export const CLUSTER_TAG = 'cluster.k8s.amazonaws.com/name';
  */
 export const SERVICE_ACCOUNT = 'vpcwire';
 export const METRICS_SERVICE_ACCOUNT = 'vpcwire-metrics';
-export const METRICS_NAMESPACE = 'vpcwire';
+// Upstream's namespace (cni-metrics-helper), so its dashboards and alarms carry over; the publisher's
+// CLOUDWATCH_NAMESPACE default (metrics-helper/catalog.ts DEFAULT_CLOUDWATCH_NAMESPACE, which a test holds equal).
+export const METRICS_NAMESPACE = 'Kubernetes';
 
 /**
  * The actions of AWS's managed policy AmazonEKS_CNI_Policy (arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy),

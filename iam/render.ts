@@ -4,7 +4,7 @@
  *
  *   node iam/render.ts --account 123456789012 --region eu-west-1 --cluster prod --vpc vpc-0abc \
  *     --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/ABC [--partition aws] \
- *     [--metrics-namespace vpcwire] [--service-account vpcwire] [--metrics-service-account vpcwire-metrics] \
+ *     [--metrics-namespace Kubernetes] [--service-account vpcwire] [--metrics-service-account vpcwire-metrics] \
  *     [--out DIR | --doc cni-policy-scoped.json]
  *   node iam/render.ts --example      rewrites iam/*.json for the example account
  *

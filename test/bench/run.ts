@@ -9,6 +9,7 @@ import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
 import { benchKubeStart } from './kube-bench.ts';
 import { benchPrewarm } from './prewarm-bench.ts';
+import { benchPublisher } from './publisher-bench.ts';
 import { benchMetrics, benchRegistryImport, benchStartOnOff } from './metrics-bench.ts';
 import { fmt } from './stats.ts';
 
@@ -103,6 +104,24 @@ if (run('prewarm')) {
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+// The CloudWatch publisher aggregating 100 nodes' recorded expositions (issue 13).
+if (run('publisher')) {
+  const p = await benchPublisher({ nodes: Number(process.env.BENCH_PUBLISHER_NODES ?? 100) });
+  out.publisher = p;
+  writeFileSync('bench-results/publisher.json', `${JSON.stringify(p, null, 2)}\n`);
+  const row = (name: string, r: typeof p.full) =>
+    `  ${name}: CPU ${r.cpuMsPerCycle.toFixed(1)} ms/cycle (wall ${r.wallMsPerCycle.toFixed(1)} ms), RSS ${r.rssMiB.toFixed(0)} MiB, heap ${r.heapUsedMiB.toFixed(0)} MiB${r.datumsPerPeriod ? `, about ${r.datumsPerPeriod.toFixed(0)} datums in ${r.callsPerPeriod.toFixed(0)} PutMetricData call(s) per period` : ''}`;
+  process.stdout.write(
+    [
+      `publisher: ${p.nodes} emulated nodes, each a recorded ipamd exposition (250 pods, ${p.expositionBytes} bytes) varied per node, scraped over HTTP every cycle (medians of 3 interleaved runs):`,
+      row('fetch only (baseline)', p.baseline),
+      row('scrape + parse + aggregate, a period every 2nd cycle', p.full),
+      row('same with per-node series', p.perNode),
+      `  parsing and aggregating ${p.nodes} expositions: ${p.parseAndAggregateMsPerCycle.toFixed(1)} ms CPU per cycle (${p.cpuRatioToBaseline.toFixed(2)}x the fetch alone)`,
+    ].join('\n') + '\n',
+  );
 }
 
 // ipamd's metrics: one scrape of a 250-pod node, and resident memory with metrics on vs off (issue 13).

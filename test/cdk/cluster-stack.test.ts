@@ -133,6 +133,8 @@ describe('default settings', () => {
       env: { CLUSTER_NAME: 'vpcwire-test', ENABLE_SUBNET_DISCOVERY: 'true', AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'false', ENABLE_PREFIX_DELEGATION: 'false' },
       serviceAccount: { create: false, name: 'vpcwire' },
       eniConfig: { create: false },
+      // The publisher under the IRSA account the stack made (no Region: a token; EKS's webhook sets AWS_REGION).
+      metricsHelper: { enabled: true, clusterId: 'vpcwire-test', cloudwatchNamespace: 'Kubernetes', serviceAccount: { create: false, name: 'vpcwire-metrics' } },
     });
   });
 
@@ -162,14 +164,14 @@ describe('default settings', () => {
     assert.ok(doc.Statement.filter((x) => x.Resource === '*').every((x) => (x.Action as string[]).every((a) => a.startsWith('ec2:Describe'))), 'only Describe* on *');
   });
 
-  test("the metrics publisher's role (kube-system/vpcwire-metrics, iam's name) may only PutMetricData, only to namespace vpcwire", () => {
+  test("the metrics publisher's role (kube-system/vpcwire-metrics, iam's name) may only PutMetricData, only to namespace Kubernetes", () => {
     const roles = s().ofType('AWS::IAM::Role').filter(([id]) => id.includes('MetricsPublisherServiceAccountRole'));
     assert.equal(roles.length, 1);
     assertIrsaTrust(s(), roles[0]![1], 'vpcwire-metrics');
-    assert.equal(METRICS_NAMESPACE, 'vpcwire');
+    assert.equal(METRICS_NAMESPACE, 'Kubernetes');
     s().template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: roles[0]![0] }],
-      PolicyDocument: metricsPolicy({ namespace: 'vpcwire' }),
+      PolicyDocument: metricsPolicy({ namespace: 'Kubernetes' }),
     });
   });
 

@@ -6,12 +6,14 @@ import {
   EKS_CNI_POLICY_ACTIONS,
   fullCniPolicy,
   irsaTrustPolicy,
+  METRICS_NAMESPACE,
   metricsPolicy,
   podIdentityTrustPolicy,
   renderAll,
   scopedCniPolicy,
   toJson,
 } from '../../iam/policies.ts';
+import { DEFAULT_CLOUDWATCH_NAMESPACE } from '../../metrics-helper/catalog.ts';
 import { ACTIONS } from '../../sim/ec2/actions/index.ts';
 import { evaluate, type PolicyDocument as SimPolicy } from '../../sim/iam/evaluate.ts';
 
@@ -47,13 +49,25 @@ describe('iam/ policies', () => {
   });
 
   test('the metrics policy allows PutMetricData into its namespace only (checked with the emulator\'s evaluator)', () => {
-    const doc = metricsPolicy({ namespace: 'vpcwire' }) as unknown as SimPolicy;
-    const put = (ns: string | undefined) =>
-      evaluate([doc], { action: 'cloudwatch:PutMetricData', resource: '*', context: ns === undefined ? {} : { 'cloudwatch:namespace': ns } }).decision;
-    assert.equal(put('vpcwire'), 'allow');
-    assert.equal(put('AWS/EC2'), 'implicit-deny');
-    assert.equal(put(undefined), 'implicit-deny');
-    assert.equal(evaluate([doc], { action: 'cloudwatch:GetMetricData', resource: '*', context: { 'cloudwatch:namespace': 'vpcwire' } }).decision, 'implicit-deny');
+    // The default is upstream's namespace, the publisher's default (metrics-helper/catalog.ts).
+    assert.equal(METRICS_NAMESPACE, DEFAULT_CLOUDWATCH_NAMESPACE);
+    assert.equal(METRICS_NAMESPACE, 'Kubernetes');
+    for (const namespace of [METRICS_NAMESPACE, 'Custom/Net']) {
+      const policy = metricsPolicy({ namespace });
+      const doc = policy as unknown as SimPolicy;
+      const put = (ns: string | undefined) =>
+        evaluate([doc], { action: 'cloudwatch:PutMetricData', resource: '*', context: ns === undefined ? {} : { 'cloudwatch:namespace': ns } }).decision;
+      assert.equal(put(namespace), 'allow');
+      assert.equal(put(namespace === 'Kubernetes' ? 'Custom/Net' : 'Kubernetes'), 'implicit-deny');
+      assert.equal(put('AWS/EC2'), 'implicit-deny');
+      assert.equal(put(undefined), 'implicit-deny');
+      for (const action of ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'cloudwatch:PutMetricAlarm']) {
+        assert.equal(evaluate([doc], { action, resource: '*', context: { 'cloudwatch:namespace': namespace } }).decision, 'implicit-deny', action);
+      }
+      assert.deepEqual([...actionsOf(policy)], ['cloudwatch:PutMetricData']);
+    }
+    // render.ts scopes the rendered document to --metrics-namespace.
+    assert.deepEqual(renderAll({ ...EXAMPLE, metricsNamespace: 'Custom/Net' })['metrics-policy.json']!.Statement[0]!.Condition, { StringEquals: { 'cloudwatch:namespace': 'Custom/Net' } });
   });
 
   test('trust policies: IRSA for one service account with the STS audience; Pod Identity for pods.eks.amazonaws.com', () => {

@@ -102,7 +102,7 @@ describe('the image (podman)', { skip }, () => {
     const listing = await must(['run', '--rm', ...ULIMITS, '--network', 'none', '--entrypoint', 'sh', image, '-c', 'ls -A /opt/vpcwire; echo ---; ls -A /opt/vpcwire/node_modules /opt/vpcwire/node_modules/@*']);
     const [top, modules] = listing.split('---\n') as [string, string];
     const dirs = top.split('\n').filter(Boolean).sort();
-    assert.deepEqual(dirs, ['bin', 'build', 'charts', 'contract', 'data', 'durable', 'ipamd', 'iproute', 'migrate', 'node_modules', 'package-lock.json', 'package.json', 'warm-pool']);
+    assert.deepEqual(dirs, ['bin', 'build', 'charts', 'contract', 'data', 'durable', 'ipamd', 'iproute', 'metrics-helper', 'migrate', 'node_modules', 'package-lock.json', 'package.json', 'warm-pool']);
     const installed = new Set(
       modules
         .split('\n\n')

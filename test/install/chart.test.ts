@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CHART, find, helm, type K8sObject, parseObjects, render, valuesFile } from '../helpers/helm.ts';
-import { IRSA_ROLE, VALUE_SETS } from './value-sets.ts';
+import { IRSA_ROLE, METRICS_IRSA_ROLE, VALUE_SETS } from './value-sets.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
@@ -113,6 +113,45 @@ describe('helm template', () => {
     assert.deepEqual(daemonSet(render(VALUE_SETS['OnDelete updates'])).spec.updateStrategy, { type: 'OnDelete' });
   });
 
+  test('the metrics publisher: one Recreate replica under its own account, RBAC for pods, pods/proxy and its state ConfigMap only', () => {
+    const objects = render(VALUE_SETS['metrics publisher with IRSA, per-node series']);
+    const own = objects.filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(own, [
+      'ClusterRole/vpcwire-metrics-helper', 'ClusterRoleBinding/vpcwire-metrics-helper', 'Deployment/vpcwire-metrics-helper',
+      'Role/vpcwire-metrics-helper', 'RoleBinding/vpcwire-metrics-helper', 'ServiceAccount/vpcwire-metrics',
+    ]);
+    assert.equal(find(objects, 'ServiceAccount', 'vpcwire-metrics')!.metadata.annotations?.['eks.amazonaws.com/role-arn'], METRICS_IRSA_ROLE);
+    assert.deepEqual(rules(find(objects, 'ClusterRole', 'vpcwire-metrics-helper')), [
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
+    ]);
+    assert.deepEqual(rules(find(objects, 'Role', 'vpcwire-metrics-helper')), [
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['vpcwire-metrics-helper-state'], verbs: ['get', 'update'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    ]);
+    const d = find(objects, 'Deployment', 'vpcwire-metrics-helper') as K8sObject & { spec: { replicas: number; strategy: unknown; selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } } };
+    assert.equal(d.spec.replicas, 1);
+    assert.deepEqual(d.spec.strategy, { type: 'Recreate' });
+    // Its pods are not the DaemonSet's, or it would scrape itself and the DaemonSet would count it.
+    const dsSelector = daemonSet(objects).spec.template.metadata.labels;
+    assert.notEqual(d.spec.selector.matchLabels['app.kubernetes.io/name'], dsSelector['app.kubernetes.io/name']);
+    const c = d.spec.template.spec.containers[0]!;
+    assert.equal(d.spec.template.spec.serviceAccountName, 'vpcwire-metrics');
+    assert.deepEqual((c as unknown as { command: string[] }).command, ['node', '/opt/vpcwire/bin/vpcwire.ts', 'metrics-helper']);
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+    assert.deepEqual(env, {
+      AWS_CLUSTER_ID: 'my-cluster', AWS_REGION: 'us-west-2', CLOUDWATCH_NAMESPACE: 'Kubernetes', METRICS_NODE_DIMENSION: 'true', SCRAPE_MODE: 'proxy',
+      SCRAPE_INTERVAL: '30s', PUBLISH_INTERVAL: '60s', IPAMD_NAMESPACE: 'kube-system',
+      IPAMD_LABEL_SELECTOR: 'app.kubernetes.io/name=vpcwire,app.kubernetes.io/instance=vpcwire', STATE_CONFIGMAP: 'vpcwire-metrics-helper-state',
+      POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, LOG_LEVEL: 'debug',
+    });
+    // Direct scraping needs no pods/proxy; an existing account (cdk/'s IRSA one) is used as named.
+    const direct = render({ metricsHelper: { enabled: true, clusterId: 'c', scrape: 'direct', serviceAccount: { create: false, name: 'vpcwire-metrics' } } });
+    assert.deepEqual(rules(find(direct, 'ClusterRole', 'vpcwire-metrics-helper')), [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+    assert.equal(find(direct, 'ServiceAccount', 'vpcwire-metrics'), undefined);
+    assert.equal(render().filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).length, 0, 'off by default');
+  });
+
   test('PodMonitor only when asked', () => {
     const pm = find(render({ podMonitor: { create: true, labels: { release: 'prom' } } }), 'PodMonitor');
     assert.equal(pm?.apiVersion, 'monitoring.coreos.com/v1');
@@ -173,6 +212,9 @@ describe('bad values are refused, naming the key', () => {
   test('an init container variable', () => refused({ init: { env: { DISABLE_TCP_EARLY_DEMUX: 'false' } } }, /at '\/init\/env': additional properties 'DISABLE_TCP_EARLY_DEMUX' not allowed/));
   test('an ENIConfig without a subnet', () => refused({ eniConfig: { create: true, subnets: { 'us-west-2a': { securityGroups: ['sg-1'] } } } }, /at '\/eniConfig\/subnets\/us-west-2a': missing property 'id'/));
   test('an unknown top-level key (an add-on key vpcwire lacks)', () => refused({ nodeAgent: { enabled: false } }, /at '': additional properties 'nodeAgent' not allowed/));
+  test('the metrics publisher without a cluster id', () => refused({ metricsHelper: { enabled: true } }, /at '\/metricsHelper\/clusterId': minLength: got 0, want 1/));
+  test('a metrics publisher scrape mode that does not exist', () => refused({ metricsHelper: { scrape: 'push' } }, /at '\/metricsHelper\/scrape'/));
+  test("CloudWatch's own namespaces", () => refused({ metricsHelper: { cloudwatchNamespace: 'AWS/EC2' } }, /at '\/metricsHelper\/cloudwatchNamespace'/));
   test('eniConfig.create without subnets', () => {
     const r = helm(['template', 'vpcwire', CHART, '--set', 'eniConfig.create=true']);
     assert.notEqual(r.status, 0);

@@ -1,5 +1,6 @@
 /** The value sets the chart tests render, lint and apply (issue 12 item 6). */
 export const IRSA_ROLE = 'arn:aws:iam::111122223333:role/vpcwire-cni';
+export const METRICS_IRSA_ROLE = 'arn:aws:iam::111122223333:role/vpcwire-metrics';
 
 export const VALUE_SETS: Readonly<Record<string, Record<string, unknown>>> = {
   defaults: {},
@@ -13,6 +14,16 @@ export const VALUE_SETS: Readonly<Record<string, Record<string, unknown>>> = {
   },
   'prefix delegation with warm targets': {
     env: { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1', WARM_IP_TARGET: '5', MINIMUM_IP_TARGET: '2' },
+  },
+  'metrics publisher with IRSA, per-node series': {
+    metricsHelper: {
+      enabled: true,
+      clusterId: 'my-cluster',
+      region: 'us-west-2',
+      nodeDimension: true,
+      serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': METRICS_IRSA_ROLE } },
+      env: { LOG_LEVEL: 'debug' },
+    },
   },
   IRSA: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': IRSA_ROLE } } },
   'OnDelete updates': { updateStrategy: { type: 'OnDelete' } },

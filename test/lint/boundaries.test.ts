@@ -47,6 +47,20 @@ describe('lint boundaries', () => {
     await allowed('sim/x.ts', 'fast-xml-parser');
   });
 
+  test('metrics-helper/: production (no sim/, cluster/, test/); its SDKs only as types, loaded with import()', async () => {
+    const prod = /production code never loads sim\/, cluster\/ or test\//;
+    await forbidden('metrics-helper/x.ts', '../sim/emulator.ts', prod);
+    await forbidden('metrics-helper/x.ts', '../test/helpers/kube/testbed.ts', prod);
+    for (const sdk of ['@aws-sdk/client-cloudwatch', '@kubernetes/client-node']) {
+      const found = await violations('metrics-helper/x.ts', `import { X } from '${sdk}';\nexport const y = X;\n`);
+      assert.equal(found.length, 1, `${sdk}: ${JSON.stringify(found)}`);
+      assert.match(found[0]!, /only types: metrics-helper loads its SDKs with import\(\) when it runs/);
+      assert.deepEqual(await violations('metrics-helper/x.ts', `import type { X } from '${sdk}';\nexport const y = (x: X) => [x, import('${sdk}')];\n`), []);
+    }
+    await allowed('metrics-helper/x.ts', '../contract/metrics.ts');
+    await allowed('cdk/x.ts', '../metrics-helper/catalog.ts');
+  });
+
   test('production code never loads sim/, cluster/ or test/', async () => {
     const prod = /production code never loads sim\/, cluster\/ or test\//;
     await forbidden('ipamd/x.ts', '../sim/emulator.ts', prod);

@@ -97,6 +97,16 @@ export async function ipamdIdentity(cp: ControlPlane, dir: string, opts: Identit
       },
     });
   }
+  return serviceAccountToken(cp, dir, ns, name);
+}
+
+/**
+ * A token of `namespace/name` from the TokenRequest API, laid out where in-cluster configuration
+ * reads it under the returned root (VPCWIRE_SERVICEACCOUNT_ROOT), with the env that points a
+ * process at this control plane. The account must exist.
+ */
+export async function serviceAccountToken(cp: ControlPlane, dir: string, ns: string, name: string): Promise<IpamdIdentity> {
+  const core = cp.admin().makeApiClient(CoreV1Api);
   const tr = await core.createNamespacedServiceAccountToken({
     name,
     namespace: ns,
@@ -104,7 +114,7 @@ export async function ipamdIdentity(cp: ControlPlane, dir: string, opts: Identit
   });
   const token = tr.status?.token;
   if (!token) throw new Error(`TokenRequest for ${ns}/${name} returned no token`);
-  const root = join(dir, `sa-${name}`);
+  const root = join(dir, `sa-${ns === 'kube-system' ? '' : `${ns}-`}${name}`);
   const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
   mkdirSync(sa, { recursive: true });
   writeFileSync(join(sa, 'token'), token);

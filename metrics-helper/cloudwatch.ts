@@ -1,0 +1,118 @@
+/**
+ * Sending a period's datums with PutMetricData, within its limits (1,000 datums and 1 MB of request
+ * per call, 30 dimensions per datum), with the SDK's own retries (standard mode: throttling and
+ * 5xx) and, when those are spent, a bounded backoff of our own. The SDK is loaded when the first
+ * period is sent, so `vpcwire metrics-helper --help` and a bad setting cost nothing.
+ */
+import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { CLUSTER_DIMENSION, NODE_DIMENSION } from './catalog.ts';
+import type { Datum } from './ledger.ts';
+import type { Settings } from './settings.ts';
+
+/** PutMetricData's documented limits. */
+export const MAX_DATUMS_PER_CALL = 1000;
+export const MAX_REQUEST_BYTES = 1_000_000;
+/** What a datum is estimated to add to a request beyond its JSON (field names, framing). */
+const DATUM_OVERHEAD_BYTES = 64;
+/** The request's own fields (Namespace, framing), estimated generously. */
+const REQUEST_OVERHEAD_BYTES = 1024;
+
+export function toMetricDatum(d: Datum, clusterId: string): MetricDatum {
+  const dimensions = [{ Name: CLUSTER_DIMENSION, Value: clusterId }];
+  if (d.node !== undefined) dimensions.push({ Name: NODE_DIMENSION, Value: d.node });
+  return { MetricName: d.metric.name, Dimensions: dimensions, Unit: d.metric.unit, Value: d.value };
+}
+
+/** Splits datums into calls under both limits (order kept). */
+export function batches(datums: readonly MetricDatum[], limits = { datums: MAX_DATUMS_PER_CALL, bytes: MAX_REQUEST_BYTES }): MetricDatum[][] {
+  const out: MetricDatum[][] = [];
+  let cur: MetricDatum[] = [];
+  let bytes = REQUEST_OVERHEAD_BYTES;
+  for (const d of datums) {
+    const size = Buffer.byteLength(JSON.stringify(d)) + DATUM_OVERHEAD_BYTES;
+    if (cur.length > 0 && (cur.length >= limits.datums || bytes + size > limits.bytes)) {
+      out.push(cur);
+      cur = [];
+      bytes = REQUEST_OVERHEAD_BYTES;
+    }
+    cur.push(d);
+    bytes += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+export interface Sender {
+  /**
+   * Sends every batch in order; resolves when all were accepted, rejects otherwise with a
+   * SendError saying how many datums (a prefix) were accepted before the refusal.
+   */
+  send(datums: readonly MetricDatum[]): Promise<{ calls: number; retries: number }>;
+}
+
+/** A refused call after `accepted` datums of the period went through. */
+export class SendError extends Error {
+  readonly accepted: number;
+  constructor(cause: unknown, accepted: number) {
+    const c = cause as { name?: string; message?: string };
+    super(`${c?.name ?? 'Error'}: ${c?.message ?? String(cause)}`, { cause });
+    this.name = 'SendError';
+    this.accepted = accepted;
+  }
+}
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 1000, maxMs: 8000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+/** Errors worth another try after the SDK's own: throttling, 5xx, network. Anything else (403, 400) is not. */
+export function retryable(e: unknown): boolean {
+  const x = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string } | undefined;
+  const status = x?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status === 429 || status >= 500 || /throttl|limitexceeded/i.test(x?.name ?? '');
+  return true; // no HTTP answer at all: connection refused, reset, timeout
+}
+
+export async function cloudWatchSender(s: Settings): Promise<Sender & { client: CloudWatchClient }> {
+  const { CloudWatchClient, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+  const client = new CloudWatchClient({
+    region: s.region,
+    ...(s.cloudwatchEndpoint ? { endpoint: s.cloudwatchEndpoint } : {}),
+    // The SDK's standard retries (throttling, 5xx, with its token bucket) come first.
+    maxAttempts: 3,
+  });
+  const put = (batch: MetricDatum[]) => client.send(new PutMetricDataCommand({ Namespace: s.cloudwatchNamespace, MetricData: batch }));
+  return { client, ...retryingSender(put) };
+}
+
+/** The sending loop, separate from the SDK so the retry bounds are tested alone. */
+export function retryingSender(put: (batch: MetricDatum[]) => Promise<unknown>, retry: RetryPolicy = DEFAULT_RETRY): Sender {
+  return {
+    async send(datums) {
+      let calls = 0;
+      let retries = 0;
+      let accepted = 0;
+      for (const batch of batches(datums)) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            calls++;
+            await put(batch);
+            accepted += batch.length;
+            break;
+          } catch (e) {
+            if (attempt >= retry.attempts || !retryable(e)) throw new SendError(e, accepted);
+            retries++;
+            // Full jitter (AWS's advice), capped: publishers of many clusters do not retry in step.
+            await retry.sleep(Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)));
+          }
+        }
+      }
+      return { calls, retries };
+    },
+  };
+}
