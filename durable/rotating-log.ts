@@ -25,7 +25,7 @@
  * A file may exceed maxBytes by the lines of writers that measured it at the same moment.
  * Rotated names follow lumberjack's (upstream's rotation): `plugin-2026-12-02T21-36-01.123-4711.log`.
  */
-import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readdirSync, renameSync, statSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fstatSync, linkSync, openSync, readdirSync, renameSync, statSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 
 /** The log names pods, containers and addresses: only its writer's user reads it, rotated files too. */
@@ -61,7 +61,7 @@ function stamp(now: Date): string {
 export function rotatedFiles(path: string): string[] {
   const { dir, stem, ext } = parts(path);
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`^${esc(stem)}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3}-\\d+${esc(ext)}$`);
+  const re = new RegExp(`^${esc(stem)}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3}-\\d+(-\\d+)?${esc(ext)}$`);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -85,7 +85,7 @@ function prune(path: string, maxFiles: number): void {
 const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev;
 
 /** Moves the file `measured` (opened through `path`) aside, unless another writer already did. */
-function rotate(path: string, measured: Stats, limits: RotationLimits, now: Date): boolean {
+function rotate(path: string, measured: Stats, limits: RotationLimits, clock: () => Date): boolean {
   let current: Stats;
   try {
     current = statSync(path);
@@ -94,23 +94,30 @@ function rotate(path: string, measured: Stats, limits: RotationLimits, now: Date
     throw e;
   }
   if (!sameFile(current, measured)) return false;
-  const { dir, stem, ext } = parts(path);
-  const target = join(dir, `${stem}-${stamp(now)}-${process.pid}${ext}`);
+  // Read the clock now, not when the line was made: names must sort in the order of rotation.
+  const target = rotatedName(path, clock());
   try {
     renameSync(path, target);
   } catch (e) {
     if (errno(e) === 'ENOENT') return false;
     throw e;
   }
-  if (!sameFile(statSync(target), measured)) {
+  let moved: Stats | undefined;
+  try {
+    moved = statSync(target);
+  } catch (e) {
+    if (errno(e) !== 'ENOENT') throw e; // else already pruned by a writer that rotated since
+  }
+  if (moved && !sameFile(moved, measured)) {
     // Another writer rotated between our check and our rename: we moved its fresh file. Put it
-    // back unless yet another file took the name meanwhile (then it stays a rotated file).
+    // back unless yet another file took the name meanwhile (then it stays a rotated file), or a
+    // later rotation pruned it already.
     try {
       linkSync(target, path);
       unlinkSync(target);
       return false;
     } catch (e) {
-      if (errno(e) !== 'EEXIST') throw e;
+      if (errno(e) !== 'EEXIST' && errno(e) !== 'ENOENT') throw e;
     }
   }
   prune(path, limits.maxFiles);
@@ -118,11 +125,26 @@ function rotate(path: string, measured: Stats, limits: RotationLimits, now: Date
 }
 
 /**
+ * A rotated name nobody else can take: rename(2) replaces silently, so the name carries the pid
+ * (no other live process has it) and, when this process already rotated in the same millisecond
+ * (a busy file fills in less), a counter. Only this process makes names with its pid, and it is
+ * single-threaded, so checking first is not a race.
+ */
+function rotatedName(path: string, now: Date): string {
+  const { dir, stem, ext } = parts(path);
+  const base = join(dir, `${stem}-${stamp(now)}-${process.pid}`);
+  for (let k = 0; ; k++) {
+    const name = k === 0 ? `${base}${ext}` : `${base}-${k}${ext}`;
+    if (!existsSync(name)) return name;
+  }
+}
+
+/**
  * Appends `line` (one or more whole lines) to `path` in one write, creating it 0600 and narrowing a
  * wider mode; with `limits`, rotates first when the line would not fit. Throws what the file
  * system says (a full disk, a missing directory): callers decide whether that matters.
  */
-export function appendLine(path: string, line: string, limits?: RotationLimits, now: Date = new Date()): AppendOutcome {
+export function appendLine(path: string, line: string, limits?: RotationLimits, clock: () => Date = () => new Date()): AppendOutcome {
   const data = Buffer.from(line);
   let narrowedFrom: number | undefined;
   let rotated = false;
@@ -137,7 +159,7 @@ export function appendLine(path: string, line: string, limits?: RotationLimits, 
         narrowedFrom ??= mode;
       }
       if (limits && attempt === 0 && st.size > 0 && st.size + data.length > limits.maxBytes) {
-        rotated = rotate(path, st, limits, now);
+        rotated = rotate(path, st, limits, clock);
         continue;
       }
       // One write(2) of the whole line: O_APPEND places it atomically after any other writer's.
