@@ -82,7 +82,7 @@ function pluginLogFile(env: Env): string | undefined {
   const name = 'AWS_VPC_K8S_PLUGIN_LOG_FILE';
   const alias = 'VPCWIRE_CNI_PLUGIN_LOG_FILE';
   const upstream = str(env, name);
-  const older = str(env, alias);
+  const older = str(env, 'VPCWIRE_CNI_PLUGIN_LOG_FILE');
   if (upstream !== undefined && older !== undefined && upstream !== older) {
     bad(alias, older, `differs from ${name}=${JSON.stringify(upstream)}; set only ${name} (the earlier name is an alias)`);
   }
