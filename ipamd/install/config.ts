@@ -35,6 +35,8 @@ export interface InstallConfig {
    * without `logFile` the plugin logs nothing.
    */
   readonly pluginLog: PluginLogConf;
+  /** Settings that work but should change (a deprecated name): logged by the installer at start. */
+  readonly warnings: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -121,6 +123,10 @@ export function parseInstallConfig(env: Env = process.env): InstallConfig {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(networkName)) {
     bad('VPCWIRE_CNI_NETWORK_NAME', networkName, 'letters, digits, _ . - only, starting with a letter or digit');
   }
+  const warnings: string[] = [];
+  if (str(env, 'VPCWIRE_CNI_PLUGIN_LOG_FILE') !== undefined && str(env, 'AWS_VPC_K8S_PLUGIN_LOG_FILE') === undefined) {
+    warnings.push("VPCWIRE_CNI_PLUGIN_LOG_FILE is deprecated: set upstream's AWS_VPC_K8S_PLUGIN_LOG_FILE instead");
+  }
   const config: InstallConfig = {
     enabled,
     binDir: absPath(env, 'VPCWIRE_CNI_BIN_DIR', '/opt/cni/bin'),
@@ -130,6 +136,7 @@ export function parseInstallConfig(env: Env = process.env): InstallConfig {
     networkName,
     chainedPlugins: Object.freeze(chained(env)),
     pluginLog: pluginLog(env),
+    warnings: Object.freeze(warnings),
   };
   return Object.freeze(config);
 }

@@ -29,6 +29,7 @@ export interface Installer {
 export function createInstaller(install: InstallConfig, logger: Logger): Installer {
   return {
     async prepare() {
+      for (const w of install.warnings) logger.warn(w);
       await mkdir(install.binDir, { recursive: true, mode: 0o755 });
       await mkdir(install.confDir, { recursive: true, mode: 0o755 });
       const logFile = install.pluginLog.logFile;

@@ -62,7 +62,10 @@ describe('CNI installer configuration', () => {
       { logFile: '/var/log/vpcwire/cni.log', logLevel: 'info', logMaxSizeMb: 0.5, logMaxFiles: 2 },
     );
     assert.equal(parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stderr' }).pluginLog.logFile, 'stderr');
-    assert.equal(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: '/var/log/vpcwire/old.log' }).pluginLog.logFile, '/var/log/vpcwire/old.log');
+    const old = parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: '/var/log/vpcwire/old.log' });
+    assert.equal(old.pluginLog.logFile, '/var/log/vpcwire/old.log');
+    assert.deepEqual(old.warnings, ["VPCWIRE_CNI_PLUGIN_LOG_FILE is deprecated: set upstream's AWS_VPC_K8S_PLUGIN_LOG_FILE instead"]);
+    assert.deepEqual(parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: '/x.log' }).warnings, []);
     assert.equal(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: '/x.log', AWS_VPC_K8S_PLUGIN_LOG_FILE: '/x.log' }).pluginLog.logFile, '/x.log');
     assert.deepEqual(parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: 'none' }).pluginLog, {});
     assert.deepEqual(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: 'none' }).pluginLog, {});
