@@ -4,12 +4,12 @@
  * its log through it, and every CNI plugin process (dozens at once when a node starts many pods)
  * appends its one line per invocation to the same plugin log.
  *
- * Why not a library: rotating-file-stream, file-stream-rotator, pino-roll and winston's File
- * transport all rotate from one process's point of view (an in-memory size and a rename that
- * assumes nobody else renames); two plugin processes rotating at once would rename each other's
- * fresh file away or overwrite a rotated one. winston's File transport also lost lines across a
- * rotation and overshot its size in a burst here (tested, winston 3.19), and it writes
- * asynchronously, so lines logged just before process.exit are lost.
+ * Why not a library: the rotating streams for Node keep the file's size in memory and rotate
+ * assuming they are its only writer (bunyan's rotating-file documents that processes must not
+ * share a path; winston's File transport is known to lose logs under cluster, winstonjs/winston#267);
+ * a plugin process lives for one line, so every one of them would be "the only writer". winston's
+ * File transport, tested here (3.19), also lost lines across a rotation and overshot its size in a
+ * burst, and, writing asynchronously, lost all 3,000 lines logged just before process.exit.
  *
  * The scheme, without locks (a lock file left by a killed process would stop rotation for good):
  * - every line is one write(2) on an O_APPEND descriptor, so concurrent lines never interleave and
