@@ -7,6 +7,7 @@
  * message (issue 9 item 4).
  */
 import { cut, describe, networkNameProblem, shown } from '../contract/cni-input.ts';
+import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE_MB, LOG_MAX_FILES_RANGE, LOG_MAX_SIZE_MB_RANGE, type LogLevel, logLevelOf } from '../contract/log-settings.ts';
 import { DEFAULT_PLUGIN_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
 import { CniError, CODE } from './errors.ts';
 import { checkPrevResult } from './prev-result.ts';
@@ -29,8 +30,16 @@ export interface NetConf {
   readonly vethPrefix: string;
   /** Deadline of each call to ipamd. */
   readonly deadlineMs: number;
-  /** Optional: one JSON line per invocation (verb, container, outcome, phase timings). */
+  /**
+   * Optional: one JSON line per invocation (verb, container, outcome, phase timings), to an
+   * absolute path or `stderr`; never stdout, which carries the result (upstream refuses it too).
+   */
   readonly logFile: string | undefined;
+  /** Which invocations are logged and how much of each (main.ts / log.ts); default debug. */
+  readonly logLevel: LogLevel;
+  /** The log file's rotation: size in MiB (fractions allowed) and rotated files kept. */
+  readonly logMaxSizeMb: number;
+  readonly logMaxFiles: number;
   /** The previous plugin's (or our ADD's) result, as given: parsed by result.ts when needed. */
   readonly prevResult: Record<string, unknown> | undefined;
   /** GC: the attachments the runtime still has (spec 1.1 §GC). */
@@ -50,6 +59,15 @@ function optString(o: Record<string, unknown>, key: string): string | undefined 
   const v = o[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || v === '') throw bad(`"${key}" must be a non-empty string, got ${describe(v)}`);
+  return v;
+}
+
+function optNumber(o: Record<string, unknown>, key: string, dflt: number, range: { min: number; max: number }, integer: boolean): number {
+  const v = o[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < range.min || v > range.max) {
+    throw bad(`"${key}" must be ${integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${describe(v)}`);
+  }
   return v;
 }
 
@@ -110,7 +128,12 @@ export function parseNetConf(stdin: string): NetConf {
     throw bad(`"vethPrefix" must be 1-4 letters or digits and not eth, lo or vlan; got ${shown(vethPrefix)}`);
   }
   const logFile = optString(o, 'logFile');
-  if (logFile !== undefined && !logFile.startsWith('/')) throw bad(`"logFile" must be an absolute path, got ${shown(logFile)}`);
+  if (logFile !== undefined && !logFile.startsWith('/') && logFile !== 'stderr') {
+    throw bad(`"logFile" must be an absolute path or "stderr" (stdout carries the result), got ${shown(logFile)}`);
+  }
+  const levelRaw = optString(o, 'logLevel');
+  const logLevel = levelRaw === undefined ? DEFAULT_LOG_LEVEL : logLevelOf(levelRaw);
+  if (logLevel === undefined) throw bad(`"logLevel" must be one of debug, info, warn, error (any case), got ${shown(levelRaw!)}`);
   return Object.freeze({
     cniVersion,
     name,
@@ -120,6 +143,9 @@ export function parseNetConf(stdin: string): NetConf {
     vethPrefix,
     deadlineMs: deadline,
     logFile,
+    logLevel,
+    logMaxSizeMb: optNumber(o, 'logMaxSizeMb', DEFAULT_LOG_MAX_SIZE_MB, LOG_MAX_SIZE_MB_RANGE, false),
+    logMaxFiles: optNumber(o, 'logMaxFiles', DEFAULT_LOG_MAX_FILES, LOG_MAX_FILES_RANGE, true),
     prevResult: (prev ?? undefined) as Record<string, unknown> | undefined,
     validAttachments: attachments(o),
   });

@@ -7,14 +7,14 @@
  *
  * Output: the result (ADD) or nothing on stdout and exit 0; an error as the spec's JSON on stdout
  * and exit 1, whatever the input (issue 9 item 4): bounded, without stack traces, written whole
- * before the process exits (output.ts). One JSON line per invocation goes to `logFile` when the
- * config names one.
+ * before the process exits (output.ts). At most one JSON line per invocation goes to `logFile` when
+ * the config names one, as its `logLevel` says (log.ts).
  */
-import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { cut } from '../contract/cni-input.ts';
 import { parseNetConf, type NetConf } from './config.ts';
 import { type CniEnv, parseEnv, verbOf, type Verb } from './env.ts';
 import { CniError, CODE } from './errors.ts';
+import { lineLevel, shapeLine, writeLine } from './log.ts';
 import { MAX_STDIN_BYTES, readAll, writeAll } from './output.ts';
 import { Phases } from './verbs/phases.ts';
 import { ABOUT, CURRENT_SPEC, isSupportedSpec, versionReport } from './version.ts';
@@ -56,10 +56,13 @@ function internalError(e: unknown): CniError {
 interface Outcome {
   stdout: string;
   exitCode: number;
-  log?: Record<string, unknown>;
+  /** What DEBUG logs of this invocation (log.ts trims it for other levels), with its CNI code if it failed. */
+  log?: { fields: Record<string, unknown>; cniCode?: number };
 }
 
 const phases = new Phases();
+/** The configuration the log line is written under, once run() parsed it. */
+let logConf: NetConf | undefined;
 
 async function run(): Promise<Outcome> {
   let verb: Verb | undefined;
@@ -77,6 +80,7 @@ async function run(): Promise<Outcome> {
       throw new CniError(CODE.INVALID_CONFIG, `invalid network configuration: larger than ${MAX_STDIN_BYTES / 1024 / 1024} MiB on stdin`);
     }
     conf = parseNetConf(stdin.text);
+    logConf = conf;
     cniVersion = conf.cniVersion;
     phases.mark('input');
     // Loaded only now (the bundle keeps them as lazily initialised modules): VERSION and errors in
@@ -105,13 +109,13 @@ async function run(): Promise<Outcome> {
   } catch (e) {
     const err = e instanceof CniError ? e : internalError(e);
     const log = logLine(verb, env, phases, undefined, err);
-    if (!(e instanceof CniError)) log.stack = cut(String((e as Error)?.stack ?? e), 4096);
+    if (!(e instanceof CniError)) log.fields.stack = cut(String((e as Error)?.stack ?? e), 4096);
     return { stdout: JSON.stringify(err.toJSON(cniVersion)), exitCode: 1, log };
   }
 
-  function logLine(v: Verb | undefined, e: CniEnv | undefined, p: Phases, result: Record<string, unknown> | undefined, err?: CniError): Record<string, unknown> {
-    return {
-      time: new Date().toISOString(),
+  function logLine(v: Verb | undefined, e: CniEnv | undefined, p: Phases, result: Record<string, unknown> | undefined, err?: CniError): NonNullable<Outcome['log']> {
+    if (conf === undefined) return { fields: {} }; // no configuration, so no log to write to
+    const fields: Record<string, unknown> = {
       verb: v,
       containerId: e && cut(e.containerId, 256),
       ifName: e?.ifName,
@@ -120,37 +124,20 @@ async function run(): Promise<Outcome> {
       ...(err ? errorFields(err) : { ok: true }),
       ...(result ? { result } : {}),
       ms: p,
-      logFile: conf?.logFile,
     };
-  }
-}
-
-/**
- * Appends to the log, which names pods and containers: created 0600, and a file left with a wider
- * mode (an older plugin wrote 0644) is narrowed to 0600 (issue 9 item 5).
- */
-function appendPrivate(path: string, line: string): void {
-  const fd = openSync(path, 'a', 0o600);
-  try {
-    if (fstatSync(fd).mode & 0o077) fchmodSync(fd, 0o600);
-    writeSync(fd, line);
-  } finally {
-    closeSync(fd);
+    return err ? { fields, cniCode: err.cniCode } : { fields };
   }
 }
 
 function finish(outcome: Outcome): never {
   // Whole and synchronous (output.ts), so exiting right after cannot cut it.
   writeAll(1, outcome.stdout);
-  const logFile = outcome.log?.logFile as string | undefined;
-  if (logFile && outcome.log) {
-    delete outcome.log.logFile;
+  if (logConf?.logFile && outcome.log) {
     phases.mark('done');
-    try {
-      appendPrivate(logFile, `${JSON.stringify(outcome.log)}\n`);
-    } catch {
-      // The log is for people; a full or read-only disk must not fail the pod.
-    }
+    const { fields, cniCode } = outcome.log;
+    const level = lineLevel(cniCode);
+    const line = shapeLine(logConf, level, `${String(fields.verb)} ${cniCode === undefined ? 'succeeded' : 'failed'}`, fields, process.uptime() * 1000);
+    if (line) writeLine(logConf, line);
   }
   // Nothing is left to do: exit now rather than wait for the loop to drain.
   process.exit(outcome.exitCode);

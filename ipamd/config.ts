@@ -2,8 +2,10 @@ import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/path
 import { DEFAULT_INTROSPECTION_ADDRESS, DEFAULT_METRICS_PORT } from '../contract/metrics.ts';
 import { bad, bool, type Env, int, type ListenAddress, listenAddress, str } from './env-parse.ts';
 import { type KubeSettings, parseKubeSettings } from './kube/settings.ts';
+import { ipamdLogTarget, logLevel, type LogRotation, logRotation } from './log-config.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from '../contract/log-settings.ts';
+import type { LogLevel } from '../contract/log-settings.ts';
 
 /** ipamd's configuration, parsed once at start (upstream's variable names and defaults). */
 export interface Config {
@@ -32,6 +34,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** 'stdout', 'stderr' or a file path. */
   readonly logFile: string;
+  /** VPCWIRE_LOG_MAX_SIZE_MB / VPCWIRE_LOG_MAX_FILES: rotation of a log file (ipamd's and the plugin's). */
+  readonly logRotation: LogRotation;
   // vpcwire's own
   readonly socketPath: string;
   readonly checkpointPath: string;
@@ -79,7 +83,6 @@ export interface Config {
 
 export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
 
-const LEVELS: Record<string, LogLevel> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 /** Tag keys upstream reserves for its own bookkeeping; ADDITIONAL_ENI_TAGS may not set them. */
 const RESERVED_TAG_PREFIX = 'k8s.amazonaws.com';
 
@@ -143,9 +146,6 @@ export function parseConfig(env: Env = process.env): Config {
   if (['eth', 'lo', 'vlan'].includes(vethPrefix)) {
     bad('AWS_VPC_K8S_CNI_VETHPREFIX', vethPrefix, "must not be 'eth', 'lo' or 'vlan' (host interfaces use them)");
   }
-  const levelRaw = str(env, 'AWS_VPC_K8S_CNI_LOGLEVEL') ?? 'DEBUG';
-  const logLevel = LEVELS[levelRaw.toUpperCase()];
-  if (!logLevel) bad('AWS_VPC_K8S_CNI_LOGLEVEL', levelRaw, 'expected DEBUG, INFO, WARN or ERROR');
   const tagsRaw = str(env, 'ADDITIONAL_ENI_TAGS');
   const additionalEniTags: Record<string, string> = {};
   if (tagsRaw) {
@@ -190,8 +190,9 @@ export function parseConfig(env: Env = process.env): Config {
     ec2Endpoint: endpoint,
     disableLeakedEniCleanup: bool(env, 'DISABLE_LEAKED_ENI_CLEANUP', false),
     subnetDiscovery: bool(env, 'ENABLE_SUBNET_DISCOVERY', true),
-    logLevel,
-    logFile: str(env, 'AWS_VPC_K8S_CNI_LOG_FILE') ?? 'stdout',
+    logLevel: logLevel(env, 'AWS_VPC_K8S_CNI_LOGLEVEL'),
+    logFile: ipamdLogTarget(env),
+    logRotation: logRotation(env),
     socketPath: str(env, 'VPCWIRE_SOCKET') ?? DEFAULT_GRPC_SOCKET,
     checkpointPath: str(env, 'VPCWIRE_CHECKPOINT') ?? '/var/lib/vpcwire/ipam.json',
     imdsEndpoint,

@@ -41,7 +41,6 @@ const UNIMPLEMENTED: Readonly<Record<string, { why: string; same?: string }>> = 
   AWS_VPC_CNI_NODE_PORT_SUPPORT: { why: 'vpcwire always marks NodePort and non-VPC connections to leave by the primary ENI', same: 'true' },
   AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER: { why: 'the chart always sets loose rp_filter on the primary interface', same: 'true' },
   AWS_VPC_K8S_CNI_CONNMARK: { why: 'vpcwire uses the fixed connmark bit 0x80' },
-  AWS_VPC_K8S_PLUGIN_LOG_LEVEL: { why: "the plugin's log level is not configurable in vpcwire" },
   DISABLE_NETWORK_RESOURCE_PROVISIONING: { why: 'vpcwire always manages the node\'s ENIs and addresses', same: 'false' },
   ENABLE_IMDS_ONLY_MODE: { why: 'vpcwire calls EC2 (IMDS is not enough for it)', same: 'false' },
   ENABLE_MULTI_NIC: { why: "vpcwire uses the default network card's ENIs only", same: 'false' },
@@ -84,20 +83,17 @@ function migrateEnv(env: Record<string, unknown>, schema: EnvSchema, notes: Note
     }
     const value = String(raw);
     // Log files: upstream's paths are inside its own container (/host/var/log/aws-routed-eni/...).
+    // vpcwire reads the same two names; VPCWIRE_CNI_PLUGIN_LOG_FILE is only its earlier alias.
     if (name === 'AWS_VPC_K8S_CNI_LOG_FILE' || name === 'AWS_VPC_K8S_PLUGIN_LOG_FILE') {
-      const target = name === 'AWS_VPC_K8S_CNI_LOG_FILE' ? name : 'VPCWIRE_CNI_PLUGIN_LOG_FILE';
+      const plugin = name === 'AWS_VPC_K8S_PLUGIN_LOG_FILE';
       if (value.startsWith('/')) {
-        if (!value.startsWith(`${LOG_DIR}/`)) {
-          out[target] = `${LOG_DIR}/${basename(value)}`;
-          notes.push({ key, changed: true, why: `vpcwire differs: logs on the node go under ${LOG_DIR} (the chart mounts it), so ${target}=${out[target]}` });
-        } else {
-          out[target] = value;
-          if (target !== name) notes.push({ key, changed: true, why: `vpcwire's name for it is ${target}` });
-        }
-      } else if (target === 'AWS_VPC_K8S_CNI_LOG_FILE' && (value === 'stdout' || value === 'stderr' || value === '')) {
-        out[target] = value;
+        out[name] = value.startsWith(`${LOG_DIR}/`) ? value : `${LOG_DIR}/${basename(value)}`;
+        if (out[name] !== value) notes.push({ key, changed: true, why: `vpcwire differs: logs on the node go under ${LOG_DIR} (the chart mounts it), so ${name}=${out[name]}` });
+      } else if (value === 'stderr' || value === '' || (!plugin && value === 'stdout')) {
+        out[name] = value;
       } else {
-        notes.push({ key, why: `vpcwire differs: ${value || '(empty)'} is not a place the plugin can log to (its stdout is the CNI result); ${target} keeps its default ${LOG_DIR}/plugin.log` });
+        const dflt = plugin ? `${LOG_DIR}/plugin.log` : 'stdout';
+        notes.push({ key, why: `vpcwire differs: ${value} is not a place ${plugin ? 'the plugin can log to (its stdout is the CNI result; upstream refuses it too)' : 'ipamd logs to'}; ${name} keeps its default ${dflt}` });
       }
       continue;
     }

@@ -10,7 +10,9 @@
  */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PluginLogConf } from '../../contract/log-settings.ts';
 import { IpamdError } from '../errors.ts';
+import { logLevel, logRotation } from '../log-config.ts';
 
 /** The plugins that may follow vpcwire in the chain, using its prevResult (DESIGN.md §5). */
 export const CHAINABLE = ['portmap', 'bandwidth', 'tuning'] as const;
@@ -27,8 +29,14 @@ export interface InstallConfig {
   readonly conflistName: string;
   readonly networkName: string;
   readonly chainedPlugins: readonly ChainedPlugin[];
-  /** The plugin's log file (VPCWIRE_CNI_PLUGIN_LOG_FILE; 'none' turns it off). */
-  readonly pluginLogFile: string | undefined;
+  /**
+   * The plugin's log as the conflist carries it (upstream's AWS_VPC_K8S_PLUGIN_LOG_FILE and
+   * AWS_VPC_K8S_PLUGIN_LOG_LEVEL, rotation from VPCWIRE_LOG_MAX_SIZE_MB / VPCWIRE_LOG_MAX_FILES);
+   * without `logFile` the plugin logs nothing.
+   */
+  readonly pluginLog: PluginLogConf;
+  /** Settings that work but should change (a deprecated name): logged by the installer at start. */
+  readonly warnings: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -66,13 +74,35 @@ function chained(env: Env): ChainedPlugin[] {
   return out;
 }
 
-/** Upstream logs its plugin to /var/log/aws-routed-eni/plugin.log; ours sits beside ipamd's. */
-function pluginLog(env: Env): string | undefined {
-  const name = 'VPCWIRE_CNI_PLUGIN_LOG_FILE';
-  const v = str(env, name) ?? '/var/log/vpcwire/plugin.log';
+/**
+ * AWS_VPC_K8S_PLUGIN_LOG_FILE: an absolute path (default /var/log/vpcwire/plugin.log, where
+ * upstream has /var/log/aws-routed-eni/plugin.log), `stderr` (the runtime's log), or `none`.
+ * Never stdout, which carries the CNI result (upstream refuses it too). VPCWIRE_CNI_PLUGIN_LOG_FILE,
+ * vpcwire's earlier name, is still read when the upstream one is unset; both set must agree.
+ */
+function pluginLogFile(env: Env): string | undefined {
+  const name = 'AWS_VPC_K8S_PLUGIN_LOG_FILE';
+  const alias = 'VPCWIRE_CNI_PLUGIN_LOG_FILE';
+  const upstream = str(env, name);
+  const older = str(env, 'VPCWIRE_CNI_PLUGIN_LOG_FILE');
+  if (upstream !== undefined && older !== undefined && upstream !== older) {
+    bad(alias, older, `differs from ${name}=${JSON.stringify(upstream)}; set only ${name} (the earlier name is an alias)`);
+  }
+  const given = upstream !== undefined ? name : alias;
+  const v = upstream ?? older ?? '/var/log/vpcwire/plugin.log';
   if (v.toLowerCase() === 'none') return undefined;
-  if (!v.startsWith('/')) bad(name, v, "expected an absolute path or 'none'");
+  if (v.toLowerCase() === 'stdout') bad(given, v, "the plugin's stdout carries the CNI result; use a path or 'stderr'");
+  if (v === 'stderr') return v;
+  if (!v.startsWith('/') || v.endsWith('/')) bad(given, v, "expected an absolute file path, 'stderr' or 'none'");
   return v;
+}
+
+function pluginLog(env: Env): PluginLogConf {
+  const logFile = pluginLogFile(env);
+  const level = logLevel(env, 'AWS_VPC_K8S_PLUGIN_LOG_LEVEL');
+  const rotation = logRotation(env);
+  if (logFile === undefined) return Object.freeze({});
+  return Object.freeze({ logFile, logLevel: level, logMaxSizeMb: rotation.maxSizeMb, logMaxFiles: rotation.maxFiles });
 }
 
 export function parseInstallConfig(env: Env = process.env): InstallConfig {
@@ -93,6 +123,10 @@ export function parseInstallConfig(env: Env = process.env): InstallConfig {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(networkName)) {
     bad('VPCWIRE_CNI_NETWORK_NAME', networkName, 'letters, digits, _ . - only, starting with a letter or digit');
   }
+  const warnings: string[] = [];
+  if (str(env, 'VPCWIRE_CNI_PLUGIN_LOG_FILE') !== undefined && str(env, 'AWS_VPC_K8S_PLUGIN_LOG_FILE') === undefined) {
+    warnings.push("VPCWIRE_CNI_PLUGIN_LOG_FILE is deprecated: set upstream's AWS_VPC_K8S_PLUGIN_LOG_FILE instead");
+  }
   const config: InstallConfig = {
     enabled,
     binDir: absPath(env, 'VPCWIRE_CNI_BIN_DIR', '/opt/cni/bin'),
@@ -101,7 +135,8 @@ export function parseInstallConfig(env: Env = process.env): InstallConfig {
     conflistName,
     networkName,
     chainedPlugins: Object.freeze(chained(env)),
-    pluginLogFile: pluginLog(env),
+    pluginLog: pluginLog(env),
+    warnings: Object.freeze(warnings),
   };
   return Object.freeze(config);
 }

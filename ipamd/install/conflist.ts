@@ -5,6 +5,7 @@
  * serves and removed first when ipamd stops.
  */
 import { join } from 'node:path';
+import type { PluginLogConf } from '../../contract/log-settings.ts';
 import { removeFileDurably, writeFileAtomic } from '../../durable/atomic-file.ts';
 import type { ChainedPlugin, InstallConfig } from './config.ts';
 
@@ -18,8 +19,8 @@ export interface PluginSettings {
   readonly releaseNotesDir: string;
   /** ipamd's AWS_VPC_K8S_CNI_VETHPREFIX: the plugin names host veths with it, ipamd looks for them. */
   readonly vethPrefix: string;
-  /** The plugin's log (one line per invocation); undefined: no log. */
-  readonly logFile?: string | undefined;
+  /** The plugin's log (at most one line per invocation, cni/log.ts); no logFile: no log. */
+  readonly log?: PluginLogConf;
 }
 
 /**
@@ -56,7 +57,7 @@ export function buildConflist(
         socket: plugin.socket,
         releaseNotesDir: plugin.releaseNotesDir,
         vethPrefix: plugin.vethPrefix,
-        ...(plugin.logFile ? { logFile: plugin.logFile } : {}),
+        ...(plugin.log?.logFile ? plugin.log : {}),
       },
       ...install.chainedPlugins.map(chainedEntry),
     ],

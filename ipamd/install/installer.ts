@@ -29,9 +29,11 @@ export interface Installer {
 export function createInstaller(install: InstallConfig, logger: Logger): Installer {
   return {
     async prepare() {
+      for (const w of install.warnings) logger.warn(w);
       await mkdir(install.binDir, { recursive: true, mode: 0o755 });
       await mkdir(install.confDir, { recursive: true, mode: 0o755 });
-      if (install.pluginLogFile) await mkdir(dirname(install.pluginLogFile), { recursive: true, mode: 0o755 });
+      const logFile = install.pluginLog.logFile;
+      if (logFile?.startsWith('/')) await mkdir(dirname(logFile), { recursive: true, mode: 0o755 });
       if (await removeConflist(install)) {
         logger.warn('removed a CNI conflist left by a previous ipamd; the node is not Ready until this one serves', {
           path: conflistPath(install),
@@ -49,7 +51,7 @@ export function createInstaller(install: InstallConfig, logger: Logger): Install
       if (status !== 'SERVING') {
         throw new IpamdError('IPAMD_INTERNAL', `not writing the CNI conflist: ipamd's health service says ${status}, not SERVING`);
       }
-      const path = await writeConflist(install, { ...plugin, logFile: install.pluginLogFile });
+      const path = await writeConflist(install, { ...plugin, log: install.pluginLog });
       logger.info('CNI conflist written; the node can turn Ready', {
         path,
         network: install.networkName,

@@ -59,7 +59,7 @@ describe('vpcwire chained with portmap, bandwidth and tuning', { skip }, () => {
       socket: String(settings.socket),
       releaseNotesDir: String(settings.releaseNotesDir),
       vethPrefix: 'eni',
-      logFile: String(settings.logFile),
+      log: { logFile: String(settings.logFile) },
     }) as unknown as Conflist;
     // The installer's tuning entry sets no sysctl by default; give it one to prove it ran.
     const conflist: Conflist = {

@@ -101,6 +101,9 @@ describe('network configuration', () => {
     assert.equal(d.releaseNotesDir, '/var/lib/vpcwire/release-notes');
     assert.equal(d.vethPrefix, 'eni');
     assert.equal(d.logFile, undefined);
+    assert.deepEqual([d.logLevel, d.logMaxSizeMb, d.logMaxFiles], ['debug', 100, 5], "upstream's defaults: Debug, 100 MB, 5 rotated files");
+    const l = parseNetConf(conf({ logFile: 'stderr', logLevel: 'WARN', logMaxSizeMb: 0.5, logMaxFiles: 2 }));
+    assert.deepEqual([l.logFile, l.logLevel, l.logMaxSizeMb, l.logMaxFiles], ['stderr', 'warn', 0.5, 2]);
   });
 
   test('errors: 6 for non-JSON, 1 for an unsupported version, 7 naming the key otherwise', () => {
@@ -116,6 +119,10 @@ describe('network configuration', () => {
     cniError(() => parseNetConf(conf({ socket: 'ipamd.sock' })), 7, /"socket" must be an absolute path/);
     cniError(() => parseNetConf(conf({ deadlineMs: 0 })), 7, /"deadlineMs"/);
     cniError(() => parseNetConf(conf({ vethPrefix: 'eth' })), 7, /"vethPrefix"/);
+    cniError(() => parseNetConf(conf({ logFile: 'stdout' })), 7, /"logFile" must be an absolute path or "stderr" \(stdout carries the result\), got "stdout"/);
+    cniError(() => parseNetConf(conf({ logLevel: 'trace' })), 7, /"logLevel" must be one of debug, info, warn, error \(any case\), got "trace"/);
+    cniError(() => parseNetConf(conf({ logMaxSizeMb: '100' })), 7, /"logMaxSizeMb" must be a number from 0\.001 to 10240/);
+    cniError(() => parseNetConf(conf({ logMaxFiles: 2.5 })), 7, /"logMaxFiles" must be an integer from 1 to 100, got 2\.5/);
     cniError(() => parseNetConf(conf({ prevResult: [] })), 7, /"prevResult" must be an object, got a list of 0/);
     cniError(() => parseNetConf(conf({ 'cni.dev/valid-attachments': [{ containerID: 1 }] })), 7, /valid-attachments"\[0\]/);
     cniError(() => parseNetConf('[]'), 7, /JSON object/);
@@ -123,7 +130,7 @@ describe('network configuration', () => {
 
   test('any shape of value is named in a short message, never serialised whole (deep nesting, huge strings)', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-    for (const key of ['name', 'socket', 'deadlineMs', 'vethPrefix', 'logFile', 'prevResult', 'cni.dev/valid-attachments']) {
+    for (const key of ['name', 'socket', 'deadlineMs', 'vethPrefix', 'logFile', 'logLevel', 'logMaxSizeMb', 'logMaxFiles', 'prevResult', 'cni.dev/valid-attachments']) {
       const stdin = `{"cniVersion":"1.1.0","name":"n","type":"vpcwire",${JSON.stringify(key)}:${deep}}`;
       assert.throws(() => parseNetConf(stdin), (e: unknown) => e instanceof CniError && e.cniCode === 7 && e.message.length < 200, key);
     }

@@ -63,7 +63,7 @@ export async function startInstallerNode(c: LocalCluster, name: string, o: Insta
       VPCWIRE_CNI_CONF_DIR: confDir,
       VPCWIRE_CNI_PLUGIN_SOURCE: c.plugin,
       VPCWIRE_CNI_CHAINED_PLUGINS: o.chainedPlugins ?? 'portmap,bandwidth,tuning',
-      VPCWIRE_CNI_PLUGIN_LOG_FILE: pluginLogFile,
+      AWS_VPC_K8S_PLUGIN_LOG_FILE: pluginLogFile,
       ...(o.networkName ? { VPCWIRE_CNI_NETWORK_NAME: o.networkName } : {}),
     });
     // ipamd said SERVING; the installer writes the conflist right after.

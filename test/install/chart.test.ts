@@ -184,7 +184,7 @@ describe('one source of truth', () => {
     const schema = JSON.parse(read('charts/vpcwire/values.schema.json')) as { properties: { env: { properties: Record<string, unknown>; additionalProperties: boolean } } };
     assert.equal(schema.properties.env.additionalProperties, false);
     const listed = Object.keys(schema.properties.env.properties).sort();
-    const sources = ['ipamd/config.ts', 'ipamd/kube/settings.ts', 'ipamd/install/config.ts'].map(read).join('\n');
+    const sources = ['ipamd/config.ts', 'ipamd/log-config.ts', 'ipamd/kube/settings.ts', 'ipamd/install/config.ts'].map(read).join('\n');
     const parsed = new Set([...sources.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g, ), ...sources.matchAll(/const name = '([A-Z][A-Z0-9_]+)'/g), ...sources.matchAll(/env\[?'?([A-Z][A-Z0-9_]+)'?\]/g)].map((m) => m[1]!));
     for (const name of listed) assert.ok(parsed.has(name), `${name} is in the schema but ipamd does not parse it`);
     // Set by the chart (downward API, mounts), or only meaningful outside a cluster (tests, the emulator).
@@ -206,7 +206,9 @@ describe('bad values are refused, naming the key', () => {
   };
   test('a number where the add-on wants a string', () => refused({ env: { WARM_IP_TARGET: 5 } }, /at '\/env\/WARM_IP_TARGET': got number, want string/));
   test('a value ipamd would refuse', () => refused({ env: { ENABLE_PREFIX_DELEGATION: 'yes' } }, /at '\/env\/ENABLE_PREFIX_DELEGATION': '.*yes.*' does not match pattern/));
-  for (const name of ['ENABLE_POD_ENI', 'ENABLE_IPv6', 'POD_SECURITY_GROUP_ENFORCING_MODE', 'AWS_VPC_K8S_PLUGIN_LOG_FILE', 'NO_SUCH_VARIABLE']) {
+  test("the plugin's log on stdout, where the CNI result goes", () => refused({ env: { AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stdout' } }, /at '\/env\/AWS_VPC_K8S_PLUGIN_LOG_FILE': '.*stdout.*' does not match pattern/));
+  test('a log size that is not a number of MiB', () => refused({ env: { VPCWIRE_LOG_MAX_SIZE_MB: '100MB' } }, /at '\/env\/VPCWIRE_LOG_MAX_SIZE_MB': '.*100MB.*' does not match pattern/));
+  for (const name of ['ENABLE_POD_ENI', 'ENABLE_IPv6', 'POD_SECURITY_GROUP_ENFORCING_MODE', 'AWS_VPC_K8S_CNI_CONNMARK', 'NO_SUCH_VARIABLE']) {
     test(`an upstream variable vpcwire does not implement: ${name}`, () => refused({ env: { [name]: 'false' } }, new RegExp(`at '/env': additional properties '${name}' not allowed`)));
   }
   test('an init container variable', () => refused({ init: { env: { DISABLE_TCP_EARLY_DEMUX: 'false' } } }, /at '\/init\/env': additional properties 'DISABLE_TCP_EARLY_DEMUX' not allowed/));

@@ -37,7 +37,7 @@ test('an add-on configuration: implemented settings carried, the rest named with
   assert.deepEqual(valuesOf(r.stdout), {
     env: {
       WARM_IP_TARGET: '5', MINIMUM_IP_TARGET: '10', AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true', ENI_CONFIG_LABEL_DEF: 'topology.kubernetes.io/zone',
-      AWS_VPC_K8S_CNI_LOG_FILE: '/var/log/vpcwire/ipamd.log', VPCWIRE_CNI_PLUGIN_LOG_FILE: '/var/log/vpcwire/plugin.log',
+      AWS_VPC_K8S_CNI_LOG_FILE: '/var/log/vpcwire/ipamd.log', AWS_VPC_K8S_PLUGIN_LOG_FILE: '/var/log/vpcwire/plugin.log', AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'DEBUG',
     },
     resources: { requests: { cpu: '50m' } },
     tolerations: [{ operator: 'Exists' }],
@@ -46,8 +46,7 @@ test('an add-on configuration: implemented settings carried, the rest named with
   });
   const expected: [string, RegExp][] = [
     ['changed: env.AWS_VPC_K8S_CNI_LOG_FILE', /logs on the node go under \/var\/log\/vpcwire/],
-    ['changed: env.AWS_VPC_K8S_PLUGIN_LOG_FILE', /VPCWIRE_CNI_PLUGIN_LOG_FILE=\/var\/log\/vpcwire\/plugin\.log/],
-    ['not carried over: env.AWS_VPC_K8S_PLUGIN_LOG_LEVEL', /not implemented/],
+    ['changed: env.AWS_VPC_K8S_PLUGIN_LOG_FILE', /logs on the node go under \/var\/log\/vpcwire .*AWS_VPC_K8S_PLUGIN_LOG_FILE=\/var\/log\/vpcwire\/plugin\.log/],
     ['not carried over: env.ENABLE_POD_ENI', /not implemented: no security groups for pods/],
     ['not carried over: env.ENABLE_IPv6', /IPv4-only \(false is what vpcwire does anyway\)/],
     ['not carried over: env.ENABLE_PREFIX_DELEGATION', /"yes" is not a value vpcwire accepts/],
@@ -92,6 +91,22 @@ test('an exported aws-node DaemonSet (YAML or JSON, as kubectl prints it): env, 
   const json = migrate('-', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [ds] }, null, 2));
   assert.equal(json.status, 0, json.stderr);
   assert.deepEqual(valuesOf(json.stdout), values);
+});
+
+test("log settings: upstream's names carried, levels in any case, the plugin never on stdout; helm takes the result", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpcwire-migrate-logs-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ env: { AWS_VPC_K8S_CNI_LOGLEVEL: 'Info', AWS_VPC_K8S_CNI_LOG_FILE: 'stderr', AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stdout', AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'Warn' } }));
+  const r = migrate(file);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(valuesOf(r.stdout).env, { AWS_VPC_K8S_CNI_LOGLEVEL: 'Info', AWS_VPC_K8S_CNI_LOG_FILE: 'stderr', AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'Warn' });
+  assert.equal(r.notes.length, 1, r.stderr);
+  assert.match(r.notes[0]!, /not carried over: env\.AWS_VPC_K8S_PLUGIN_LOG_FILE: vpcwire differs: stdout is not a place the plugin can log to .*keeps its default \/var\/log\/vpcwire\/plugin\.log/);
+  rendersWith(r.stdout);
+  writeFileSync(file, JSON.stringify({ env: { AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stderr', AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'LOUD' } }));
+  const bad = migrate(file);
+  assert.deepEqual(valuesOf(bad.stdout).env, { AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stderr' });
+  assert.match(bad.stderr, /env\.AWS_VPC_K8S_PLUGIN_LOG_LEVEL: "LOUD" is not a value vpcwire accepts/);
 });
 
 test('input it cannot read: exit 2 naming the problem, nothing on stdout', () => {

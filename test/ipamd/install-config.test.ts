@@ -53,22 +53,47 @@ describe('CNI installer configuration', () => {
     refused({ VPCWIRE_CNI_CONFLIST_NAME: '10-vpcwire.conf' }, 'VPCWIRE_CNI_CONFLIST_NAME');
     refused({ VPCWIRE_CNI_CONFLIST_NAME: '../10-vpcwire.conflist' }, 'VPCWIRE_CNI_CONFLIST_NAME');
     refused({ VPCWIRE_CNI_NETWORK_NAME: 'vpc wire' }, 'VPCWIRE_CNI_NETWORK_NAME');
+  });
+
+  test("the plugin's log: upstream's variables, vpcwire's directory, rotation, the earlier name as an alias", () => {
+    assert.deepEqual(parseInstallConfig({}).pluginLog, { logFile: '/var/log/vpcwire/plugin.log', logLevel: 'debug', logMaxSizeMb: 100, logMaxFiles: 5 });
+    assert.deepEqual(
+      parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: '/var/log/vpcwire/cni.log', AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'Info', VPCWIRE_LOG_MAX_SIZE_MB: '0.5', VPCWIRE_LOG_MAX_FILES: '2' }).pluginLog,
+      { logFile: '/var/log/vpcwire/cni.log', logLevel: 'info', logMaxSizeMb: 0.5, logMaxFiles: 2 },
+    );
+    assert.equal(parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stderr' }).pluginLog.logFile, 'stderr');
+    const old = parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: '/var/log/vpcwire/old.log' });
+    assert.equal(old.pluginLog.logFile, '/var/log/vpcwire/old.log');
+    assert.deepEqual(old.warnings, ["VPCWIRE_CNI_PLUGIN_LOG_FILE is deprecated: set upstream's AWS_VPC_K8S_PLUGIN_LOG_FILE instead"]);
+    assert.deepEqual(parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: '/x.log' }).warnings, []);
+    assert.equal(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: '/x.log', AWS_VPC_K8S_PLUGIN_LOG_FILE: '/x.log' }).pluginLog.logFile, '/x.log');
+    assert.deepEqual(parseInstallConfig({ AWS_VPC_K8S_PLUGIN_LOG_FILE: 'none' }).pluginLog, {});
+    assert.deepEqual(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: 'none' }).pluginLog, {});
+    refused({ AWS_VPC_K8S_PLUGIN_LOG_FILE: 'stdout' }, 'AWS_VPC_K8S_PLUGIN_LOG_FILE');
+    refused({ AWS_VPC_K8S_PLUGIN_LOG_FILE: 'plugin.log' }, 'AWS_VPC_K8S_PLUGIN_LOG_FILE');
+    refused({ AWS_VPC_K8S_PLUGIN_LOG_FILE: '/var/log/vpcwire/' }, 'AWS_VPC_K8S_PLUGIN_LOG_FILE');
     refused({ VPCWIRE_CNI_PLUGIN_LOG_FILE: 'plugin.log' }, 'VPCWIRE_CNI_PLUGIN_LOG_FILE');
-    assert.equal(parseInstallConfig({}).pluginLogFile, '/var/log/vpcwire/plugin.log');
-    assert.equal(parseInstallConfig({ VPCWIRE_CNI_PLUGIN_LOG_FILE: 'none' }).pluginLogFile, undefined);
+    refused({ VPCWIRE_CNI_PLUGIN_LOG_FILE: '/a.log', AWS_VPC_K8S_PLUGIN_LOG_FILE: '/b.log' }, 'VPCWIRE_CNI_PLUGIN_LOG_FILE');
+    refused({ AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'TRACE' }, 'AWS_VPC_K8S_PLUGIN_LOG_LEVEL');
+    refused({ VPCWIRE_LOG_MAX_SIZE_MB: '0' }, 'VPCWIRE_LOG_MAX_SIZE_MB');
+    refused({ VPCWIRE_LOG_MAX_SIZE_MB: '10MB' }, 'VPCWIRE_LOG_MAX_SIZE_MB');
+    refused({ VPCWIRE_LOG_MAX_FILES: '0' }, 'VPCWIRE_LOG_MAX_FILES');
   });
 
   test('the conflist: spec 1.0.0, vpcwire first with ipamd socket and release-notes dir, then the chain', () => {
     const c = parseInstallConfig({ VPCWIRE_CNI_CHAINED_PLUGINS: 'portmap,bandwidth,tuning', VPCWIRE_CNI_NETWORK_NAME: 'pods' });
-    assert.deepEqual(buildConflist(c, { socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', logFile: '/var/log/x.log' }), {
+    const log = { logFile: '/var/log/x.log', logLevel: 'warn', logMaxSizeMb: 10, logMaxFiles: 3 } as const;
+    assert.deepEqual(buildConflist(c, { socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', log }), {
       cniVersion: '1.0.0',
       name: 'pods',
       plugins: [
-        { type: 'vpcwire', socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', logFile: '/var/log/x.log' },
+        { type: 'vpcwire', socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', ...log },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
         { type: 'bandwidth', capabilities: { bandwidth: true } },
         { type: 'tuning', sysctl: {} },
       ],
     });
+    const quiet = buildConflist(c, { socket: '/run/x.sock', releaseNotesDir: '/var/lib/x', vethPrefix: 'pod', log: {} }) as { plugins: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(quiet.plugins[0]!), ['type', 'socket', 'releaseNotesDir', 'vethPrefix'], 'no log file: no log keys');
   });
 });

@@ -49,7 +49,9 @@ function installDirs(t: { after: (fn: () => void) => void }) {
       VPCWIRE_CNI_CONF_DIR: confDir,
       VPCWIRE_CNI_PLUGIN_SOURCE: source,
       VPCWIRE_CNI_CHAINED_PLUGINS: 'portmap,bandwidth',
-      VPCWIRE_CNI_PLUGIN_LOG_FILE: join(dir, 'log', 'plugin.log'),
+      AWS_VPC_K8S_PLUGIN_LOG_FILE: join(dir, 'log', 'plugin.log'),
+      AWS_VPC_K8S_PLUGIN_LOG_LEVEL: 'Info',
+      VPCWIRE_LOG_MAX_FILES: '3',
     },
   };
 }
@@ -123,7 +125,7 @@ describe('CNI installer in ipamd', () => {
       name: 'vpcwire',
       plugins: [
         // The plugin's socket: the plugin protocol's, next to the gRPC one (issue 10 item 1).
-        { type: 'vpcwire', socket: join(d.dir, 'run', 'plugin.sock'), releaseNotesDir, vethPrefix: 'eni', logFile: join(d.dir, 'log', 'plugin.log') },
+        { type: 'vpcwire', socket: join(d.dir, 'run', 'plugin.sock'), releaseNotesDir, vethPrefix: 'eni', logFile: join(d.dir, 'log', 'plugin.log'), logLevel: 'info', logMaxSizeMb: 100, logMaxFiles: 3 },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
         { type: 'bandwidth', capabilities: { bandwidth: true } },
       ],

@@ -101,7 +101,7 @@ export const type: Field<V> = {
 };
 
 /** The keys cni/config.ts reads. */
-const READ_KEYS = new Set(['cniVersion', 'name', 'type', 'socket', 'releaseNotesDir', 'vethPrefix', 'deadlineMs', 'logFile', 'prevResult', 'cni.dev/valid-attachments', 'cni.dev/attachments']);
+const READ_KEYS = new Set(['cniVersion', 'name', 'type', 'socket', 'releaseNotesDir', 'vethPrefix', 'deadlineMs', 'logFile', 'logLevel', 'logMaxSizeMb', 'logMaxFiles', 'prevResult', 'cni.dev/valid-attachments', 'cni.dev/attachments']);
 
 /** Keys the plugin does not read: anything goes there. */
 export const extra = fc.oneof(
