@@ -1,5 +1,6 @@
 import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
 import { bad, bool, type Env, int, str } from './env-parse.ts';
+import { DAY_MS, DEFAULT_HISTORY_DIR, DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_FILE_MB, DEFAULT_MAX_FILES } from './history/rotation.ts';
 import { type KubeSettings, parseKubeSettings } from './kube/settings.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -69,6 +70,20 @@ export interface Config {
   readonly randomizeSnat: SnatRandomization;
   /** Kubernetes: how it is reached (or not), the node's name, custom networking (kube/settings.ts). */
   readonly kube: KubeSettings;
+  /** The address history (issue 13, ipamd/history/); undefined with VPCWIRE_HISTORY=false. */
+  readonly history: HistorySettings | undefined;
+}
+
+/** Where the address history goes and how much of it is kept (history/rotation.ts: the defaults' arithmetic). */
+export interface HistorySettings {
+  /** VPCWIRE_HISTORY_DIR. */
+  readonly dir: string;
+  /** VPCWIRE_HISTORY_MAX_SIZE_MB, in bytes. */
+  readonly maxFileBytes: number;
+  /** VPCWIRE_HISTORY_MAX_FILES. */
+  readonly maxFiles: number;
+  /** VPCWIRE_HISTORY_MAX_AGE_DAYS, in ms. */
+  readonly maxAgeMs: number;
 }
 
 export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
@@ -109,6 +124,18 @@ function netns(env: Env, name: string): string | undefined {
     bad(name, v, 'expected a netns name (letters, digits, _ . -) or an absolute path');
   }
   return v;
+}
+
+function historySettings(env: Env): HistorySettings | undefined {
+  if (!bool(env, 'VPCWIRE_HISTORY', true)) return undefined;
+  const dir = str(env, 'VPCWIRE_HISTORY_DIR') ?? DEFAULT_HISTORY_DIR;
+  if (!dir.startsWith('/') || dir.includes('\0')) bad('VPCWIRE_HISTORY_DIR', dir, 'expected an absolute path');
+  return Object.freeze({
+    dir,
+    maxFileBytes: (int(env, 'VPCWIRE_HISTORY_MAX_SIZE_MB', { min: 1, max: 1024 }) ?? DEFAULT_MAX_FILE_MB) * 1024 * 1024,
+    maxFiles: int(env, 'VPCWIRE_HISTORY_MAX_FILES', { min: 2, max: 1000 }) ?? DEFAULT_MAX_FILES,
+    maxAgeMs: (int(env, 'VPCWIRE_HISTORY_MAX_AGE_DAYS', { min: 1, max: 3650 }) ?? DEFAULT_MAX_AGE_DAYS) * DAY_MS,
+  });
 }
 
 /**
@@ -204,6 +231,7 @@ export function parseConfig(env: Env = process.env): Config {
     excludeSnatCidrs: Object.freeze(cidrList(env, 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS')),
     randomizeSnat,
     kube: parseKubeSettings(env),
+    history: historySettings(env),
   };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);

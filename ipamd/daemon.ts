@@ -14,6 +14,7 @@ import { startSubnetDiscovery } from './placement/subnet-discovery.ts';
 import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
+import { HistoryJournal } from './history/journal.ts';
 import { KernelAudit } from './kernel-audit.ts';
 import type { KubeLink } from './kube/index.ts';
 import { noNotices, type Notices } from './notices.ts';
@@ -23,7 +24,7 @@ import { createLogger, type Logger } from './logger.ts';
 import type { Ec2Port, HostNetworkPort, ImdsPort } from './ports.ts';
 import { Reconciler } from './reconciler.ts';
 import { readReleaseNotes, removeReleaseNote } from './release-notes.ts';
-import { vethExistsAmong, vethExistsIn } from './veth.ts';
+import { vethExistsAmong, vethExistsIn, vethOfAllocation } from './veth.ts';
 
 export interface IpamdDeps {
   ec2?: Ec2Port;
@@ -58,6 +59,8 @@ export interface Ipamd {
   readonly audit: KernelAudit | undefined;
   /** The Kubernetes side (kube/index.ts); undefined standalone. */
   readonly kube: KubeLink | undefined;
+  /** The address history's writer (issue 13; its stats() for metrics); undefined with VPCWIRE_HISTORY=false. */
+  readonly history: HistoryJournal | undefined;
   /** A host network check and repair now (after the one running, if any), as the timer does. */
   checkHostNetwork(): Promise<void>;
   stop(): Promise<void>;
@@ -94,7 +97,11 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
         salvaged: r.salvaged,
       }),
   });
-  const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs });
+  // The address history (issue 13): read before the replay, reconciled with the ledger before serving.
+  const history = config.history
+    ? await HistoryJournal.open({ ...config.history, logger, now, vethOf: (a) => vethOfAllocation(config.vethPrefix, a) })
+    : undefined;
+  const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs, ...(history ? { journal: history } : {}) });
 
   // Every kernel command goes to the node's netns: VPCWIRE_HOST_NETNS when set, else our own.
   const kernel: KernelCommands = kernelCommands(config.hostNetns);
@@ -155,7 +162,15 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     drift,
     timers,
     notices,
-    ...(audit ? { audit: () => audit.run() } : {}),
+    ...(audit
+      ? {
+          audit: async () => {
+            const r = await audit.run();
+            await history?.seen(r.readAt, r.vethMissing);
+            return r;
+          },
+        }
+      : {}),
     ...(kube ? { expectedPods: () => kube.link.expectedPods(allocatedPods(store)) } : {}),
   });
   kube?.link.onPodsChanged(() => reconciler.kick());
@@ -200,6 +215,11 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     } else if (lost === 'MISSING') {
       logger.info('no checkpoint and no running pods in the kernel: a new node', { checkpoint: config.checkpointPath });
     }
+  }
+
+  if (history) {
+    const h = await history.reconcile(store.allocations());
+    logger.info('address history reconciled with the ledger', { dir: config.history!.dir, ...h, ...history.stats() });
   }
 
   const core = coreHandlers({
@@ -274,6 +294,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     drift,
     audit,
     kube: kube?.link,
+    history,
     checkHostNetwork,
     async stop() {
       timers.clearInterval(sweepTimer);
@@ -284,6 +305,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       await hostCheck;
       await hostCheckAgain;
       await store.idle();
+      await history?.close();
       await kube?.link.stop();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },
