@@ -1,6 +1,6 @@
 import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
 import { bad, bool, type Env, int, str } from './env-parse.ts';
-import { DAY_MS, DEFAULT_HISTORY_DIR, DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_FILE_MB, DEFAULT_MAX_FILES } from './history/rotation.ts';
+import { DAY_MS, DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_FILE_MB, DEFAULT_MAX_FILES, historyDirBeside } from './history/rotation.ts';
 import { type KubeSettings, parseKubeSettings } from './kube/settings.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -126,9 +126,10 @@ function netns(env: Env, name: string): string | undefined {
   return v;
 }
 
-function historySettings(env: Env): HistorySettings | undefined {
+/** Beside the checkpoint unless set: a test or node that moves its state moves its history too. */
+function historySettings(env: Env, checkpointPath: string): HistorySettings | undefined {
   if (!bool(env, 'VPCWIRE_HISTORY', true)) return undefined;
-  const dir = str(env, 'VPCWIRE_HISTORY_DIR') ?? DEFAULT_HISTORY_DIR;
+  const dir = str(env, 'VPCWIRE_HISTORY_DIR') ?? historyDirBeside(checkpointPath);
   if (!dir.startsWith('/') || dir.includes('\0')) bad('VPCWIRE_HISTORY_DIR', dir, 'expected an absolute path');
   return Object.freeze({
     dir,
@@ -193,7 +194,7 @@ export function parseConfig(env: Env = process.env): Config {
   if (randomizeSnat !== 'prng' && randomizeSnat !== 'hashrandom' && randomizeSnat !== 'none') {
     bad('AWS_VPC_K8S_CNI_RANDOMIZESNAT', randomRaw, "expected 'prng', 'hashrandom' or 'none'");
   }
-  const config: Config = {
+  let config: Config = {
     warmEniTarget: int(env, 'WARM_ENI_TARGET', { min: 0 }) ?? 1,
     warmIpTarget,
     minimumIpTarget,
@@ -231,8 +232,9 @@ export function parseConfig(env: Env = process.env): Config {
     excludeSnatCidrs: Object.freeze(cidrList(env, 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS')),
     randomizeSnat,
     kube: parseKubeSettings(env),
-    history: historySettings(env),
+    history: undefined as HistorySettings | undefined,
   };
+  config = { ...config, history: historySettings(env, config.checkpointPath) };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);
 }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { table } from '../text-table.ts';
 import { describeSpan, heldAt, HistoryQueryError, iso, newestFirst, parseAddress, parseTime, podLabel, recordJson } from './query.ts';
 import { fileBegan, readHistory } from './reader.ts';
-import { DEFAULT_HISTORY_DIR } from './rotation.ts';
+import { DEFAULT_HISTORY_DIR, historyDirBeside } from './rotation.ts';
 
 export const HISTORY_USAGE = `vpcwire history <address> [options]
 
@@ -17,7 +17,8 @@ Which pod held a pod address on this node (for an address seen in VPC Flow Logs 
 options:
   --at TIME     the pod holding it at TIME (RFC 3339, such as 2026-12-02T21:14:05Z, or now);
                 without --at, every holding of the address, newest first
-  --dir DIR     the history directory (default $VPCWIRE_HISTORY_DIR or ${DEFAULT_HISTORY_DIR})
+  --dir DIR     the history directory (default $VPCWIRE_HISTORY_DIR, else history/ beside
+                $VPCWIRE_CHECKPOINT, else ${DEFAULT_HISTORY_DIR}), as ipamd chooses it
   --json        print JSON
 
 A holding covers [start, end): at the instant one pod released the address and another took it, the
@@ -51,7 +52,9 @@ export async function runHistoryCommand(args: string[], out = process.stdout, er
     err.write(`vpcwire history: ${e.message}\n\n${HISTORY_USAGE}\n`);
     return 2;
   }
-  const dir = values.dir ?? (process.env.VPCWIRE_HISTORY_DIR?.trim() || DEFAULT_HISTORY_DIR);
+  const env = (name: string) => process.env[name]?.trim() || undefined;
+  const checkpoint = env('VPCWIRE_CHECKPOINT');
+  const dir = values.dir ?? env('VPCWIRE_HISTORY_DIR') ?? (checkpoint ? historyDirBeside(checkpoint) : DEFAULT_HISTORY_DIR);
   let read;
   try {
     read = await readHistory(dir, { ip });

@@ -14,10 +14,12 @@
  * limit old, so a quiet node's history ages out in steps of ~7 days instead of never.
  */
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fsyncPath } from '../../durable/atomic-file.ts';
 import { fileBegan, listHistoryFiles } from './reader.ts';
 
+/** `history/` beside the checkpoint (/var/lib/vpcwire/history with the default checkpoint). */
+export const historyDirBeside = (checkpointPath: string): string => join(dirname(checkpointPath), 'history');
 export const DEFAULT_HISTORY_DIR = '/var/lib/vpcwire/history';
 export const DEFAULT_MAX_FILE_MB = 16;
 export const DEFAULT_MAX_FILES = 16;
