@@ -65,7 +65,7 @@ describe('address history through ipamd', () => {
     // Exactly at the start: held; exactly at the end: not (half-open).
     const atStart = await cli(ips[1]!, '--dir', dir, '--at', new Date(start1).toISOString());
     assert.equal(atStart.code, 0);
-    assert.match(atStart.stdout, /: default\/pod-1 \(uid uid-1\)\n  container c00000001 eth0, network vpcwire/);
+    assert.match(atStart.stdout, /: default\/pod-1 \(uid uid-1\)\n {2}container c00000001 eth0, network vpcwire/);
     const atEnd = await cli(ips[1]!, '--dir', dir, '--at', new Date(end1).toISOString());
     assert.equal(atEnd.code, 0, "nobody is an answer, not an error");
     assert.match(atEnd.stdout, /held by no pod on this node/);
