@@ -17,7 +17,7 @@ import type { Allocation, LedgerChange, LedgerJournal } from '../datastore/types
 import type { Logger } from '../logger.ts';
 import { reconcileHoldings } from './reconcile.ts';
 import { encodeLine, type EndHow, type Holding, holdingId, type HistoryLine } from './record.ts';
-import { historyFileName, listHistoryFiles, readHistory } from './reader.ts';
+import { fileBegan, historyFileName, listHistoryFiles, readHistory } from './reader.ts';
 import { type RotationLimits, pruneHistory, shouldRotate } from './rotation.ts';
 
 /** Lines kept for a retry while the directory cannot be written (about 350 bytes each: ~17 MiB). */
@@ -151,9 +151,11 @@ export class HistoryJournal implements LedgerJournal {
       }
     }
     this.#live = true;
-    // Always a new file at start: a file a crash left with a torn tail is never appended to, and
-    // the new file's snapshot carries what is open whatever happened to older files.
-    await this.#append(plan.lines, { rotate: true });
+    // The newest file goes on unless a crash left its last line torn: then a new file (beginning
+    // with what is open), never an append glued to the torn bytes. Not a new file per start: a
+    // crash-looping ipamd would otherwise push its past out through VPCWIRE_HISTORY_MAX_FILES.
+    const resumed = await this.#resume().catch(() => false);
+    await this.#append(plan.lines, { rotate: !resumed });
     return { opened: plan.opened, closed: plan.closed };
   }
 
@@ -218,6 +220,28 @@ export class HistoryJournal implements LedgerJournal {
       this.#failed(e, 'writing the address history');
       await this.#fh?.close().catch(() => undefined);
       this.#fh = undefined;
+    }
+  }
+
+  /** Opens the newest file for appending if it ends with a whole line. */
+  async #resume(): Promise<boolean> {
+    const name = (await listHistoryFiles(this.#o.dir)).at(-1);
+    if (!name) return false;
+    const fh = await open(join(this.#o.dir, name), 'r+');
+    try {
+      const { size } = await fh.stat();
+      const last = Buffer.alloc(1);
+      if (size === 0 || (await fh.read(last, 0, 1, size - 1)).bytesRead !== 1 || last[0] !== 0x0a) {
+        await fh.close();
+        return false;
+      }
+      await fh.close();
+      this.#fh = await open(join(this.#o.dir, name), 'a', 0o600);
+      this.#file = { name, began: fileBegan(name), bytes: size };
+      return true;
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
     }
   }
 

@@ -113,6 +113,9 @@ describe('address history: restarts', () => {
   test('a torn last line is skipped and reported, never fatal; ipamd carries on in a new file', async (t) => {
     const n = await node(t);
     const a = await n.ds.assign(key(1), pod(1));
+    // A clean restart goes on in the same file: a crash-looping ipamd does not rotate its past away.
+    await n.restart();
+    assert.equal(readdirSync(n.historyDir).length, 1);
     const file = join(n.historyDir, readdirSync(n.historyDir).at(-1)!);
     appendFileSync(file, '{"v":1,"e":"start","ip":"10.0.3.8","at":17');
     const read = await readHistory(n.historyDir);
@@ -124,6 +127,7 @@ describe('address history: restarts', () => {
     assert.deepEqual(await holders(n.historyDir, a.ip, n.clock.t), ['pod-1']);
     assert.deepEqual(await holders(n.historyDir, b.ip, n.clock.t), ['pod-2']);
     assert.equal((await readHistory(n.historyDir)).problems.length, 1, 'the torn line stays where it was, reported');
+    assert.equal(readdirSync(n.historyDir).length, 2, 'after a torn line, a new file');
   });
 });
 
