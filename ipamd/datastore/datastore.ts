@@ -335,14 +335,10 @@ export class Datastore {
     await journaled;
   }
 
-  /** What a draft changed against the committed ledger: O(allocations), microseconds at max pods. */
   #changes(draft: Ledger): LedgerChange {
     const why = this.#why.get(draft);
-    const ended = this.#ledger.allocations()
-      .filter((a) => draft.holderOf(a.ip) !== a)
-      .map((allocation) => ({ allocation, why: why?.get(allocation) ?? 'del' }));
-    const started = draft.allocations().filter((a) => this.#ledger.holderOf(a.ip) !== a);
-    return { at: this.#now(), started, ended };
+    const { started, ended } = draft.changesSince(this.#ledger);
+    return { at: this.#now(), started, ended: ended.map((allocation) => ({ allocation, why: why?.get(allocation) ?? 'del' })) };
   }
 
   #noteWhy(draft: Ledger, allocation: Allocation | undefined, why: EndReason): void {
