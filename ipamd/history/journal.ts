@@ -88,7 +88,7 @@ export class HistoryJournal implements LedgerJournal {
 
   record(change: LedgerChange): Promise<void> {
     if (!this.#live) {
-      for (const e of change.ended) this.#startupEnds.set(e.allocation.ip, e.why === 'gc' ? 'gc' : 'del');
+      for (const e of change.ended) this.#startupEnds.set(e.allocation.ip, e.why);
       return Promise.resolve();
     }
     const lines: HistoryLine[] = [];

@@ -73,9 +73,15 @@ export function describeSpan(r: HistoryRecord): { from: string; until: string } 
   const from = r.how === 'recovered-kernel' ? `${iso(r.at)} at the latest (found running)` : iso(r.at);
   let until: string;
   if (r.end === undefined) until = 'now (still held)';
-  else if (r.notBefore !== undefined) until = `somewhere between ${iso(r.notBefore)} and ${iso(r.end)} (${r.endHow === 'restart-gone' ? 'ipamd found it gone at start-up' : `${r.endHow} replayed at start-up`})`;
+  else if (r.notBefore !== undefined) until = `somewhere between ${iso(r.notBefore)} and ${iso(r.end)} (${startupEnd(r.endHow)})`;
   else until = `${iso(r.end)} (${r.endHow})`;
   return { from, until };
+}
+
+function startupEnd(how: HistoryRecord['endHow']): string {
+  if (how === 'restart-gone') return 'ipamd found it gone at start-up';
+  if (how === 'del') return "its DEL, replayed at start-up from the plugin's release note";
+  return `${how} at start-up`;
 }
 
 /** The pod as a person reads it: namespace/name, or what is known instead. */
