@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { historyRoute } from '../../ipamd/history/route.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
-import { addPods, delPods } from '../helpers/pool.ts';
+import { addPods, delPods, podKey } from '../helpers/pool.ts';
 
 const BIN = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
 
@@ -40,14 +40,19 @@ describe('address history through ipamd', () => {
     const dir = join(p.dir, 'state', 'history');
 
     const before = Date.now();
-    const ips = await addPods(p, 0, 3);
+    const ips = await addPods(p, 0, 4);
     const added = Date.now();
     await delPods(p, 1, 2);
     const deleted = Date.now();
 
     // pod-0 still runs (its veth exists); pod-2's sandbox vanished while ipamd was down.
     writeFileSync(join(p.netDir, hostVethName('eni', 'default', 'pod-0')), '');
+    // pod-3 was deleted by the plugin while ipamd was down: its release note is replayed at start.
+    writeFileSync(join(p.netDir, hostVethName('eni', 'default', 'pod-3')), '');
     await p.kill('SIGKILL');
+    mkdirSync(p.releaseNotesDir, { recursive: true });
+    const k3 = podKey(3);
+    writeFileSync(join(p.releaseNotesDir, 'note-3.json'), JSON.stringify({ network: k3.networkName, containerId: k3.containerId, ifName: k3.ifName }));
 
     // ipamd down: the CLI reads the files.
     const whole = await cli(ips[1]!, '--dir', dir, '--json');
@@ -86,6 +91,8 @@ describe('address history through ipamd', () => {
     const atRestart = await cli(ips[2]!, '--dir', dir, '--at', new Date(added).toISOString());
     assert.match(atRestart.stdout, /POSSIBLY default\/pod-2/);
     assert.ok(restarted > added);
+    const text3 = await cli(ips[3]!, '--dir', dir);
+    assert.match(text3.stdout, /somewhere between \S+ and \S+ \(its DEL, replayed at start-up from the plugin's release note\)\s+default\/pod-3/);
 
     // The route: same answers, pod identity only.
     const route = historyRoute({ dir });
