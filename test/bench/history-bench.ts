@@ -6,7 +6,15 @@
  * synced beside the checkpoint write, once per batch). Figures only; nothing asserts a timing.
  */
 import { readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Checkpoint } from '../../ipamd/datastore/checkpoint.ts';
+import { Datastore } from '../../ipamd/datastore/datastore.ts';
+import { HistoryJournal } from '../../ipamd/history/journal.ts';
+import { silentLogger } from '../../ipamd/logger.ts';
+import { vethOfAllocation } from '../../ipamd/veth.ts';
+import { chooseAddress } from '../../warm-pool/index.ts';
 import { podKey } from '../helpers/pool.ts';
 import { withNode } from './ipamd-bench-helpers.ts';
 import { type Summary, summarize } from './stats.ts';
@@ -23,6 +31,12 @@ export interface HistoryModeResult {
 }
 
 export interface HistoryBenchResult {
+  /**
+   * In-process, without gRPC or a second process: Datastore.assign (checkpoint write, and with the
+   * history its append + fdatasync beside it), alternating off and on call by call, so the
+   * machine's noise falls evenly on both.
+   */
+  inProcess: { off: Summary; on: Summary; ratio: number; n: number };
   calls: number;
   burstSize: number;
   rounds: number;
@@ -68,7 +82,42 @@ async function round(history: boolean, calls: number, burstSize: number, bursts:
   });
 }
 
-export async function benchHistory(opts: { calls?: number; rounds?: number; burstSize?: number; bursts?: number } = {}): Promise<HistoryBenchResult> {
+async function benchInProcess(n: number): Promise<HistoryBenchResult['inProcess']> {
+  const dir = await mkdtemp(join(tmpdir(), 'vpcwire-history-bench-'));
+  try {
+    const logger = silentLogger();
+    const eni = { id: 'eni-0', deviceIndex: 0, mac: '02:00:00:00:00:00', isPrimary: true, subnetCidr: '10.0.0.0/24', primaryIp: '10.0.0.4', secondaryIps: Array.from({ length: 200 }, (_, i) => `10.0.0.${i + 10}`) };
+    const make = async (history: boolean) => {
+      const sub = join(dir, history ? 'on' : 'off');
+      const journal = history ? await HistoryJournal.open({ dir: join(sub, 'history'), logger, vethOf: (a) => vethOfAllocation('eni', a), maxFileBytes: 16 << 20, maxFiles: 16, maxAgeMs: 30 * 86_400_000 }) : undefined;
+      const ds = new Datastore({ checkpoint: new Checkpoint({ path: join(sub, 'ipam.json'), logger }), chooseAddress, logger, cooldownMs: 0, ...(journal ? { journal } : {}) });
+      await ds.addEni(eni);
+      await ds.restore({ allocations: [], cooling: [] }, { vethExists: async () => true });
+      await journal?.reconcile([]);
+      // 100 pods held, as on a busy node: the checkpoint is that big.
+      for (let i = 0; i < 100; i++) await ds.assign(podKey(i), req(i).pod);
+      return { ds, journal };
+    };
+    const off = await make(false);
+    const on = await make(true);
+    const times = { off: [] as number[], on: [] as number[] };
+    for (let i = 0; i < n; i++) {
+      for (const [name, node] of [['off', off], ['on', on]] as const) {
+        const t0 = performance.now();
+        await node.ds.assign(podKey(1000 + i), req(1000 + i).pod);
+        times[name].push(performance.now() - t0);
+        await node.ds.release(podKey(1000 + i));
+      }
+    }
+    await on.journal?.close();
+    const s = { off: summarize(times.off), on: summarize(times.on) };
+    return { ...s, ratio: s.on.median / s.off.median, n };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchHistory(opts: { calls?: number; rounds?: number; burstSize?: number; bursts?: number; inProcessCalls?: number } = {}): Promise<HistoryBenchResult> {
   const calls = opts.calls ?? 300;
   const rounds = opts.rounds ?? 3;
   const burstSize = opts.burstSize ?? 32;
@@ -83,8 +132,9 @@ export async function benchHistory(opts: { calls?: number; rounds?: number; burs
       acc[mode].bytes = res.bytesPerPod;
     }
   }
+  const inProcess = await benchInProcess(opts.inProcessCalls ?? 2000);
   const mode = (m: (typeof acc)['on']): HistoryModeResult => ({ add: summarize(m.add), del: summarize(m.del), burst: summarize(m.burst), bytesPerPod: m.bytes });
   const on = mode(acc.on);
   const off = mode(acc.off);
-  return { calls, burstSize, rounds, off, on, addRatio: on.add.median / off.add.median, burstRatio: on.burst.median / off.burst.median };
+  return { inProcess, calls, burstSize, rounds, off, on, addRatio: on.add.median / off.add.median, burstRatio: on.burst.median / off.burst.median };
 }

@@ -114,6 +114,7 @@ if (run('history')) {
   process.stdout.write(
     [
       `address history: ipamd (m5.4xlarge, IP_COOLDOWN_PERIOD=0) with VPCWIRE_HISTORY off and on, ${h.rounds} alternating rounds of ${h.calls} ADD+DEL one at a time and bursts of ${h.burstSize}:`,
+      `    in-process Datastore.assign (checkpoint write; with the history its append + fdatasync beside it), n=${h.inProcess.n} each, alternating: off p50 ${fmt(h.inProcess.off.median)} p99 ${fmt(h.inProcess.off.p99)}, on p50 ${fmt(h.inProcess.on.median)} p99 ${fmt(h.inProcess.on.p99)} (${h.inProcess.ratio.toFixed(2)}x)`,
       row('off', h.off),
       row('on ', h.on),
       `    ratio on/off: AddNetwork p50 ${h.addRatio.toFixed(2)}x, burst p50 ${h.burstRatio.toFixed(2)}x`,
