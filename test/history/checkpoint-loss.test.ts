@@ -7,10 +7,11 @@
  * marked recovered; a pod gone meanwhile is closed as found gone at start-up.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam } from '../../ipamd/api/client.ts';
 import { Ec2Adapter } from '../../ipamd/aws/ec2-adapter.ts';
 import { ImdsAdapter } from '../../ipamd/aws/imds-adapter.ts';
@@ -49,6 +50,8 @@ test('checkpoint deleted with pods running: identities kept from the history, a 
     VPCWIRE_RELEASE_NOTES_DIR: join(dir, 'notes'),
     VPCWIRE_HOST_NETWORK: 'false',
     WARM_IP_TARGET: '5',
+    VPCWIRE_RESYNC_INTERVAL_MS: '200',
+    VPCWIRE_RECONCILE_INTERVAL_MS: '50',
     DISABLE_LEAKED_ENI_CLEANUP: 'true',
   });
   let running: { ip: string; veth: string }[] = [];
@@ -61,6 +64,10 @@ test('checkpoint deleted with pods running: identities kept from the history, a 
     });
 
   let ipamd = await start();
+  const stops = new Set([ipamd]);
+  t.after(async () => {
+    for (const x of stops) await x.stop();
+  });
   let client = connectIpam(config.socketPath, { deadlineMs: 5000 });
   const add = async (name: string) =>
     (await client.addNetwork({ key: key(`ctr-${name}`), netns: `/run/netns/${name}`, pod: { namespace: 'default', name, uid: `uid-${name}` } })).ipv4Address;
@@ -71,12 +78,13 @@ test('checkpoint deleted with pods running: identities kept from the history, a 
   const free = (await client.getStatus()).enis.flatMap((e) => e.addresses).find((x) => x.state === 'free')!.ip;
   client.close();
   await ipamd.stop();
+  stops.delete(ipamd);
 
   // a and b run; c's sandbox went while ipamd was down; a pod ipamd never recorded routes `free`.
   running = [{ ip: a, veth: veth('a') }, { ip: b, veth: veth('b') }, { ip: free, veth: veth('stranger') }];
   await rm(config.checkpointPath);
   ipamd = await start();
-  t.after(() => ipamd.stop());
+  stops.add(ipamd);
   client = connectIpam(config.socketPath, { deadlineMs: 5000 });
   t.after(() => client.close());
   const restartedAt = Date.now();
@@ -99,4 +107,26 @@ test('checkpoint deleted with pods running: identities kept from the history, a 
   const ra = (await readHistory(hist, { ip: a })).records;
   assert.deepEqual(ra.map((r) => [r.name, r.endHow]), [['a', 'del']]);
   assert.deepEqual(await who(b, Date.now()), ['b:held']);
+
+  // The periodic kernel audit leaves signs of life; b then goes while ipamd is down: its holding
+  // ends somewhere between the last sighting of its veth and the restart.
+  const seenLine = async () => (await readFile(join(hist, (await readdir(hist)).at(-1)!), 'utf8')).split('\n').filter((l) => l.includes('"e":"seen"')).length;
+  for (let i = 0; (await seenLine()) < 2; i++) {
+    assert.ok(i < 100, 'the periodic audit wrote no sign of life');
+    await sleep(100);
+  }
+  client.close();
+  await ipamd.stop();
+  stops.delete(ipamd);
+  const stoppedAt = Date.now();
+  const bStart = (await readHistory(hist, { ip: b })).records[0]!.at;
+  running = running.filter((x) => x.ip !== b);
+  ipamd = await start();
+  stops.add(ipamd);
+  const rb = (await readHistory(hist, { ip: b })).records;
+  assert.deepEqual(rb.map((r) => [r.name, r.endHow]), [['b', 'restart-gone']]);
+  assert.ok(rb[0]!.notBefore! > bStart && rb[0]!.notBefore! <= stoppedAt, `last sign of life ${rb[0]!.notBefore} after its start ${bStart}, before ipamd stopped ${stoppedAt}`);
+  assert.ok(rb[0]!.end! >= stoppedAt);
+  assert.deepEqual(await who(b, rb[0]!.notBefore! - 1), ['b:held']);
+  assert.deepEqual(await who(b, rb[0]!.notBefore!), ['b:possibly']);
 });
