@@ -12,10 +12,15 @@
  *   times from its start on are answered.
  */
 import { parseIpv4 } from '../datastore/ipv4.ts';
+import { IpamdError } from '../errors.ts';
 import type { HistoryRecord } from './reader.ts';
 
-export class HistoryQueryError extends Error {
-  readonly code = 'IPAMD_HISTORY_BAD_QUERY';
+/** A bad address or time in a history query (the CLI exits 2, the route answers 400). */
+export class HistoryQueryError extends IpamdError {
+  constructor(message: string) {
+    super('IPAMD_HISTORY_BAD_QUERY', message);
+    this.name = 'HistoryQueryError';
+  }
 }
 
 export interface HeldAnswer {
