@@ -77,7 +77,8 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
     const lines = text.split('\n');
     lines.forEach((raw, i) => {
       if (raw.trim() === '') return;
-      if (wanted && !raw.includes(wanted) && !raw.includes('"e":"seen"')) return;
+      // (The last line is always decoded: a torn one is reported whatever it was about.)
+      if (wanted && i < lines.length - 1 && !raw.includes(wanted) && !raw.includes('"e":"seen"')) return;
       const line = decodeLine(raw);
       if ('error' in line) {
         problems.push({ file: join(dir, file), line: i + 1, error: line.error, torn: i === lines.length - 1 });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { historyRoute } from '../../ipamd/history/route.ts';
@@ -54,9 +54,14 @@ describe('address history through ipamd', () => {
     const k3 = podKey(3);
     writeFileSync(join(p.releaseNotesDir, 'note-3.json'), JSON.stringify({ network: k3.networkName, containerId: k3.containerId, ifName: k3.ifName }));
 
+    // A crash mid-write left a torn last line.
+    const files = readdirSync(dir);
+    appendFileSync(join(dir, files.at(-1)!), '{"v":1,"e":"end","ip":"10.');
+
     // ipamd down: the CLI reads the files.
     const whole = await cli(ips[1]!, '--dir', dir, '--json');
     assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stderr, /skipped a torn last line \(a crash mid-write\) at \S+history-\S+\.jsonl:\d+/);
     const h1 = JSON.parse(whole.stdout) as { holdings: { pod: { name: string; uid: string }; containerId: string; start: string; end?: string; endHow?: string }[] };
     assert.equal(h1.holdings.length, 1);
     assert.equal(h1.holdings[0]!.pod.name, 'pod-1');
@@ -77,6 +82,8 @@ describe('address history through ipamd', () => {
 
     await p.restart();
     const restarted = Date.now();
+    assert.equal(readdirSync(dir).length, files.length + 1, 'after a torn line ipamd goes on in a new file');
+    assert.match(readFileSync(join(p.dir, 'ipamd.log'), 'utf8'), /skipped a torn last line/);
     await p.client.addNetwork({ key: { networkName: 'vpcwire', containerId: 'c00000009', ifName: 'eth0' }, netns: '/x', pod: { namespace: 'web', name: 'later', uid: 'u9' } });
 
     // pod-0: one holding, still open (not duplicated by the restart).
@@ -109,6 +116,20 @@ describe('address history through ipamd', () => {
     assert.equal(badAt.status, 400);
     assert.match((badAt.body as { error: string }).error, /invalid time "yesterday"/);
     assert.equal((await historyRoute({ dir: undefined })(new URLSearchParams({ ip: ips[1]! }))).status, 503);
+  });
+});
+
+describe('address history: an unwritable directory', () => {
+  test('pods are still served; the failure is logged loudly; the ledger is unaffected', async (t) => {
+    const sim = await startEmulator({ profile: 'fast', throttling: false, dataPlane: false });
+    t.after(() => sim.stop());
+    const p = await startIpamdProcess(sim, sim.instance('node-1').id, { WARM_IP_TARGET: '4', VPCWIRE_HISTORY_DIR: '/proc/version/history' });
+    t.after(() => p.stop());
+    const ips = await addPods(p, 0, 3);
+    assert.equal(new Set(ips).size, 3);
+    assert.deepEqual((await p.client.getStatus()).allocations.map((a) => a.ipv4Address).sort(), [...ips].sort());
+    await delPods(p, 0, 1);
+    assert.match(readFileSync(join(p.dir, 'ipamd.log'), 'utf8'), /ADDRESS HISTORY NOT WRITTEN: writing the address history in \/proc\/version\/history failed; pods are still served/);
   });
 });
 
