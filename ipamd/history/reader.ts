@@ -5,7 +5,7 @@
  * holdings still open). Never fatal on bad bytes: a line that is not a record is skipped and
  * reported, the last line of a file cut short by a crash as `torn`.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeLine, type EndHow, type Holding, holdingId } from './record.ts';
 
@@ -57,10 +57,13 @@ export async function listHistoryFiles(dir: string): Promise<string[]> {
 
 /**
  * Reads every history file in `dir`. `ip`: keep only that address's holdings (a query over
- * months of files need not hold every pod in memory). `openOnly`: drop holdings as they end.
+ * months of files need not hold every pod in memory). `openOnly`: drop holdings as they end, and
+ * start at the newest file that begins with a whole snapshot (every file does, unless a crash cut
+ * it): what is open now is there, so ipamd's start does not read the whole history.
  */
 export async function readHistory(dir: string, opts: { ip?: string; openOnly?: boolean } = {}): Promise<HistoryRead> {
-  const files = await listHistoryFiles(dir);
+  let files = await listHistoryFiles(dir);
+  if (opts.openOnly) files = files.slice(await lastSnapshotFile(dir, files));
   const all = new Map<string, Mutable<HistoryRecord>>();
   const open = new Map<string, Mutable<HistoryRecord>>();
   const problems: ReadProblem[] = [];
@@ -134,6 +137,34 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
   }
   const records = [...all.values()].sort((a, b) => a.at - b.at);
   return { records, problems, files };
+}
+
+/** The index of the newest file whose first line is a snapshot; 0 if none is. */
+async function lastSnapshotFile(dir: string, files: readonly string[]): Promise<number> {
+  for (let i = files.length - 1; i > 0; i--) {
+    const fh = await open(join(dir, files[i]!), 'r').catch(() => undefined);
+    if (!fh) continue;
+    try {
+      // A snapshot at max pods is ~250 KB; read until its newline.
+      const chunks: Buffer[] = [];
+      let nl = -1;
+      for (let pos = 0; nl < 0; ) {
+        const { bytesRead, buffer } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, pos);
+        if (bytesRead === 0) break;
+        const at = buffer.subarray(0, bytesRead).indexOf(0x0a);
+        if (at >= 0) nl = pos + at;
+        chunks.push(buffer.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      if (nl >= 0) {
+        const first = decodeLine(Buffer.concat(chunks).toString('utf8', 0, nl));
+        if (!('error' in first) && first.e === 'snapshot') return i;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return 0;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -145,6 +145,11 @@ describe('address history: limits', () => {
     assert.ok(files.length <= 3, `${files.length} files: ${files.join(', ')}`);
     assert.doesNotMatch(readdirSync(n.historyDir).map((f) => readFileSync(join(n.historyDir, f), 'utf8')).join(''), /"name":"pod-1"/, 'the oldest records are gone');
     assert.deepEqual(await holders(n.historyDir, held.ip, n.clock.t), ['pod-0'], 'the open holding is in every new file');
+    // ipamd's start reads from the newest whole snapshot on, not the whole history.
+    writeFileSync(join(n.historyDir, readdirSync(n.historyDir)[0]!), 'garbage\n');
+    assert.equal((await readHistory(n.historyDir)).problems.length, 1);
+    assert.equal((await readHistory(n.historyDir, { openOnly: true })).problems.length, 0, 'the old file was not read');
+    assert.deepEqual((await readHistory(n.historyDir, { openOnly: true })).records.map((r) => r.name), ['pod-0']);
     // Deleting every file but the newest still answers who holds it now, from when.
     for (const f of readdirSync(n.historyDir).slice(0, -1)) rmSync(join(n.historyDir, f));
     const r = (await readHistory(n.historyDir, { ip: held.ip })).records;
