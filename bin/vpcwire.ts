@@ -8,6 +8,7 @@ const USAGE = `usage: vpcwire <command> [options]
 
 commands:
   status         print a node's ENIs, addresses, allocations and pool targets from a running ipamd
+  history        which pod held an address on this node, at a time or over its whole history (ipamd may be down)
   health         exit 0 only if ipamd answers SERVING (grpc.health.v1 on its socket): the pod's probes
   migrate        turn a vpc-cni add-on configuration or an exported aws-node DaemonSet into chart values
   metrics-helper publish the cluster's ipamd metrics to CloudWatch (the chart's metricsHelper Deployment)
@@ -22,6 +23,7 @@ const DEV_COMMANDS = new Set(['sim', 'demo']);
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'status') return (await import('../ipamd/status-cli.ts')).runStatusCommand(rest);
+  if (command === 'history') return (await import('../ipamd/history/cli.ts')).runHistoryCommand(rest);
   if (command === 'health') return (await import('../ipamd/health-cli.ts')).runHealthCommand(rest);
   if (command === 'migrate') return (await import('../migrate/cli.ts')).runMigrateCommand(rest);
   if (command === 'metrics-helper') return (await import('../metrics-helper/cli.ts')).runMetricsHelperCommand(rest);

@@ -1,6 +1,7 @@
 import { DEFAULT_GRPC_SOCKET, DEFAULT_RELEASE_NOTES_DIR } from '../contract/paths.ts';
 import { DEFAULT_INTROSPECTION_ADDRESS, DEFAULT_METRICS_PORT } from '../contract/metrics.ts';
 import { bad, bool, type Env, int, type ListenAddress, listenAddress, str } from './env-parse.ts';
+import { DAY_MS, DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_FILE_MB, DEFAULT_MAX_FILES, historyDirBeside } from './history/rotation.ts';
 import { type KubeSettings, parseKubeSettings } from './kube/settings.ts';
 import { ipamdLogTarget, logLevel, type LogRotation, logRotation } from './log-config.ts';
 
@@ -79,6 +80,20 @@ export interface Config {
   readonly metricsListen: ListenAddress | undefined;
   /** INTROSPECTION_BIND_ADDRESS (default 127.0.0.1:61679, or unix:/path); undefined with DISABLE_INTROSPECTION=true. */
   readonly introspectionListen: ListenAddress | undefined;
+  /** The address history (issue 13, ipamd/history/); undefined with VPCWIRE_HISTORY=false. */
+  readonly history: HistorySettings | undefined;
+}
+
+/** Where the address history goes and how much of it is kept (history/rotation.ts: the defaults' arithmetic). */
+export interface HistorySettings {
+  /** VPCWIRE_HISTORY_DIR. */
+  readonly dir: string;
+  /** VPCWIRE_HISTORY_MAX_SIZE_MB, in bytes. */
+  readonly maxFileBytes: number;
+  /** VPCWIRE_HISTORY_MAX_FILES. */
+  readonly maxFiles: number;
+  /** VPCWIRE_HISTORY_MAX_AGE_DAYS, in ms. */
+  readonly maxAgeMs: number;
 }
 
 export type SnatRandomization = 'prng' | 'hashrandom' | 'none';
@@ -120,6 +135,19 @@ function netns(env: Env, name: string): string | undefined {
     bad(name, v, 'expected a netns name (letters, digits, _ . -) or an absolute path');
   }
   return v;
+}
+
+/** Beside the checkpoint unless set: a test or node that moves its state moves its history too. */
+function historySettings(env: Env, checkpointPath: string): HistorySettings | undefined {
+  if (!bool(env, 'VPCWIRE_HISTORY', true)) return undefined;
+  const dir = str(env, 'VPCWIRE_HISTORY_DIR') ?? historyDirBeside(checkpointPath);
+  if (!dir.startsWith('/') || dir.includes('\0')) bad('VPCWIRE_HISTORY_DIR', dir, 'expected an absolute path');
+  return Object.freeze({
+    dir,
+    maxFileBytes: (int(env, 'VPCWIRE_HISTORY_MAX_SIZE_MB', { min: 1, max: 1024 }) ?? DEFAULT_MAX_FILE_MB) * 1024 * 1024,
+    maxFiles: int(env, 'VPCWIRE_HISTORY_MAX_FILES', { min: 2, max: 1000 }) ?? DEFAULT_MAX_FILES,
+    maxAgeMs: (int(env, 'VPCWIRE_HISTORY_MAX_AGE_DAYS', { min: 1, max: 3650 }) ?? DEFAULT_MAX_AGE_DAYS) * DAY_MS,
+  });
 }
 
 /**
@@ -174,7 +202,7 @@ export function parseConfig(env: Env = process.env): Config {
   if (randomizeSnat !== 'prng' && randomizeSnat !== 'hashrandom' && randomizeSnat !== 'none') {
     bad('AWS_VPC_K8S_CNI_RANDOMIZESNAT', randomRaw, "expected 'prng', 'hashrandom' or 'none'");
   }
-  const config: Config = {
+  let config: Config = {
     warmEniTarget: int(env, 'WARM_ENI_TARGET', { min: 0 }) ?? 1,
     warmIpTarget,
     minimumIpTarget,
@@ -216,7 +244,9 @@ export function parseConfig(env: Env = process.env): Config {
     // Both parsed even when disabled, so a bad address is refused before someone turns it on.
     metricsListen: maybe(bool(env, 'DISABLE_METRICS', false), listenAddress(env, 'VPCWIRE_METRICS_BIND_ADDRESS', `:${DEFAULT_METRICS_PORT}`, { unix: false })),
     introspectionListen: maybe(bool(env, 'DISABLE_INTROSPECTION', false), listenAddress(env, 'INTROSPECTION_BIND_ADDRESS', DEFAULT_INTROSPECTION_ADDRESS, { unix: true })),
+    history: undefined as HistorySettings | undefined,
   };
+  config = { ...config, history: historySettings(env, config.checkpointPath) };
   if (config.maxEni === 0) bad('MAX_ENI', '0', 'the primary ENI always exists; use -1 (unset) or >= 1');
   return Object.freeze(config);
 }

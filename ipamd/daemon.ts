@@ -14,6 +14,7 @@ import { startSubnetDiscovery } from './placement/subnet-discovery.ts';
 import { waitForIdentity } from './imds-wait.ts';
 import { kernelCommands, type KernelCommands } from './host-network/commands.ts';
 import { disabledHostNetwork, HostNetwork, type LinkWait } from './host-network/host-network.ts';
+import { HistoryJournal } from './history/journal.ts';
 import { KernelAudit } from './kernel-audit.ts';
 import type { KubeLink } from './kube/index.ts';
 import { noNotices, type Notices } from './notices.ts';
@@ -27,7 +28,7 @@ import { noMetrics } from './metrics/port.ts';
 import type { IpamdMetrics } from './metrics/prometheus.ts';
 import { type Endpoints, measuredHandlers, metricsFor, startEndpoints } from './observability.ts';
 import { readReleaseNotes, removeReleaseNote } from './release-notes.ts';
-import { vethExistsAmong, vethExistsIn } from './veth.ts';
+import { vethExistsAmong, vethExistsIn, vethOfAllocation } from './veth.ts';
 
 export interface IpamdDeps {
   ec2?: Ec2Port;
@@ -68,6 +69,8 @@ export interface Ipamd {
   readonly metrics: IpamdMetrics | undefined;
   /** The metrics and introspection endpoints (each undefined when disabled). */
   readonly endpoints: Endpoints;
+  /** The address history's writer (issue 13; its stats() for metrics); undefined with VPCWIRE_HISTORY=false. */
+  readonly history: HistoryJournal | undefined;
   /** A host network check and repair now (after the one running, if any), as the timer does. */
   checkHostNetwork(): Promise<void>;
   stop(): Promise<void>;
@@ -109,7 +112,11 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
         salvaged: r.salvaged,
       }),
   });
-  const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs });
+  // The address history (issue 13): read before the replay, reconciled with the ledger before serving.
+  const history = config.history
+    ? await HistoryJournal.open({ ...config.history, logger, now, vethOf: (a) => vethOfAllocation(config.vethPrefix, a) })
+    : undefined;
+  const store = new Datastore({ checkpoint, chooseAddress, logger, now, cooldownMs: config.ipCooldownMs, ...(history ? { journal: history } : {}) });
 
   // Every kernel command goes to the node's netns: VPCWIRE_HOST_NETNS when set, else our own.
   const kernel: KernelCommands = kernelCommands(config.hostNetns);
@@ -171,7 +178,15 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     timers,
     notices,
     metrics,
-    ...(audit ? { audit: () => audit.run() } : {}),
+    ...(audit
+      ? {
+          audit: async () => {
+            const r = await audit.run();
+            await history?.seen(r.readAt, r.vethMissing);
+            return r;
+          },
+        }
+      : {}),
     ...(kube ? { expectedPods: () => kube.link.expectedPods(allocatedPods(store)) } : {}),
   });
   kube?.link.onPodsChanged(() => reconciler.kick());
@@ -218,6 +233,11 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     } else if (lost === 'MISSING') {
       logger.info('no checkpoint and no running pods in the kernel: a new node', { checkpoint: config.checkpointPath });
     }
+  }
+
+  if (history) {
+    const h = await history.reconcile(store.allocations());
+    logger.info('address history reconciled with the ledger', { dir: config.history!.dir, ...h, ...history.stats() });
   }
 
   const core = coreHandlers({
@@ -300,6 +320,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     drift,
     audit,
     kube: kube?.link,
+    history,
     checkHostNetwork,
     metrics: registry,
     endpoints,
@@ -313,6 +334,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
       await hostCheck;
       await hostCheckAgain;
       await store.idle();
+      await history?.close();
       await kube?.link.stop();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },

@@ -33,6 +33,9 @@ export interface AuditReport {
   readonly recovered: readonly Allocation[];
   readonly released: readonly Allocation[];
   readonly rulesRemoved: number;
+  /** When the kernel was read, and the allocations whose veth it did not show: the address history's sign of life. */
+  readonly readAt: number;
+  readonly vethMissing: readonly string[];
 }
 
 export class KernelAudit {
@@ -90,6 +93,7 @@ export class KernelAudit {
     }
 
     const now = this.#now();
+    const vethMissing = store.allocations().filter((a) => !ev.links.has(this.vethOf(a))).map((a) => a.ip);
     const grace = this.#o.vethGraceMs ?? 60_000;
     for (const a of store.allocations()) {
       if (a.recovered) continue;
@@ -117,6 +121,6 @@ export class KernelAudit {
       }
       if (failures.length) this.#o.logger.warn('removing stale pod rules partly failed', { failures });
     }
-    return { recovered: found.recovered, released, rulesRemoved: remove.length };
+    return { recovered: found.recovered, released, rulesRemoved: remove.length, readAt, vethMissing };
   }
 }

@@ -18,7 +18,8 @@ import { AddressPool } from './pool.ts';
 import { type RecoverReport, recoverInto } from './recover.ts';
 import { replayCheckpoint, type ReplayInput, type RestoreReport } from './restore.ts';
 import type {
-  AddressChooser, AddressRecord, Allocation, AllocationKey, CheckpointState, DatastoreLogger, Eni, EniSpec, RecordedPod, VethExists,
+  AddressChooser, AddressRecord, Allocation, AllocationKey, CheckpointState, DatastoreLogger, EndReason, Eni, EniSpec, LedgerChange, LedgerJournal,
+  RecordedPod, VethExists,
 } from './types.ts';
 import { checkKey, checkPod, checkString, checkVeth, formatKey } from './validate.ts';
 
@@ -36,6 +37,8 @@ export interface DatastoreOptions {
   readonly now?: () => number;
   /** IP_COOLDOWN_PERIOD in ms: a released address is not handed out again before it passes. */
   readonly cooldownMs?: number;
+  /** The address history (ipamd/history/): told each batch's changes, written beside the checkpoint. */
+  readonly journal?: LedgerJournal;
 }
 
 export class Datastore {
@@ -51,6 +54,9 @@ export class Datastore {
   #growthBlocked = false;
   #retired: ((eni: Eni) => boolean) | undefined;
   #lastPoolRelease = -Infinity;
+  readonly #journal: LedgerJournal | undefined;
+  /** Why each allocation a draft dropped left it (the history says how an allocation ended). */
+  readonly #why = new WeakMap<Ledger, Map<Allocation, EndReason>>();
 
   constructor(opts: DatastoreOptions) {
     if (typeof opts.chooseAddress !== 'function') throw new DatastoreArgumentError('chooseAddress: expected a function');
@@ -63,10 +69,11 @@ export class Datastore {
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
     this.#cooldownMs = cooldownMs;
+    this.#journal = opts.journal;
     this.#queue = new CommitQueue<Ledger>({
       begin: () => new Ledger(this.#ledger),
       isDirty: (draft) => draft.dirty,
-      persist: (draft) => this.#checkpoint.write(draft.toState(this.#now())),
+      persist: (draft) => this.#persist(draft),
       commit: (draft) => {
         draft.pruneCooling(this.#now());
         this.#ledger = draft;
@@ -223,7 +230,7 @@ export class Datastore {
       const now = this.#now();
       const recovered = hostVeth === undefined ? undefined : draft.recoveredWithVeth(hostVeth);
       if (recovered) {
-        draft.removeHolderOf(recovered.ip);
+        this.#noteWhy(draft, draft.removeHolderOf(recovered.ip), 'adopted');
         const adopted: Allocation = Object.freeze({
           key: k, pod: p, ip: recovered.ip, eniId: recovered.eniId, deviceIndex: recovered.deviceIndex,
           ...(recovered.prefix === undefined ? {} : { prefix: recovered.prefix }),
@@ -287,7 +294,9 @@ export class Datastore {
   async releaseRecovered(ips: readonly string[]): Promise<Allocation[]> {
     return this.#queue.transact((draft) => {
       this.#requireReady('releaseRecovered');
-      return ips.flatMap((ip) => (draft.holderOf(ip)?.recovered ? [this.#releaseHolder(draft, ip)!] : []));
+      const released = ips.flatMap((ip) => (draft.holderOf(ip)?.recovered ? [this.#releaseHolder(draft, ip)!] : []));
+      for (const a of released) this.#noteWhy(draft, a, 'veth-gone');
+      return released;
     });
   }
 
@@ -298,13 +307,45 @@ export class Datastore {
     return this.#queue.transact((draft) => {
       this.#requireReady('releaseByContainer');
       const keys = draft.allocations().filter((a) => a.key.networkName === network && a.key.containerId === containerId).map((a) => a.key);
-      return keys.map((k) => this.#releaseIn(draft, k)!);
+      const released = keys.map((k) => this.#releaseIn(draft, k)!);
+      for (const a of released) this.#noteWhy(draft, a, 'gc');
+      return released;
     });
   }
 
   /** Settles when every call made so far has settled (shutdown). */
   idle(): Promise<void> {
     return this.#queue.idle();
+  }
+
+  /**
+   * The checkpoint write and the history's append run side by side: one durable step's latency,
+   * not two. If the checkpoint fails the batch fails, and the history is told its changes never
+   * happened (an empty interval, never an answer).
+   */
+  async #persist(draft: Ledger): Promise<void> {
+    const change = this.#journal ? this.#changes(draft) : undefined;
+    const journaled = change && (change.started.length > 0 || change.ended.length > 0) ? this.#journal!.record(change) : undefined;
+    try {
+      await this.#checkpoint.write(draft.toState(this.#now()));
+    } catch (e) {
+      if (journaled) await journaled.then(() => this.#journal!.aborted(change!));
+      throw e;
+    }
+    await journaled;
+  }
+
+  #changes(draft: Ledger): LedgerChange {
+    const why = this.#why.get(draft);
+    const { started, ended } = draft.changesSince(this.#ledger);
+    return { at: this.#now(), started, ended: ended.map((allocation) => ({ allocation, why: why?.get(allocation) ?? 'del' })) };
+  }
+
+  #noteWhy(draft: Ledger, allocation: Allocation | undefined, why: EndReason): void {
+    if (!allocation) return;
+    let m = this.#why.get(draft);
+    if (!m) this.#why.set(draft, (m = new Map()));
+    m.set(allocation, why);
   }
 
   #releaseIn(draft: Ledger, key: AllocationKey): Allocation | undefined {

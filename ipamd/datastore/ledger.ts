@@ -101,6 +101,14 @@ export class Ledger {
     for (const [ip, until] of this.#cooling) if (until <= now) this.#cooling.delete(ip);
   }
 
+  /** What this draft changed against `committed`: O(allocations), microseconds at max pods (the address history). */
+  changesSince(committed: Ledger): { started: Allocation[]; ended: Allocation[] } {
+    return {
+      started: this.allocations().filter((a) => committed.holderOf(a.ip) !== a),
+      ended: committed.allocations().filter((a) => this.holderOf(a.ip) !== a),
+    };
+  }
+
   /** The durable part, as the checkpoint stores it. */
   toState(now: number): CheckpointState {
     const cooling: CoolingEntry[] = [];

@@ -107,3 +107,24 @@ export interface DatastoreLogger {
   warn(message: string, meta?: Record<string, unknown>): void;
   error(message: string, meta?: Record<string, unknown>): void;
 }
+
+/** Why an allocation left the ledger, as the call that removed it knows (the address history). */
+export type EndReason = 'del' | 'gc' | 'veth-gone' | 'adopted';
+
+/** One committed batch's changes to who holds which address, at the batch's time. */
+export interface LedgerChange {
+  readonly at: number;
+  readonly started: readonly Allocation[];
+  readonly ended: readonly { readonly allocation: Allocation; readonly why: EndReason }[];
+}
+
+/**
+ * Told every batch's changes in parallel with the checkpoint write, so a caller is answered only
+ * once both are done, at the cost of one write (ipamd/history/journal.ts). It must not reject: a
+ * history that cannot be written must not fail pods (it logs and counts). `aborted` follows a
+ * batch whose checkpoint write failed after `record` was called: those changes never happened.
+ */
+export interface LedgerJournal {
+  record(change: LedgerChange): Promise<void>;
+  aborted(change: LedgerChange): Promise<void>;
+}

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchCniSection } from './cni-report.ts';
+import { benchHistory } from './history-bench.ts';
 import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
 import { benchKubeStart } from './kube-bench.ts';
@@ -120,6 +121,23 @@ if (run('publisher')) {
       row('scrape + parse + aggregate, a period every 2nd cycle', p.full),
       row('same with per-node series', p.perNode),
       `  parsing and aggregating ${p.nodes} expositions: ${p.parseAndAggregateMsPerCycle.toFixed(1)} ms CPU per cycle (${p.cpuRatioToBaseline.toFixed(2)}x the fetch alone)`,
+    ].join('\n') + '\n',
+  );
+}
+
+// What the address history costs an ADD, on against off (issue 13).
+if (run('history')) {
+  const h = await benchHistory({ calls: Number(process.env.BENCH_HISTORY_CALLS ?? 300) });
+  out.history = h;
+  const row = (name: string, r: typeof h.on) =>
+    `    ${name}: AddNetwork p50 ${fmt(r.add.median)}, p99 ${fmt(r.add.p99)}; DelNetwork p50 ${fmt(r.del.median)}, p99 ${fmt(r.del.p99)}; ${h.burstSize} concurrent ADDs p50 ${fmt(r.burst.median)} (max ${fmt(r.burst.max)})${r.bytesPerPod ? `; ${Math.round(r.bytesPerPod)} bytes of history per pod` : ''}`;
+  process.stdout.write(
+    [
+      `address history: ipamd (m5.4xlarge, IP_COOLDOWN_PERIOD=0) with VPCWIRE_HISTORY off and on, ${h.rounds} alternating rounds of ${h.calls} ADD+DEL one at a time and bursts of ${h.burstSize}:`,
+      `    in-process Datastore.assign (checkpoint write; with the history its append + fdatasync beside it), n=${h.inProcess.n} each, alternating: off p50 ${fmt(h.inProcess.off.median)} p99 ${fmt(h.inProcess.off.p99)}, on p50 ${fmt(h.inProcess.on.median)} p99 ${fmt(h.inProcess.on.p99)} (${h.inProcess.ratio.toFixed(2)}x)`,
+      row('off', h.off),
+      row('on ', h.on),
+      `    ratio on/off: AddNetwork p50 ${h.addRatio.toFixed(2)}x, burst p50 ${h.burstRatio.toFixed(2)}x`,
     ].join('\n') + '\n',
   );
 }

@@ -1,0 +1,62 @@
+/**
+ * Bounding the address history (issue 13 item 3): by size per file, by number of files and by age.
+ * A new file begins with a snapshot of the holdings open at that moment (journal.ts), so removing
+ * any older file loses only holdings that had ended: who holds an address now is always in the
+ * newest file.
+ *
+ * Defaults, for a busy node. A holding costs two lines of about 330 bytes (pod name, namespace,
+ * UID, a 64-character container ID, veth, ENI): ~0.65 KB per pod lifecycle. A CI node churning one
+ * pod every 2 s all day writes 43,200 x 0.65 KB = ~28 MB a day; a typical node (a pod a minute)
+ * under 1 MB. 16 files of 16 MiB = 256 MiB on disk at most: 9 days at that extreme churn, and the
+ * 30-day age limit (what Flow Logs and GuardDuty investigations usually look back over) for any
+ * node under ~8.7 MB a day (~13,000 pods a day). A snapshot at max pods (737 on the largest
+ * types) is ~250 KB, small against 16 MiB. Files also rotate once they are a quarter of the age
+ * limit old, so a quiet node's history ages out in steps of ~7 days instead of never.
+ */
+import { unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fsyncPath } from '../../durable/atomic-file.ts';
+import { fileBegan, listHistoryFiles } from './reader.ts';
+
+/** `history/` beside the checkpoint (/var/lib/vpcwire/history with the default checkpoint). */
+export const historyDirBeside = (checkpointPath: string): string => join(dirname(checkpointPath), 'history');
+export const DEFAULT_HISTORY_DIR = '/var/lib/vpcwire/history';
+export const DEFAULT_MAX_FILE_MB = 16;
+export const DEFAULT_MAX_FILES = 16;
+export const DEFAULT_MAX_AGE_DAYS = 30;
+export const DAY_MS = 86_400_000;
+
+export interface RotationLimits {
+  /** VPCWIRE_HISTORY_MAX_SIZE_MB in bytes: a file past this is closed and a new one begun. */
+  readonly maxFileBytes: number;
+  /** VPCWIRE_HISTORY_MAX_FILES: the newest this many files are kept (the current one always). */
+  readonly maxFiles: number;
+  /** VPCWIRE_HISTORY_MAX_AGE_DAYS in ms: a file whose every record is older than this goes. */
+  readonly maxAgeMs: number;
+}
+
+export function shouldRotate(file: { began: number; bytes: number }, now: number, limits: RotationLimits): boolean {
+  return file.bytes >= limits.maxFileBytes || now - file.began >= limits.maxAgeMs / 4;
+}
+
+/**
+ * Removes files past the limits, never `current`. A file holds records from its own start to the
+ * next file's start, so it is past the age limit once the next file began before now - maxAge.
+ */
+export async function pruneHistory(dir: string, current: string, now: number, limits: RotationLimits): Promise<string[]> {
+  const files = await listHistoryFiles(dir);
+  const doomed = new Set<string>();
+  files.forEach((name, i) => {
+    const next = files[i + 1];
+    if (name !== current && next !== undefined && fileBegan(next) <= now - limits.maxAgeMs) doomed.add(name);
+  });
+  const kept = files.filter((n) => !doomed.has(n));
+  for (const name of kept.slice(0, Math.max(0, kept.length - limits.maxFiles))) if (name !== current) doomed.add(name);
+  for (const name of doomed) {
+    await unlink(join(dir, name)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  if (doomed.size > 0) await fsyncPath(dir);
+  return [...doomed];
+}
