@@ -91,7 +91,14 @@ export const METRICS = Object.freeze([
   { name: 'vpcwire_drift_repaired_total', type: 'counter', help: 'Drift repaired when found, by kind', labels: ['kind'] },
   { name: 'vpcwire_host_network_repairs_total', type: 'counter', help: 'Host networking repairs: kernel state added (missing) or removed (stale)', labels: ['action'] },
   { name: 'vpcwire_host_network_unrepaired', type: 'gauge', help: 'Problems the last host network check could not repair', labels: [] },
+  { name: 'vpcwire_history_write_failures_total', type: 'counter', help: 'Appends to the address history that failed (the directory full or unwritable); the lines wait in memory and are retried', labels: [] },
+  { name: 'vpcwire_history_pending_lines', type: 'gauge', help: 'Address history lines held in memory because no file would take them yet', labels: [] },
+  { name: 'vpcwire_history_dropped_lines_total', type: 'counter', help: 'Address history lines given up after too many waited in memory: the history has a gap', labels: [] },
   { name: 'vpcwire_ipam_request_duration_seconds', type: 'histogram', help: 'Allocation API latency as ipamd sees it, by operation (add, del) and result (ok, error)', labels: ['op', 'result'], buckets: LATENCY_BUCKETS },
+  // The process (upstream's Go client registers its process collector; vpcwire exports these three of it).
+  { name: 'process_start_time_seconds', type: 'gauge', help: 'Start time of the process since unix epoch in seconds.', labels: [], upstream: 'same (a new value tells a scraper that the counters started again from 0)' },
+  { name: 'process_resident_memory_bytes', type: 'gauge', help: 'Resident memory size in bytes.', labels: [], upstream: 'same' },
+  { name: 'process_cpu_seconds_total', type: 'counter', help: 'Total user and system CPU time spent in seconds.', labels: [], upstream: 'same' },
 ] as const satisfies readonly MetricDef[]);
 
 export type MetricName = (typeof METRICS)[number]['name'];

@@ -49,7 +49,7 @@ export interface IpamdDeps {
   timers?: Timers;
   /** Where pods' veths, routes and rules are read (and stale pod rules removed); the node's kernel by default. */
   podKernel?: Pick<KernelCommands, 'snapshot' | 'ipBatch'>;
-  /** Introspection routes of other modules (e.g. the address history's /v1/history), beside ipamd's own. */
+  /** Introspection routes a caller adds (a test's), beside ipamd's own and /v1/history. */
   routes?: Routes;
 }
 
@@ -258,7 +258,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   logger.info('ipamd serving', { socket: config.socketPath });
   metrics.started(process.uptime(), kube !== undefined);
   const endpoints = startEndpoints({
-    config, logger, timers, metrics: registry, store, reconciler, drift, instanceId: identity.instanceId, now,
+    config, logger, timers, metrics: registry, store, reconciler, drift, instanceId: identity.instanceId, now, history,
     ...(deps.routes ? { routes: deps.routes } : {}),
   });
 

@@ -9,6 +9,8 @@ import type { IpamHandlers } from './api/handlers.ts';
 import type { Config } from './config.ts';
 import type { Datastore } from './datastore/datastore.ts';
 import type { DriftLog } from './drift.ts';
+import type { HistoryJournal } from './history/journal.ts';
+import { historyRoute } from './history/route.ts';
 import { ipamdRoutes, type Routes } from './introspect/routes.ts';
 import { serveIntrospection } from './introspect/server.ts';
 import type { Logger } from './logger.ts';
@@ -76,19 +78,26 @@ export function startEndpoints(o: {
   drift: DriftLog;
   instanceId: string;
   now: () => number;
-  /** Routes of other modules (the address history's /v1/history), beside ipamd's own. */
+  /** The address history's writer (its counts become metrics); undefined with VPCWIRE_HISTORY=false. */
+  history: HistoryJournal | undefined;
+  /** Routes a caller adds (a test's), beside ipamd's own and the address history's /v1/history. */
   routes?: Routes;
 }): Endpoints {
   const { config, logger, timers } = o;
   o.metrics?.setSources({
     pool: () => readPool(o.store, o.reconciler, config, o.now()),
     drift: () => ({ found: o.drift.counts(), repaired: o.drift.repairedCounts() }),
+    history: () => o.history?.stats(),
   });
   const metrics = o.metrics && config.metricsListen ? serveMetrics(o.metrics, config.metricsListen, logger, timers) : undefined;
   const introspection = config.introspectionListen
     ? serveIntrospection({
         listen: config.introspectionListen,
-        routes: { ...ipamdRoutes({ store: o.store, reconciler: o.reconciler, config, drift: o.drift, instanceId: o.instanceId, now: o.now, env: process.env }), ...o.routes },
+        routes: {
+          ...ipamdRoutes({ store: o.store, reconciler: o.reconciler, config, drift: o.drift, instanceId: o.instanceId, now: o.now, env: process.env }),
+          '/v1/history': historyRoute({ dir: config.history?.dir, now: o.now }),
+          ...o.routes,
+        },
         logger,
         timers,
       })

@@ -16,18 +16,23 @@ type AnyMetric = Counter | Gauge | Histogram | Summary;
 export interface ScrapeSources {
   pool(): PoolReading;
   drift(): { found: Record<string, number>; repaired: Record<string, number> };
+  /** The address history's writer; undefined with VPCWIRE_HISTORY=false (no series then). */
+  history?(): { writeFailures: number; pending: number; dropped: number } | undefined;
 }
 
 export class IpamdMetrics implements MetricsPort {
   readonly registry = new Registry();
   readonly #m = new Map<string, AnyMetric>();
   #sources: ScrapeSources | undefined;
-  /** Drift counts already added to the counters (they only grow; the difference is added). */
-  readonly #driftSeen = new Map<string, number>();
+  /** Running totals (drift, history) already added to their counters: they only grow, the difference is added. */
+  readonly #seen = new Map<string, number>();
+  #cpuSeen = 0;
 
   constructor(opts: { version: string }) {
     for (const d of METRICS) this.#m.set(d.name, this.#create(d));
     this.#gauge('awscni_build_info').set({ version: opts.version, nodeversion: process.version }, 1);
+    // As prom-client's default collector computes it: constant for the process's life.
+    this.#gauge('process_start_time_seconds').set(Math.round(Date.now() / 1000 - process.uptime()));
   }
 
   #create(d: MetricDef): AnyMetric {
@@ -65,6 +70,11 @@ export class IpamdMetrics implements MetricsPort {
   }
 
   #refresh(): void {
+    this.#gauge('process_resident_memory_bytes').set(process.memoryUsage.rss());
+    const { user, system } = process.cpuUsage();
+    const cpu = (user + system) / 1e6;
+    this.#counter('process_cpu_seconds_total').inc(Math.max(0, cpu - this.#cpuSeen));
+    this.#cpuSeen = Math.max(cpu, this.#cpuSeen);
     const s = this.#sources;
     if (!s) return;
     const p = s.pool();
@@ -100,17 +110,23 @@ export class IpamdMetrics implements MetricsPort {
     g('vpcwire_prewarm_expected_pods').set(p.expectedPods);
     g('vpcwire_prewarm_reserved_addresses').set(p.reservedForExpected);
     const d = s.drift();
-    this.#addDrift('vpcwire_drift_found_total', d.found);
-    this.#addDrift('vpcwire_drift_repaired_total', d.repaired);
+    for (const [kind, n] of Object.entries(d.found)) this.#addTotal('vpcwire_drift_found_total', n, { kind });
+    for (const [kind, n] of Object.entries(d.repaired)) this.#addTotal('vpcwire_drift_repaired_total', n, { kind });
+    const h = s.history?.();
+    if (h) {
+      this.#addTotal('vpcwire_history_write_failures_total', h.writeFailures);
+      this.#addTotal('vpcwire_history_dropped_lines_total', h.dropped);
+      g('vpcwire_history_pending_lines').set(h.pending);
+    }
   }
 
-  #addDrift(name: MetricName, counts: Record<string, number>): void {
-    for (const [kind, n] of Object.entries(counts)) {
-      const key = `${name} ${kind}`;
-      const delta = n - (this.#driftSeen.get(key) ?? 0);
-      if (delta > 0) this.#counter(name).inc({ kind }, delta);
-      this.#driftSeen.set(key, n);
-    }
+  /** Brings a counter up to a running total kept elsewhere. */
+  #addTotal(name: MetricName, total: number, labels: Record<string, string> = {}): void {
+    const key = `${name} ${JSON.stringify(labels)}`;
+    const delta = total - (this.#seen.get(key) ?? 0);
+    if (delta > 0) this.#counter(name).inc(labels, delta);
+    else if (!this.#seen.has(key)) this.#counter(name).inc(labels, 0); // a series from the first scrape, at 0
+    this.#seen.set(key, Math.max(total, this.#seen.get(key) ?? 0));
   }
 
   ipamRequest(op: IpamOp, seconds: number, outcome: { ok: boolean; delReason?: string; poolEmpty?: boolean }): void {

@@ -13,7 +13,9 @@ import { historyRoute } from '../../ipamd/history/route.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
+import { startObservedIpamd } from '../helpers/observed-ipamd.ts';
 import { addPods, delPods, podKey } from '../helpers/pool.ts';
+import { scrape, valueOf } from '../helpers/prometheus-text.ts';
 
 const BIN = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
 
@@ -120,16 +122,20 @@ describe('address history through ipamd', () => {
 });
 
 describe('address history: an unwritable directory', () => {
-  test('pods are still served; the failure is logged loudly; the ledger is unaffected', async (t) => {
-    const sim = await startEmulator({ profile: 'fast', throttling: false, dataPlane: false });
-    t.after(() => sim.stop());
-    const p = await startIpamdProcess(sim, sim.instance('node-1').id, { WARM_IP_TARGET: '4', VPCWIRE_HISTORY_DIR: '/proc/version/history' });
-    t.after(() => p.stop());
+  test('pods are still served; the failure is logged loudly and counted in the metrics; the ledger is unaffected', async (t) => {
+    const o = await startObservedIpamd({ env: { WARM_IP_TARGET: '4', VPCWIRE_HISTORY_DIR: '/proc/version/history' } });
+    t.after(() => o.stop());
+    const p = o.p;
     const ips = await addPods(p, 0, 3);
     assert.equal(new Set(ips).size, 3);
     assert.deepEqual((await p.client.getStatus()).allocations.map((a) => a.ipv4Address).sort(), [...ips].sort());
     await delPods(p, 0, 1);
     assert.match(readFileSync(join(p.dir, 'ipamd.log'), 'utf8'), /ADDRESS HISTORY NOT WRITTEN: writing the address history in \/proc\/version\/history failed; pods are still served/);
+    // Three starts and one end, at least, wait in memory; each failed batch is counted.
+    const { families } = await scrape(o.metrics);
+    assert.ok(valueOf(families, 'vpcwire_history_write_failures_total')! >= 4, 'each ADD and the DEL failed to append');
+    assert.ok(valueOf(families, 'vpcwire_history_pending_lines')! >= 4, 'the lines wait in memory');
+    assert.equal(valueOf(families, 'vpcwire_history_dropped_lines_total'), 0);
   });
 });
 

@@ -58,7 +58,8 @@ describe('introspection', () => {
   test('over TCP: every route answers JSON without a container ID or interface name; an unknown route is a 404 naming the routes', async (t) => {
     const o = await startObservedIpamd({ env: { IP_COOLDOWN_PERIOD: '3600' } });
     t.after(() => o.stop());
-    for (let i = 0; i < 3; i++) await o.add(i);
+    const ips: string[] = [];
+    for (let i = 0; i < 3; i++) ips.push(await o.add(i));
     await o.del(1);
     // Until the pool is where the targets want it (the DEL may have the planner add an ENI).
     for (let i = 0; i < 100; i++) {
@@ -71,12 +72,12 @@ describe('introspection', () => {
     const missing = await getJson(o.introspection, '/v1/nope');
     assert.equal(missing.status, 404);
     const routes = missing.body.routes as string[];
-    for (const r of ['/v1/enis', '/v1/pool', '/v1/targets', '/v1/eni-configs', '/v1/env-settings', '/v1/ipam-env-settings', '/v1/settings']) {
+    for (const r of ['/v1/enis', '/v1/pool', '/v1/targets', '/v1/eni-configs', '/v1/env-settings', '/v1/ipam-env-settings', '/v1/settings', '/v1/history']) {
       assert.ok(routes.includes(r), `${r} is listed: ${routes.join(' ')}`);
     }
     let all = '';
     for (const r of routes) {
-      const res = await fetch(`http://${o.introspection}${r}`);
+      const res = await fetch(`http://${o.introspection}${r}${r === '/v1/history' ? `?ip=${ips[1]}` : ''}`);
       assert.equal(res.status, 200, r);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       const text = await res.text();
@@ -108,6 +109,12 @@ describe('introspection', () => {
     assert.equal(placement.inForce.subnetId, o.sim.subnet('nodes').id);
     assert.deepEqual(placement.enis.map((e) => e.id).sort(), o.sim.state.enisOf(o.instanceId).filter((e) => e.attachment?.status === 'attached').map((e) => e.id).sort());
     assert.ok(placement.enis.every((e) => e.current !== false), 'no ENI is retired');
+    // The address history, as ipamd wrote it: pod-1 held the released address, from its ADD to its DEL.
+    const held = (await getJson(o.introspection, `/v1/history?ip=${ips[1]}`)).body as { holdings: { pod: { name: string }; startHow: string; end?: string; endHow?: string }[] };
+    assert.deepEqual(held.holdings.map((h) => [h.pod.name, h.startHow, h.endHow, typeof h.end]), [['pod-1', 'add', 'del', 'string']]);
+    const badIp = await getJson(o.introspection, '/v1/history?ip=10.0.0.300');
+    assert.equal(badIp.status, 400);
+    assert.match(String(badIp.body.error), /10\.0\.0\.300/);
     const post = await fetch(`http://${o.introspection}/v1/enis`, { method: 'POST' });
     assert.equal(post.status, 405);
   });

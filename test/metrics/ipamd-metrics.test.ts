@@ -4,6 +4,7 @@
  * emulator's state and request log) saw.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { AssignPrivateIpAddressesCommand } from '@aws-sdk/client-ec2';
 import { METRICS } from '../../contract/metrics.ts';
@@ -76,6 +77,29 @@ describe('ipamd metrics over HTTP', () => {
     assert.equal(sumOf(after, 'vpcwire_addresses', { state: 'assigned' }), 4);
     assert.equal(valueOf(after, 'awscni_del_ip_req_count', { reason: 'cni-del' }), 1);
     assert.equal(valueOf(after, 'vpcwire_ipam_request_duration_seconds_count', { op: 'del', result: 'ok' }), 1);
+
+    // The address history wrote every line (nothing waiting, nothing failed).
+    assert.equal(valueOf(after, 'vpcwire_history_pending_lines'), 0);
+    assert.equal(valueOf(after, 'vpcwire_history_write_failures_total'), 0);
+    assert.equal(valueOf(after, 'vpcwire_history_dropped_lines_total'), 0);
+    // The process: its start time (what the publisher reads to tell a restart) as the kernel has it, and
+    // its memory and CPU as /proc shows them.
+    const pid = o.p.child.pid!;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    const startedAt = bootSeconds + Number(stat[19]) / 100; // starttime, in clock ticks (USER_HZ 100) since boot
+    const start = valueOf(after, 'process_start_time_seconds')!;
+    assert.ok(Math.abs(start - startedAt) <= 2, `process_start_time_seconds ${start} vs /proc ${startedAt}`);
+    const again = (await scrape(o.metrics)).families;
+    assert.equal(valueOf(again, 'process_start_time_seconds'), start, 'constant for the life of the process');
+    const rssBytes = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+    const rss = valueOf(again, 'process_resident_memory_bytes')!;
+    assert.ok(rss > 20 * 2 ** 20 && Math.abs(rss - rssBytes) / rssBytes < 0.25, `RSS ${rss} vs /proc ${rssBytes}`);
+    const cpuTicks = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const cpu = (Number(cpuTicks[11]) + Number(cpuTicks[12])) / 100; // utime + stime
+    const cpuMetric = valueOf(again, 'process_cpu_seconds_total')!;
+    assert.ok(cpuMetric > 0 && Math.abs(cpuMetric - cpu) < 0.5, `CPU ${cpuMetric} s vs /proc ${cpu} s`);
+    assert.ok(cpuMetric >= valueOf(after, 'process_cpu_seconds_total')!, 'a counter never goes down');
   });
 
   test('EC2 throttling shows per action, requests still match the emulator, and drift EC2 caused is counted as found and repaired', async (t) => {
@@ -144,7 +168,7 @@ describe('ipamd metrics over HTTP', () => {
       assert.equal(fam.type, d.type.toUpperCase(), d.name);
       assert.equal(fam.help, d.help, d.name);
     }
-    const ours = [...families.values()].filter((f) => f.type !== 'UNTYPED').map((f) => f.name).filter((n) => n.startsWith('awscni_') || n.startsWith('vpcwire_'));
+    const ours = [...families.values()].filter((f) => f.type !== 'UNTYPED').map((f) => f.name).filter((n) => n.startsWith('awscni_') || n.startsWith('vpcwire_') || n.startsWith('process_'));
     assert.deepEqual(ours.sort(), METRICS.map((d) => d.name).sort());
   });
 });

@@ -9,7 +9,7 @@ import { METRICS } from '../../contract/metrics.ts';
 
 test("the README's metrics table lists exactly contract/metrics.ts, with types and labels", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const rows = [...readme.matchAll(/^\| `((?:awscni|vpcwire)_[a-z0-9_]+)` \| (\w+) \| ([^|]*) \|/gm)].map((m) => ({
+  const rows = [...readme.matchAll(/^\| `((?:awscni|vpcwire|process)_[a-z0-9_]+)` \| (\w+) \| ([^|]*) \|/gm)].map((m) => ({
     name: m[1]!,
     type: m[2]!,
     labels: m[3]!.trim() === '-' ? [] : m[3]!.split(',').map((l) => l.trim().replace(/`/g, '')),
