@@ -3,26 +3,11 @@
  * prom2json's output shape), and scraping an endpoint over HTTP as Prometheus does.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
+import parser, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
 
-export interface Sample {
-  readonly labels?: Readonly<Record<string, string>>;
-  readonly value?: string;
-  readonly buckets?: Readonly<Record<string, string>>;
-  readonly quantiles?: Readonly<Record<string, string>>;
-  readonly count?: string;
-  readonly sum?: string;
-}
-
-export interface Family {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
-  readonly metrics: readonly Sample[];
-}
-
-// The package ships CommonJS without types: its one export is the parser.
-const parser = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
+// The parser's types live with the publisher that ships it (metrics-helper/parse-prometheus-text-format.d.ts).
+export type Sample = ParsedSample;
+export type Family = ParsedFamily;
 
 /**
  * Families by name. The parser folds a histogram's or summary's series into one sample and drops

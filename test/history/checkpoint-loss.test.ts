@@ -7,22 +7,16 @@
  * marked recovered; a pod gone meanwhile is closed as found gone at start-up.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectIpam } from '../../ipamd/api/client.ts';
-import { Ec2Adapter } from '../../ipamd/aws/ec2-adapter.ts';
-import { ImdsAdapter } from '../../ipamd/aws/imds-adapter.ts';
-import { parseConfig } from '../../ipamd/config.ts';
-import { startIpamd } from '../../ipamd/daemon.ts';
 import { parseSnapshot } from '../../ipamd/host-network/snapshot.ts';
 import { heldAt } from '../../ipamd/history/query.ts';
 import { readHistory } from '../../ipamd/history/reader.ts';
-import { silentLogger } from '../../ipamd/logger.ts';
 import { hostVethName } from '../../ipamd/veth.ts';
-import { startEmulator } from '../../sim/emulator.ts';
+import { inProcessNode } from '../helpers/in-process-ipamd.ts';
 
 /** A node kernel as `ip -j -batch` prints it: links, main-table routes, rules. */
 function kernelText(pods: readonly { ip: string; veth: string }[]): string {
@@ -36,38 +30,17 @@ const veth = (name: string) => hostVethName('eni', 'default', name);
 const key = (c: string) => ({ networkName: 'vpcwire', containerId: c, ifName: 'eth0' });
 
 test('checkpoint deleted with pods running: identities kept from the history, a stranger recovered, the gone closed', async (t) => {
-  const sim = await startEmulator({ profile: 'instant', throttling: false, dataPlane: false });
-  const dir = await mkdtemp(join(tmpdir(), 'vpcwire-history-loss-'));
-  const ec2 = new Ec2Adapter({ region: sim.region, endpoint: sim.endpoints.ec2, credentials: sim.credentials, maxAttempts: 1 });
-  t.after(async () => {
-    ec2.destroy();
-    await sim.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const config = parseConfig({
-    VPCWIRE_SOCKET: join(dir, 'run', 'ipamd.sock'),
-    VPCWIRE_CHECKPOINT: join(dir, 'state', 'ipam.json'),
-    VPCWIRE_RELEASE_NOTES_DIR: join(dir, 'notes'),
+  const node = await inProcessNode(t, { dataPlane: false, prefix: 'vpcwire-history-loss-' });
+  const config = node.config({
     VPCWIRE_HOST_NETWORK: 'false',
     WARM_IP_TARGET: '5',
     VPCWIRE_RESYNC_INTERVAL_MS: '200',
     VPCWIRE_RECONCILE_INTERVAL_MS: '50',
-    DISABLE_LEAKED_ENI_CLEANUP: 'true',
   });
   let running: { ip: string; veth: string }[] = [];
-  const start = () =>
-    startIpamd(config, {
-      ec2,
-      imds: new ImdsAdapter(sim.imdsEndpoint(sim.instance('node-1').id)),
-      logger: silentLogger(),
-      podKernel: { snapshot: async () => parseSnapshot(kernelText(running)), ipBatch: async () => [] },
-    });
+  const start = () => node.start(config, { podKernel: { snapshot: async () => parseSnapshot(kernelText(running)), ipBatch: async () => [] } });
 
   let ipamd = await start();
-  const stops = new Set([ipamd]);
-  t.after(async () => {
-    for (const x of stops) await x.stop();
-  });
   let client = connectIpam(config.socketPath, { deadlineMs: 5000 });
   const add = async (name: string) =>
     (await client.addNetwork({ key: key(`ctr-${name}`), netns: `/run/netns/${name}`, pod: { namespace: 'default', name, uid: `uid-${name}` } })).ipv4Address;
@@ -78,13 +51,11 @@ test('checkpoint deleted with pods running: identities kept from the history, a 
   const free = (await client.getStatus()).enis.flatMap((e) => e.addresses).find((x) => x.state === 'free')!.ip;
   client.close();
   await ipamd.stop();
-  stops.delete(ipamd);
 
   // a and b run; c's sandbox went while ipamd was down; a pod ipamd never recorded routes `free`.
   running = [{ ip: a, veth: veth('a') }, { ip: b, veth: veth('b') }, { ip: free, veth: veth('stranger') }];
   await rm(config.checkpointPath);
   ipamd = await start();
-  stops.add(ipamd);
   client = connectIpam(config.socketPath, { deadlineMs: 5000 });
   t.after(() => client.close());
   const restartedAt = Date.now();
@@ -117,12 +88,10 @@ test('checkpoint deleted with pods running: identities kept from the history, a 
   }
   client.close();
   await ipamd.stop();
-  stops.delete(ipamd);
   const stoppedAt = Date.now();
   const bStart = (await readHistory(hist, { ip: b })).records[0]!.at;
   running = running.filter((x) => x.ip !== b);
-  ipamd = await start();
-  stops.add(ipamd);
+  await start(); // stopped at the test's end
   const rb = (await readHistory(hist, { ip: b })).records;
   assert.deepEqual(rb.map((r) => [r.name, r.endHow]), [['b', 'restart-gone']]);
   assert.ok(rb[0]!.notBefore! > bStart && rb[0]!.notBefore! <= stoppedAt, `last sign of life ${rb[0]!.notBefore} after its start ${bStart}, before ipamd stopped ${stoppedAt}`);

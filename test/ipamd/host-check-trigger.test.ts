@@ -5,17 +5,10 @@
  * emulator, with a host network port whose passes the test releases one at a time.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Ec2Adapter } from '../../ipamd/aws/ec2-adapter.ts';
-import { ImdsAdapter } from '../../ipamd/aws/imds-adapter.ts';
-import { parseConfig } from '../../ipamd/config.ts';
-import { startIpamd } from '../../ipamd/daemon.ts';
-import { silentLogger } from '../../ipamd/logger.ts';
 import type { HostCheckReport, HostNetworkPort } from '../../ipamd/ports.ts';
-import { startEmulator } from '../../sim/emulator.ts';
+import { inProcessNode } from '../helpers/in-process-ipamd.ts';
 
 class GatedHostNetwork implements HostNetworkPort {
   passes = 0;
@@ -41,29 +34,9 @@ const settled = async (p: Promise<unknown>): Promise<boolean> => {
 };
 
 test('checkHostNetwork: a pass that starts after the call; calls during a pass share the next one', async (t) => {
-  const sim = await startEmulator({ profile: 'instant', throttling: false });
-  const dir = await mkdtemp(join(tmpdir(), 'vw-hostcheck-'));
-  const ec2 = new Ec2Adapter({ region: sim.region, endpoint: sim.endpoints.ec2, credentials: sim.credentials, maxAttempts: 1 });
-  t.after(async () => {
-    await sim.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const config = parseConfig({
-    VPCWIRE_SOCKET: join(dir, 'run', 'ipamd.sock'),
-    VPCWIRE_CHECKPOINT: join(dir, 'ipam.json'),
-    VPCWIRE_RELEASE_NOTES_DIR: join(dir, 'notes'),
-    VPCWIRE_HOST_NETWORK_CHECK_MS: '3600000',
-    DISABLE_LEAKED_ENI_CLEANUP: 'true',
-  });
+  const node = await inProcessNode(t, { prefix: 'vw-hostcheck-' });
   const host = new GatedHostNetwork();
-  const ipamd = await startIpamd(config, {
-    ec2,
-    imds: new ImdsAdapter(sim.imdsEndpoint(sim.instance('node-1').id)),
-    hostNetwork: host,
-    logger: silentLogger(),
-    netDir: join(dir, 'net'),
-  });
-  t.after(() => ipamd.stop());
+  const ipamd = await node.start(node.config({ VPCWIRE_HOST_NETWORK_CHECK_MS: '3600000' }), { hostNetwork: host, netDir: join(node.dir, 'net') });
   assert.equal(host.passes, 1, 'one pass before serving');
 
   host.gated = true;
