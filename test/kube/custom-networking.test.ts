@@ -15,7 +15,9 @@ import type { ControlPlane } from '../helpers/kube/control-plane.ts';
 import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
 import { installEniConfigCrd } from '../helpers/kube/identity.ts';
 import { createEniConfig, createNode, eventsAbout, eventually, labelNode } from '../helpers/kube/objects.ts';
+import { freePort } from '../helpers/observed-ipamd.ts';
 import { addPods, delPods, settles } from '../helpers/pool.ts';
+import { scrape } from '../helpers/prometheus-text.ts';
 
 const topology: Topology = {
   vpc: {
@@ -72,7 +74,12 @@ describe('custom networking with ENIConfig, under the shipped RBAC', () => {
 
   test('addresses come from the ENIConfig subnet with its security groups, none from the primary ENI; a relabel moves new ENIs', async () => {
     await createNode(cp.admin(), 'n1', { labels: { 'k8s.amazonaws.com/eniConfig': 'pods-a' } });
-    const p = await ipamdFor('n1');
+    const metrics = `127.0.0.1:${await freePort()}`;
+    const p = await ipamdFor('n1', { VPCWIRE_METRICS_BIND_ADDRESS: metrics });
+    const retired = async () => {
+      const fam = (await scrape(metrics)).families.get('vpcwire_eni_retired');
+      return Object.fromEntries((fam?.metrics ?? []).map((m) => [m.labels!.eni!, Number(m.value)]));
+    };
     const first = await addPods(p, 0, 3);
     for (const ip of first) assert.ok(inCidr(ip, '10.70.64.0/20'), `${ip} is in pods-a`);
     const primary = enisOf('n1').find((e) => e.attachment?.deviceIndex === 0)!;
@@ -98,10 +105,16 @@ describe('custom networking with ENIConfig, under the shipped RBAC', () => {
     assert.deepEqual(b[0]!.groupIds, [sim.securityGroup('node-sg').id]);
     const held = new Set((await p.client.listAllocations()).map((a) => a.ipv4Address));
     for (const ip of first) assert.ok(held.has(ip), `${ip} still allocated to its pod after the relabel`);
+    // The metrics name the ENIs that take no new pods: the primary (custom networking) and pods-a's.
+        const a = enisOf('n1').filter((e) => e.subnetId === sim.subnet('pods-a').id);
+    assert.deepEqual(await retired(), Object.fromEntries([[primary.id, 1], ...a.map((e) => [e.id, 1]), [b[0]!.id, 0]]));
 
     // The pods-a ENI empties: it is freed (retired), and nothing new lands there.
     await delPods(p, 0, 3);
     await settles(() => enisOf('n1').filter((e) => e.subnetId === sim.subnet('pods-a').id).length, 0, { what: 'the pods-a ENI freed' });
+    const left = enisOf('n1').filter((e) => e.attachment?.deviceIndex !== 0);
+    assert.ok(left.every((e) => e.subnetId === sim.subnet('pods-b').id));
+    assert.deepEqual(await retired(), Object.fromEntries([[primary.id, 1], ...left.map((e) => [e.id, 0])]), "the freed ENI's series went with it");
     await delPods(p, 3, 5);
   });
 

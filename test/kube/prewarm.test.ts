@@ -8,7 +8,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { Emulator } from '../../sim/emulator.ts';
 import type { Topology } from '../../sim/topology.ts';
 import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
+import { freePort } from '../helpers/observed-ipamd.ts';
 import { ec2Counts, podKey, settles } from '../helpers/pool.ts';
+import { scrape, valueOf } from '../helpers/prometheus-text.ts';
 
 const topology: Topology = {
   vpc: { cidrs: ['10.73.0.0/16'], subnets: [{ name: 'nodes', cidr: '10.73.0.0/20', az: 'us-west-2a' }] },
@@ -39,22 +41,30 @@ describe('prewarm from the pods bound to the node', () => {
       ),
     );
 
-  test('8 pods bound: the pool holds 8 + WARM_IP_TARGET before any ADD; deleted unstarted: back to the target', async () => {
-    const p = await ipamdFor('n');
+  test('8 pods bound: the pool holds 8 + WARM_IP_TARGET before any ADD, and the metrics say why; deleted unstarted: back to the target', async () => {
+    const metrics = `127.0.0.1:${await freePort()}`;
+    const p = await ipamdFor('n', { VPCWIRE_METRICS_BIND_ADDRESS: metrics });
+    const prewarm = async () => {
+      const { families } = await scrape(metrics);
+      return [valueOf(families, 'vpcwire_prewarm_expected_pods'), valueOf(families, 'vpcwire_prewarm_reserved_addresses')];
+    };
     const id = sim.instance('n').id;
     await settles(() => ec2Counts(sim, id).ips, 2, { what: 'the warm target' });
     await bind('n', Array.from({ length: 8 }, (_, i) => `web-${i}`));
     await bind('n', ['host-agent'], { hostNetwork: true });
     // The reconcile interval is 5 s: growing well within it shows the pod watch kicked it.
     await settles(() => ec2Counts(sim, id).ips, 10, { ms: 4000, what: '8 bound pods + WARM_IP_TARGET 2 (the host-network pod needs none)' });
+    assert.deepEqual(await prewarm(), [8, 8], 'expected pods and the free addresses held for them');
     // Three start: they take warm addresses; the pool stays at 10 (no growth at ADD time).
     for (let i = 0; i < 3; i++) {
       await p.client.addNetwork({ key: podKey(i), netns: `/var/run/netns/web-${i}`, pod: { namespace: 'default', name: `web-${i}`, uid: `u${i}` } });
     }
     await settles(() => ec2Counts(sim, id).ips, 10, { what: 'no growth when bound pods start' });
+    assert.deepEqual(await prewarm(), [5, 5], 'three of the eight have their addresses');
     // The five that never started are deleted: the pool returns to 3 assigned + 2 warm.
     await Promise.all(Array.from({ length: 8 }, (_, i) => core.deleteNamespacedPod({ namespace: 'default', name: `web-${i}`, gracePeriodSeconds: 0 })));
     await settles(() => ec2Counts(sim, id).ips, 5, { ms: 20_000, what: 'the pool back at assigned + WARM_IP_TARGET' });
+    assert.deepEqual(await prewarm(), [0, 0]);
   });
 
   test('VPCWIRE_PREWARM=false: bound pods do not grow the pool', async () => {
