@@ -217,6 +217,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   for (const n of notes.notes) {
     await store.release({ networkName: n.network, containerId: n.containerId, ifName: n.ifName });
     await removeReleaseNote(n);
+    metrics.releaseNoteReplayed();
     logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
   }
 

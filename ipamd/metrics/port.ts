@@ -4,7 +4,7 @@
  * does, and only when metrics are on). `noMetrics` is the port with metrics off: every call a no-op.
  *
  * Pool state (addresses by state, ENIs, targets, the planner's last decision) is not reported here:
- * the registry reads it from the datastore and reconciler at scrape time (pool-gauges.ts).
+ * the registry reads it from the datastore and reconciler at scrape time (pool-reading.ts).
  */
 import type { HostCheckReport } from '../ports.ts';
 
@@ -32,6 +32,8 @@ export type IpamOp = 'add' | 'del';
 export interface MetricsPort {
   /** An allocation API request served (or refused): its latency in seconds and outcome. */
   ipamRequest(op: IpamOp, seconds: number, outcome: { ok: boolean; delReason?: string; poolEmpty?: boolean }): void;
+  /** A DEL the plugin could not deliver (ipamd was down), replayed at start from its release note. */
+  releaseNoteReplayed(): void;
   ec2Call(outcome: Ec2CallOutcome): void;
   ec2Attempt(attempt: Ec2Attempt): void;
   /** An error ipamd handled in `fn` (reconcile, resync, host-network-check, leak-sweep...). */
@@ -51,6 +53,7 @@ const nothing = (): void => undefined;
 
 export const noMetrics: MetricsPort = {
   ipamRequest: nothing,
+  releaseNoteReplayed: nothing,
   ec2Call: nothing,
   ec2Attempt: nothing,
   ipamdError: nothing,

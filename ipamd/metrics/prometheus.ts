@@ -139,6 +139,10 @@ export class IpamdMetrics implements MetricsPort {
     this.#histogram('vpcwire_ipam_request_duration_seconds').observe({ op, result: outcome.ok ? 'ok' : 'error' }, seconds);
   }
 
+  releaseNoteReplayed(): void {
+    this.#counter('awscni_del_ip_req_count').inc({ reason: 'release-note' });
+  }
+
   ec2Call(o: Ec2CallOutcome): void {
     const failed = o.awsCode !== undefined;
     (this.#m.get('awscni_aws_api_latency_ms') as Summary).observe({ api: o.action, error: String(failed), status: o.status !== undefined ? String(o.status) : '' }, o.ms);

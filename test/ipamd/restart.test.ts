@@ -11,12 +11,15 @@ import { describe, test } from 'node:test';
 import { hostVethFor, hostVethName } from '../../ipamd/veth.ts';
 import { startEmulator } from '../../sim/emulator.ts';
 import { startIpamdProcess } from '../helpers/ipamd-process.ts';
+import { freePort } from '../helpers/observed-ipamd.ts';
 import { addPods, podKey } from '../helpers/pool.ts';
+import { scrape, valueOf } from '../helpers/prometheus-text.ts';
 
 describe('ipamd restart', () => {
   test('drops allocations whose veth is gone, replays release notes, keeps the rest', async () => {
     const sim = await startEmulator({ profile: 'fast', throttling: false });
-    const p = await startIpamdProcess(sim, sim.instance('node-1').id, { WARM_IP_TARGET: '4' });
+    const metrics = `127.0.0.1:${await freePort()}`;
+    const p = await startIpamdProcess(sim, sim.instance('node-1').id, { WARM_IP_TARGET: '4', VPCWIRE_METRICS_BIND_ADDRESS: metrics });
     try {
       const ips = await addPods(p, 0, 3);
       // pod-0 still runs; pod-1's sandbox vanished while ipamd was down; pod-2 was deleted by the
@@ -42,6 +45,8 @@ describe('ipamd restart', () => {
       assert.equal(states.get(ips[2]!), 'cooling', 'a replayed release cools down before reuse');
       assert.deepEqual(readdirSync(p.releaseNotesDir), ['garbage.json'], 'replayed notes are removed, bad ones kept');
       assert.match(readFileSync(join(p.dir, 'ipamd.log'), 'utf8'), /unreadable release note left in place/);
+      const { families } = await scrape(metrics);
+      assert.equal(valueOf(families, 'awscni_del_ip_req_count', { reason: 'release-note' }), 1, 'the replayed DEL is counted, the bad note not');
     } finally {
       await p.stop();
       await sim.stop();
