@@ -2,7 +2,8 @@
  * The local demo (issue 4 item 5, the README's main command): the emulator with its kernel data
  * plane, two emulated nodes each running ipamd, a few pods per node wired by the real CNI plugin
  * binary, pods pinging each other across nodes and reaching their own node, a table of pod / node
- * / address / ENI, each node's warm pool, then a clean teardown (also on Ctrl-C). Without root or
+ * / address / ENI, each node's warm pool, what an operator sees of a node (metrics, introspection,
+ * the address history of a deleted pod), then a clean teardown (also on Ctrl-C). Without root or
  * the kernel tools it says what it needs and runs the part that needs no kernel: the emulator and
  * ipamd allocating addresses over its gRPC API as the plugin would ask.
  */
@@ -15,6 +16,7 @@ import { type LocalCluster, type LocalPod, startLocalCluster } from './local-clu
 import { startLocalNode, type LocalNode } from './local-node.ts';
 import { installPackages, planPreflight, type PreflightPlan, probeFacts } from './demo-preflight.ts';
 import { table } from '../ipamd/text-table.ts';
+import { observeNode } from './demo-observe.ts';
 import { podTable, poolSummary, type PodRow } from './demo-report.ts';
 
 export const DEMO_USAGE = `vpcwire demo options:
@@ -98,18 +100,18 @@ async function withKernel(
   interrupted: () => boolean,
 ): Promise<number> {
   say('vpcwire demo: a VPC emulator with its kernel data plane, two nodes running ipamd, pods wired by the CNI plugin\n');
-  say('[1/6] building the CNI plugin into one executable...');
+  say('[1/7] building the CNI plugin into one executable...');
   const { buildPlugin } = await import('../cni/build.ts');
   const built = await buildPlugin();
   say(`      ${built.path} (${built.rebuilt ? 'built' : 'up to date'}, ${(built.bundleBytes / 1024).toFixed(0)} KiB of JS in a Node ${process.version} single executable)`);
-  say('[2/6] starting the emulator (EC2, IMDS, STS; a netns per instance behind a VPC router) and ipamd on each node...');
+  say('[2/7] starting the emulator (EC2, IMDS, STS; a netns per instance behind a VPC router) and ipamd on each node...');
   const c: LocalCluster = await startLocalCluster({ nodes: names, plugin: built.path, emulator: { topology, profile: 'fast' } });
   let problems = 0;
   try {
     for (const n of c.nodes) say(`      ${n.name}: ${n.instanceId}, primary ${n.primaryIp}, netns ${n.netns}, ipamd serving on ${n.socket}`);
     if (interrupted()) return 130;
 
-    say(`[3/6] creating ${perNode} pods per node through the CNI plugin (exec'd in the node's netns, as a runtime does)...`);
+    say(`[3/7] creating ${perNode} pods per node through the CNI plugin (exec'd in the node's netns, as a runtime does)...`);
     const made: LocalPod[] = [];
     for (let i = 1; i <= perNode && !interrupted(); i++) {
       for (const [k, node] of names.entries()) made.push(await c.addPod(node, { namespace: k === 0 ? 'shop' : 'db', name: `${k === 0 ? 'web' : 'pg'}-${i}` }));
@@ -118,7 +120,7 @@ async function withKernel(
     const rows = await podRows(c, made);
     say(podTable(rows));
 
-    say('\n[4/6] connectivity: each pod pings its node, a pod on its node and a pod on the other node');
+    say('\n[4/7] connectivity: each pod pings its node, a pod on its node and a pod on the other node');
     const conn: string[][] = [];
     for (const p of made) {
       const mine = rows.find((r) => r.ip === p.ip)!;
@@ -135,7 +137,7 @@ async function withKernel(
     }
     say(table(['FROM', 'TO', 'ECHO'], conn));
 
-    say('\n[5/6] CNI CHECK of every pod against the kernel');
+    say('\n[5/7] CNI CHECK of every pod against the kernel');
     for (const p of made) {
       const r = await c.checkPod(p);
       if (r.exitCode !== 0) {
@@ -145,8 +147,17 @@ async function withKernel(
     }
     say(problems === 0 ? '  every pod is as ADD left it' : `  ${problems} problem(s)`);
 
-    say('\n[6/6] the warm pool of each node');
+    say('\n[6/7] the warm pool of each node');
     for (const n of c.nodes) say(poolSummary(n.name, await n.client.getStatus()));
+
+    const gone = made.filter((p) => p.node === c.nodes[0]).at(-1)!;
+    say(`\n[7/7] what an operator sees: ${gone.namespace}/${gone.name} deleted through the plugin, then ${gone.node.name}'s metrics, introspection and address history`);
+    const del = await c.delPod(gone);
+    if (del.exitCode !== 0) {
+      problems++;
+      say(`  DEL ${gone.namespace}/${gone.name}: ${del.stdout}`);
+    }
+    say(await observeNode(gone.node, gone));
 
     if (hold && !interrupted()) {
       say('\nholding: try `ip netns exec <pod netns> ping <address>` from another shell; Ctrl-C tears everything down');
@@ -203,6 +214,10 @@ async function withoutKernel(
     say(table(['POD', 'NODE', 'ADDRESS', 'ENI', 'DEVICE', 'HOST VETH (to be)'], rows));
     say('\nthe warm pool of each node');
     for (const n of nodes) say(poolSummary(n.name, await n.client.getStatus()));
+    const gone = { namespace: 'shop', name: `web-${perNode}`, ip: rows.find((r) => r[0] === `shop/web-${perNode}`)![2]! };
+    say(`\nwhat an operator sees: ${gone.namespace}/${gone.name} released (as the plugin's DEL would), then ${nodes[0]!.name}'s metrics, introspection and address history`);
+    await nodes[0]!.client.delNetwork({ key: demoKey(gone), reason: 'cni-del' });
+    say(await observeNode(nodes[0]!, gone));
   } finally {
     say('\nteardown: ipamd stopped, emulator stopped');
     for (const n of nodes) await n.stop();
@@ -214,11 +229,16 @@ async function withoutKernel(
 async function addWithRetry(n: LocalNode, pod: { namespace: string; name: string }) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await n.client.addNetwork({ key: { networkName: 'vpcwire', containerId: `${pod.namespace}-${pod.name}`, ifName: 'eth0' }, netns: `/var/run/netns/${pod.name}`, pod });
+      return await n.client.addNetwork({ key: demoKey(pod), netns: `/var/run/netns/${pod.name}`, pod });
     } catch (e) {
       // POOL_EMPTY: the pool is growing (an ENI is being attached); the plugin would answer 11 and the runtime retry.
       if (!isIpamdError(e, 'IPAMD_CALL_POOL_EMPTY') || attempt > 40) throw e;
       await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
     }
   }
+}
+
+/** The CNI triple the partial demo uses for a pod, as a runtime would give one. */
+function demoKey(pod: { namespace: string; name: string }) {
+  return { networkName: 'vpcwire', containerId: `${pod.namespace}-${pod.name}`, ifName: 'eth0' };
 }

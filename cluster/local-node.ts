@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,10 @@ export interface LocalNode {
   readonly logFile: string;
   /** The plugin's log (one JSON line per invocation, with phase timings). */
   readonly pluginLogFile: string;
+  /** ipamd's address history (beside its checkpoint), what `vpcwire history --dir` reads. */
+  readonly historyDir: string;
+  /** Where the running ipamd serves metrics and introspection (loopback, ports it chose), from its log. */
+  endpoints(): Promise<{ metrics: string; introspection: string }>;
   readonly client: IpamClient;
   /** The plugin's entry in a conflist for this node: what ipamd's installer writes. */
   pluginConfig(cniVersion?: string, name?: string): Record<string, unknown>;
@@ -64,6 +68,8 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
   };
   let child: ChildProcess | undefined;
   let stderr = '';
+  /** Where the running ipamd's lines begin in its log (earlier starts wrote what is before). */
+  let logFrom = 0;
   let client: IpamClient | undefined;
 
   const node: LocalNode = {
@@ -76,6 +82,17 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
     releaseNotesDir,
     logFile,
     pluginLogFile,
+    historyDir: join(dir, 'state', 'history'),
+    async endpoints() {
+      // Each start logs "<endpoint> listening" with the address; read only this start's lines.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const found = listening(logFile, logFrom);
+        if (found.metrics && found.introspection) return { metrics: found.metrics, introspection: found.introspection };
+        if (Date.now() > deadline) throw new Error(`ipamd of ${name} logged no metrics and introspection addresses in ${logFile}`);
+        await sleep(50);
+      }
+    },
     get client(): IpamClient {
       if (!client) throw new Error(`ipamd of ${name} is not running`);
       return client;
@@ -92,6 +109,7 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
     stderr: () => stderr,
     async startIpamd(extraEnv = {}) {
       stderr = '';
+      logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
       // Its own process group: a Ctrl-C at the terminal reaches the demo, which stops ipamd in order.
       const c = spawn(process.execPath, [IPAMD_MAIN], { env: { ...baseEnv, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
       child = c;
@@ -145,6 +163,29 @@ export async function startLocalNode(sim: Emulator, name: string, env: Record<st
     throw err;
   }
   return node;
+}
+
+/** The addresses ipamd last logged its metrics and introspection endpoints listening on. */
+function listening(logFile: string, from: number): { metrics?: string; introspection?: string } {
+  const found: { metrics?: string; introspection?: string } = {};
+  let text: string;
+  try {
+    text = readFileSync(logFile).subarray(from).toString('utf8');
+  } catch {
+    return found;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('endpoint listening')) continue;
+    let l: { message?: string; address?: string };
+    try {
+      l = JSON.parse(line) as typeof l;
+    } catch {
+      continue; // a line still being written
+    }
+    if (l.message === 'metrics endpoint listening') found.metrics = l.address;
+    if (l.message === 'introspection endpoint listening') found.introspection = l.address;
+  }
+  return found;
 }
 
 /** Whether something accepts connections on the unix socket now (false: absent, stale or refused). */

@@ -24,7 +24,12 @@ options:
 A holding covers [start, end): at the instant one pod released the address and another took it, the
 answer is the new pod.`;
 
-export async function runHistoryCommand(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** Where the command writes: process.stdout and stderr, or a caller's collector. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export async function runHistoryCommand(args: string[], out: TextSink = process.stdout, err: TextSink = process.stderr): Promise<number> {
   let values: { at?: string; dir?: string; json?: boolean; help?: boolean };
   let positionals: string[];
   try {

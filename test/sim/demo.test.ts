@@ -24,6 +24,11 @@ describe('vpcwire demo', () => {
     assert.match(r.stdout, /every pod is as ADD left it/);
     assert.doesNotMatch(r.stdout, /NO REPLY/);
     assert.match(r.stdout, /eth1 /, 'a pod on a secondary ENI is in the table');
+    // The last step: node-1's metrics, introspection and address history after shop/web-4's DEL.
+    assert.match(r.stdout, /\n {4}awscni_assigned_ip_addresses 3\n/);
+    assert.match(r.stdout, /\n {4}awscni_del_ip_req_count\{reason="cni-del"\} 1\n/);
+    assert.match(r.stdout, /\/v1\/pool: \d+ free, 3 assigned, 1 cooling\n/);
+    assert.match(r.stdout, /\$ vpcwire history (10\.0\.\d+\.\d+) [^\n]+\n {4}\1: 1 holding\(s\)[^]*?\(del\) +shop\/web-4 /);
     assert.match(r.stdout, /nothing left behind\n\ndemo passed\n$/);
     const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     for (const line of r.stdout.matchAll(/netns (vpcw-[a-z0-9]+-)/g)) assert.doesNotMatch(ns, new RegExp(line[1]!), 'no namespace of the demo left');
@@ -72,6 +77,8 @@ describe('vpcwire demo', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /needs root/);
     assert.match(r.stdout, /shop\/web-2 +node-1 +10\.0\.\d+\.\d+ +eni-/);
+    assert.match(r.stdout, /\n {4}awscni_assigned_ip_addresses 1\n/);
+    assert.match(r.stdout, /\(del\) +shop\/web-2 /, 'the address history names the released pod');
     assert.match(r.stdout, /teardown: ipamd stopped, emulator stopped/);
   });
 });
