@@ -27,8 +27,9 @@ import type { Routes } from './introspect/routes.ts';
 import { noMetrics } from './metrics/port.ts';
 import type { IpamdMetrics } from './metrics/prometheus.ts';
 import { type Endpoints, measuredHandlers, metricsFor, startEndpoints } from './observability.ts';
-import { readReleaseNotes, removeReleaseNote } from './release-notes.ts';
-import { vethExistsAmong, vethExistsIn, vethOfAllocation } from './veth.ts';
+import { restoreLedger } from './start-restore.ts';
+import { startHostCheckLoop } from './host-check-loop.ts';
+import { vethOfAllocation } from './veth.ts';
 
 export interface IpamdDeps {
   ec2?: Ec2Port;
@@ -193,53 +194,8 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   await reconciler.resync({ waitForAttaching: true, failOnHostSetup: true });
   // Node egress and anything a previous ipamd left half done, before the node can get pods. What
   // the last check could not repair is reported to the CNI STATUS verb (GetPoolStatus).
-  const firstCheck = await hostNetwork.check();
-  metrics.hostCheck(firstCheck);
-  let hostProblem = firstCheck.unrepaired.join('; ');
-  const loaded = await checkpoint.load();
-  // Read before the replay: an allocation whose address the kernel routes to another pod's veth
-  // is proven wrong, and a veth's existence is read from the same listing. A kernel that cannot
-  // be read stops the start: without it a lost checkpoint would hand out running pods' addresses.
-  const evidence = await audit?.read();
-  const vethExists: VethExists =
-    deps.vethExists ??
-    (evidence && deps.netDir === undefined
-      ? (a) => Promise.resolve(evidence.links.has(audit!.vethOf(a)))
-      : await defaultVethExists(config, deps.netDir, kernel));
-  const report = await store.restore(loaded.state, {
-    vethExists,
-    ...(evidence ? { kernel: { routed: evidence.routed, vethOf: audit!.vethOf } } : {}),
-  });
-  logger.info('checkpoint replayed', { report });
-
-  const notes = await readReleaseNotes(config.releaseNotesDir, logger);
-  for (const bad of notes.bad) logger.error('unreadable release note left in place', { file: bad });
-  for (const n of notes.notes) {
-    await store.release({ networkName: n.network, containerId: n.containerId, ifName: n.ifName });
-    await removeReleaseNote(n);
-    metrics.releaseNoteReplayed();
-    logger.info('replayed release note', { network: n.network, containerId: n.containerId, ifName: n.ifName });
-  }
-
-  if (audit && evidence) {
-    const found = await audit.run(evidence, { dropped: report.dropped.map((d) => d.allocation.ip) });
-    const lost = loaded.missing ? 'MISSING' : loaded.corrupt ? 'CORRUPT' : undefined;
-    if (found.recovered.length > 0) {
-      const what = `${found.recovered.length} address(es) routed to running pods' veths had no allocation in the checkpoint`;
-      if (lost) drift.note('checkpoint-lost', config.checkpointPath, `CHECKPOINT ${lost} at ${config.checkpointPath} with pods running: ${what}; recovered from the kernel`, { repaired: true });
-      logger.error(`${lost ? `CHECKPOINT ${lost}: ` : ''}recovered ${found.recovered.length} allocation(s) from the kernel`, {
-        checkpoint: config.checkpointPath,
-        recovered: found.recovered.map((a) => ({ ip: a.ip, hostVeth: a.hostVeth, eniId: a.eniId })),
-      });
-    } else if (lost === 'MISSING') {
-      logger.info('no checkpoint and no running pods in the kernel: a new node', { checkpoint: config.checkpointPath });
-    }
-  }
-
-  if (history) {
-    const h = await history.reconcile(store.allocations());
-    logger.info('address history reconciled with the ledger', { dir: config.history!.dir, ...h, ...history.stats() });
-  }
+  const hostCheck = await startHostCheckLoop({ hostNetwork, metrics, notices, logger, timers, intervalMs: config.hostNetworkCheckMs });
+  await restoreLedger({ config, checkpoint, store, audit, kernel, drift, logger, metrics, history, ...(deps.vethExists ? { vethExists: deps.vethExists } : {}), ...(deps.netDir !== undefined ? { netDir: deps.netDir } : {}) });
 
   const core = coreHandlers({
     store,
@@ -250,7 +206,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     driftCounts: () => drift.counts(),
     ...(kube?.link.podHooks ? { podHooks: kube.link.podHooks } : {}),
   });
-  const handlers = { ...measuredHandlers(core, metrics), poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostProblem }) };
+  const handlers = { ...measuredHandlers(core, metrics), poolStatus: async () => ({ ...(await core.poolStatus()), hostNetworkProblem: hostCheck.problem() }) };
   const api = await startApiServer({ socketPath: config.socketPath, handlers, logger });
   // Fill the pool before the node is declared ready, so the first pods do not wait for EC2.
   await reconciler.settle().catch((e) => logger.warn('initial pool fill incomplete', { error: String(e) }));
@@ -280,36 +236,7 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
   const sweepTimer = timers.setInterval(() => void sweep(), deps.sweepIntervalMs ?? config.leakSweepIntervalMs);
   void sweep();
 
-  // Repairs drift (a route or rule deleted by hand, a flushed iptables table) every interval.
-  // checkHostNetwork() (SIGUSR2 in main.ts) asks for a pass that starts after the call: one
-  // queued behind a running pass, however many calls come meanwhile.
-  let hostCheck: Promise<void> | undefined;
-  let hostCheckAgain: Promise<void> | undefined;
-  const checkHostNetwork = (): Promise<void> => {
-    if (hostCheck) {
-      hostCheckAgain ??= hostCheck.then(() => {
-        hostCheckAgain = undefined;
-        return checkHostNetwork();
-      });
-      return hostCheckAgain;
-    }
-    hostCheck = hostNetwork.check().then(
-      (r) => {
-        metrics.hostCheck(r);
-        hostProblem = r.unrepaired.join('; ');
-        if (hostProblem) notices.warn('HostNetworkRepairFailed', `host networking could not be repaired: ${hostProblem}`, 'RepairHostNetwork');
-      },
-      (e) => {
-        metrics.ipamdError('host-network-check');
-        hostProblem = `host network check failed: ${String(e)}`;
-        logger.warn('host network check failed', { error: String(e) });
-      },
-    ).finally(() => (hostCheck = undefined));
-    return hostCheck;
-  };
-  const hostTimer = timers.setInterval(() => {
-    if (!hostCheck) void checkHostNetwork(); // else the previous pass is still running
-  }, config.hostNetworkCheckMs);
+  hostCheck.startTimer();
 
   return {
     api,
@@ -322,42 +249,22 @@ export async function startIpamd(config: Config, deps: IpamdDeps = {}): Promise<
     audit,
     kube: kube?.link,
     history,
-    checkHostNetwork,
+    checkHostNetwork: hostCheck.checkNow,
     metrics: registry,
     endpoints,
     async stop() {
       await endpoints.close();
       timers.clearInterval(sweepTimer);
-      timers.clearInterval(hostTimer);
       api.setServing(false);
       await api.close();
       await reconciler.stop();
-      await hostCheck;
-      await hostCheckAgain;
+      await hostCheck.stop();
       await store.idle();
       await history?.close();
       await kube?.link.stop();
       if (ec2 instanceof Ec2Adapter) ec2.destroy();
     },
   };
-}
-
-/**
- * Whether a pod's host veth still exists, for the checkpoint replay (DESIGN.md §3). A test's
- * directory of names (VPCWIRE_NET_DIR) wins; with VPCWIRE_HOST_NETNS the node's links are listed
- * once (`ip -n <ns> -j link show`), not once per allocation; otherwise our own /sys/class/net.
- */
-async function defaultVethExists(config: Config, netDir: string | undefined, kernel: KernelCommands): Promise<VethExists> {
-  if (netDir !== undefined || config.hostNetns === undefined) {
-    const exists = vethExistsIn(netDir ?? '/sys/class/net', config.vethPrefix);
-    return (alloc) => exists(alloc);
-  }
-  // A failed listing fails each check, which keeps the allocation (restore.ts): leaking an
-  // address until GC is recoverable, handing a live pod's address to another pod is not.
-  const names = await kernel.linkNames().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  if (names instanceof Error) return () => Promise.reject(names);
-  const exists = vethExistsAmong(names, config.vethPrefix);
-  return (alloc) => Promise.resolve(exists(alloc));
 }
 
 /** Imports kube/index.ts (and with it the Kubernetes client) and starts it; only off standalone. */
