@@ -1,5 +1,5 @@
 import type { GrowthBlock } from '../contract/metrics.ts';
-import { type EniView, planNext, type InstanceLimits, type PoolSnapshot, type Step, type Targets } from '../warm-pool/index.ts';
+import { alsoCreate, planNext, type InstanceLimits, type PoolSnapshot, type Step, type Targets } from '../warm-pool/index.ts';
 
 /** At most this many ENIs are created in one step (EC2's CreateNetworkInterface budget). */
 const MAX_PARALLEL_ENIS = 3;
@@ -260,33 +260,6 @@ export class Reconciler {
     this.#notices.warn('MissingIAMPermissions', `EC2 denied ${action} (${e.awsCode ?? e.code}): grant ec2:${action} to the node's IAM role; ${e.message}`, action);
   }
 
-  /**
-   * The ENIs the planner would create right after this one, had it been attached already: growth
-   * that needs several ENIs (many pods bound at once, prewarm) creates them at once, not one attach
-   * time after another. The planner decides each; this only runs them together, at most
-   * MAX_PARALLEL_ENIS in one step.
-   */
-  #alsoCreate(snapshot: PoolSnapshot, first: number): number[] {
-    const prefix = this.#o.config.prefixDelegation;
-    const planned = (i: number, count: number): EniView => ({
-      id: `planned-${i}`,
-      deviceIndex: 1000 + i,
-      isPrimary: false,
-      addresses: prefix ? [] : Array.from({ length: count }, (_, j) => ({ ip: `0.0.${i}.${j}`, state: 'free' as const })),
-      prefixes: prefix ? Array.from({ length: count }, (_, j) => ({ prefix: `0.${i}.${j}.0/28`, addresses: [] })) : [],
-      ageMs: 0,
-    });
-    const more: number[] = [];
-    let snap: PoolSnapshot = { ...snapshot, enis: [...snapshot.enis, planned(0, first)] };
-    while (more.length < MAX_PARALLEL_ENIS - 1) {
-      const next = planNext(snap, this.#targets, this.#limits);
-      if (next.kind !== 'create-eni') break;
-      more.push(next.count);
-      snap = { ...snap, enis: [...snap.enis, planned(more.length, next.count)] };
-    }
-    return more;
-  }
-
   async #act(step: Exclude<Step, { kind: 'none' }>, snapshot?: PoolSnapshot): Promise<void> {
     const { store, ec2, enis, config } = this.#o;
     const prefix = config.prefixDelegation;
@@ -297,7 +270,8 @@ export class Reconciler {
         return;
       }
       case 'create-eni': {
-        const counts = [step.count, ...(snapshot ? this.#alsoCreate(snapshot, step.count) : [])];
+        const more = snapshot ? alsoCreate(snapshot, this.#targets, this.#limits, { first: step.count, prefixMode: prefix, max: MAX_PARALLEL_ENIS }) : [];
+        const counts = [step.count, ...more];
         if (counts.length > 1) this.#o.logger.info('creating ENIs at once', { counts, reason: step.reason });
         const results = await Promise.allSettled(counts.map((c) => enis.create(c)));
         let failure: unknown;

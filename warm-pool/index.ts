@@ -4,3 +4,4 @@ export { planNext } from './planner.ts';
 export { chooseAddress } from './choose-address.ts';
 export { PREFIX_SIZE, compareAddresses } from './addresses.ts';
 export { countEni, sumCounts, slotsPerEni, maxEnis, type AddressCounts, type EniCounts } from './counts.ts';
+export { alsoCreate } from './parallel-growth.ts';
