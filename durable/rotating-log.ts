@@ -153,12 +153,16 @@ export function appendLine(path: string, line: string, limits?: RotationLimits, 
     const fd = openSync(path, 'a', LOG_FILE_MODE);
     try {
       const st = fstatSync(fd);
+      // A device or FIFO (/dev/null to discard, a pipe to a collector) is written as it is: its
+      // mode is the system's (narrowing /dev/null would break every other user on the node) and
+      // it has no size to rotate by.
+      const regular = st.isFile();
       const mode = st.mode & 0o7777;
-      if (mode & ~LOG_FILE_MODE) {
+      if (regular && mode & ~LOG_FILE_MODE) {
         fchmodSync(fd, LOG_FILE_MODE);
         narrowedFrom ??= mode;
       }
-      if (limits && attempt === 0 && st.size > 0 && st.size + data.length > limits.maxBytes) {
+      if (regular && limits && attempt === 0 && st.size > 0 && st.size + data.length > limits.maxBytes) {
         rotated = rotate(path, st, limits, clock);
         continue;
       }

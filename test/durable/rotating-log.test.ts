@@ -4,7 +4,7 @@
  * the same file at once (real child processes, each appending through the module).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,20 @@ describe('rotating log file', () => {
     assert.equal(mode(path), 0o600);
     assert.equal(appendLine(path, '{"again":true}\n').narrowedFrom, undefined);
     assert.equal(readFileSync(path, 'utf8').split('\n').filter(Boolean).length, 3);
+  });
+
+  test('a character device (a null device, as /dev/null is) is written as it is: its mode kept, never rotated', { skip: process.getuid?.() !== 0 ? 'mknod needs root' : undefined }, () => {
+    // The device is made in the test's own directory (c 1 3 is the kernel's null device), never /dev's.
+    const dev = join(dir, 'null');
+    execFileSync('mknod', ['-m', '666', dev, 'c', '1', '3']);
+    for (let i = 0; i < 20; i++) {
+      const r = appendLine(dev, `{"i":${i}}\n`, { maxBytes: 8, maxFiles: 2 });
+      assert.deepEqual(r, { rotated: false });
+    }
+    assert.equal(mode(dev), 0o666, 'not narrowed');
+    assert.ok(statSync(dev).isCharacterDevice());
+    assert.deepEqual(rotatedFiles(dev), [], 'nothing rotated');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('null')), ['null']);
   });
 
   test('24 processes appending and rotating at once: no line lost, duplicated or cut; files bounded', async () => {
