@@ -171,7 +171,7 @@ export class Reconciler {
         await this.settle(10);
         await this.#exclusive(() => this.releaseOtherMode());
       } catch (e) {
-        this.#metrics.ipamdError('reconcile');
+        this.#countError('reconcile', e);
         this.#o.logger.warn('reconcile step failed; will retry', { error: String(e) });
         this.noticeFailure(e);
         this.#nextResync = 0;
@@ -354,6 +354,17 @@ export class Reconciler {
     }
   }
 
+  /** Errors already in awscni_ipamd_error_count: a resync's failure rethrown to the loop is one error, not two. */
+  readonly #counted = new WeakSet<object>();
+
+  #countError(fn: string, e: unknown): void {
+    if (typeof e === 'object' && e !== null) {
+      if (this.#counted.has(e)) return;
+      this.#counted.add(e);
+    }
+    this.#metrics.ipamdError(fn);
+  }
+
   /** Makes the datastore agree with EC2, the truth (resync.ts). */
   async resync(opts: { waitForAttaching?: boolean; failOnHostSetup?: boolean } = {}): Promise<void> {
     const done = this.#metrics.action('resync');
@@ -361,7 +372,7 @@ export class Reconciler {
       await this.#resync(opts);
       this.#metrics.reconciled('resync');
     } catch (e) {
-      this.#metrics.ipamdError('resync');
+      this.#countError('resync', e);
       throw e;
     } finally {
       done();

@@ -150,6 +150,19 @@ describe('ipamd metrics over HTTP', () => {
     assert.equal(sumOf(h, 'awscni_aws_api_latency_ms_count', { api: 'AssignPrivateIpAddresses', error: 'true' }), 1);
     assert.ok((valueOf(h, 'awscni_ipamd_error_count', { fn: 'reconcile' }) ?? 0) >= 1);
     assert.ok((ec2Requests(o).get('AssignPrivateIpAddresses') ?? 0) > before);
+
+    // A resync EC2 refuses once: one error, under resync, not also under the reconcile pass it ran in.
+    const errors = (f: Map<string, Family>) => ({ resync: valueOf(f, 'awscni_ipamd_error_count', { fn: 'resync' }) ?? 0, all: sumOf(f, 'awscni_ipamd_error_count') });
+    const was = errors(h);
+    o.sim.faults.failNext('DescribeNetworkInterfaces', 1, { code: 'UnauthorizedOperation' });
+    let now = was;
+    for (let i = 0; i < 100 && now.resync === was.resync; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = errors((await scrape(o.metrics)).families);
+    }
+    await new Promise((r) => setTimeout(r, 500)); // the pass that ran the resync has ended
+    now = errors((await scrape(o.metrics)).families);
+    assert.deepEqual({ resync: now.resync - was.resync, all: now.all - was.all }, { resync: 1, all: 1 });
   });
 
   test('the exposition holds every metric of contract/metrics.ts with its type, and nothing else of ours; a pool held at max pods says so', async (t) => {
