@@ -75,7 +75,7 @@ export function coreHandlers(deps: {
       };
     },
     async del(req: DelRequest): Promise<DelResult> {
-      const a = await store.release(req.key, { hostVeth: hostVethFor(config.vethPrefix, req.pod ?? {}, req.key) });
+      const a = await store.release(req.key, { hostVeth: hostVethFor(config.vethPrefix, req.pod ?? {}, req.key), why: req.reason === 'cni-gc' ? 'gc' : 'del' });
       if (!a) return { released: false };
       reconciler.kick();
       if (deps.podHooks && a.pod.namespace && a.pod.name) deps.podHooks.released({ namespace: a.pod.namespace, name: a.pod.name }, a.ip);

@@ -265,15 +265,19 @@ export class Datastore {
    * success). With `hostVeth`, an unknown key releases the address recovered for that veth (the
    * pod's DEL, its triple lost with the checkpoint).
    */
-  async release(key: AllocationKey, opts: { hostVeth?: string } = {}): Promise<Allocation | undefined> {
+  async release(key: AllocationKey, opts: { hostVeth?: string; why?: EndReason } = {}): Promise<Allocation | undefined> {
     const k = checkKey(key);
     const hostVeth = opts.hostVeth === undefined ? undefined : checkVeth(opts.hostVeth, 'hostVeth');
     return this.#queue.transact((draft) => {
       this.#requireReady('release');
-      const released = this.#releaseIn(draft, k);
-      if (released || hostVeth === undefined) return released;
-      const recovered = draft.recoveredWithVeth(hostVeth);
-      return recovered ? this.#releaseHolder(draft, recovered.ip) : undefined;
+      let released = this.#releaseIn(draft, k);
+      if (!released && hostVeth !== undefined) {
+        const recovered = draft.recoveredWithVeth(hostVeth);
+        released = recovered ? this.#releaseHolder(draft, recovered.ip) : undefined;
+      }
+      // The history's end: the plugin's GC (a runtime's CNI GC) or a DEL (the default).
+      if (opts.why) this.#noteWhy(draft, released, opts.why);
+      return released;
     });
   }
 
