@@ -36,7 +36,7 @@ const DEBUG_ONLY = ['result', 'ms'] as const;
  */
 export function shapeLine(conf: Pick<NetConf, 'logLevel'>, level: LogLevel, message: string, fields: Record<string, unknown>, tookMs: number): Record<string, unknown> | undefined {
   if (!logs(conf.logLevel, level)) return undefined;
-  const line: Record<string, unknown> = { level, timestamp: new Date().toISOString(), message, ...fields, tookMs: Math.round(tookMs * 100) / 100 };
+  const line: Record<string, unknown> = { level, message, component: 'cni-plugin', timestamp: new Date().toISOString(), ...fields, tookMs: Math.round(tookMs * 100) / 100 };
   if (conf.logLevel !== 'debug') for (const k of DEBUG_ONLY) delete line[k];
   return line;
 }

@@ -62,7 +62,7 @@ export const METRICS = Object.freeze([
   { name: 'awscni_assigned_ip_per_eni', type: 'gauge', help: 'The number of allocated ips partitioned by eni', labels: ['eni'], upstream: 'same' },
   // Allocation API.
   { name: 'awscni_add_ip_req_count', type: 'counter', help: 'The number of add IP address requests', labels: [], upstream: 'same' },
-  { name: 'awscni_del_ip_req_count', type: 'counter', help: 'The number of delete IP address requests', labels: ['reason'], upstream: "reason is the plugin's (cni-del, cni-gc, cni-add-failed; anything else is folded into other) or release-note (a DEL the plugin left in a release note while ipamd was down, replayed at start), not the kubelet's" },
+  { name: 'awscni_del_ip_req_count', type: 'counter', help: 'The number of delete IP address requests', labels: ['reason'], upstream: "reason is the plugin's (cni-del, cni-gc, cni-add-failed; none given is unknown, anything else is folded into other) or release-note (a DEL the plugin left in a release note while ipamd was down, replayed at start), not the kubelet's" },
   { name: 'awscni_no_available_ip_addresses', type: 'counter', help: 'The number of pod IP assignments that fail due to no available IP addresses', labels: [], upstream: 'same' },
   // EC2.
   { name: 'awscni_aws_api_latency_ms', type: 'summary', help: 'AWS API call latency in ms', labels: ['api', 'error', 'status'], upstream: 'EC2 calls only (IMDS is not timed); status is the HTTP status', percentiles: [0.5, 0.9, 0.99] },

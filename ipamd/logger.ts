@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import winston from 'winston';
 import { appendLine, LOG_FILE_MODE, type RotationLimits } from '../durable/rotating-log.ts';
+import { IpamdError } from './errors.ts';
 import type { Config } from './config.ts';
 
 export type Logger = winston.Logger;
@@ -39,8 +40,13 @@ class RotatingFileTransport extends TransportStream {
     super();
     this.#path = path;
     this.#limits = limits;
-    // Created (or narrowed) now, so a file ipamd cannot write stops it at start, not silently later.
-    this.narrowedFrom = appendLine(path, '').narrowedFrom;
+    // Created (or narrowed) now, so a file ipamd cannot write stops it at start, not silently later,
+    // with an error that names the variable (EISDIR, EACCES, EROFS alone name nothing to fix).
+    try {
+      this.narrowedFrom = appendLine(path, '').narrowedFrom;
+    } catch (e) {
+      throw new IpamdError('IPAMD_CONFIG_INVALID', `AWS_VPC_K8S_CNI_LOG_FILE=${path}: ipamd cannot write its log there: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   override log(info: Record<string | symbol, unknown>, done: () => void): void {
@@ -60,7 +66,11 @@ export function createLogger(cfg: Pick<Config, 'logLevel' | 'logFile' | 'logRota
   const toFile = cfg.logFile !== 'stdout' && cfg.logFile !== 'stderr';
   let file: RotatingFileTransport | undefined;
   if (toFile) {
-    mkdirSync(dirname(cfg.logFile), { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(dirname(cfg.logFile), { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw new IpamdError('IPAMD_CONFIG_INVALID', `AWS_VPC_K8S_CNI_LOG_FILE=${cfg.logFile}: cannot create its directory: ${(e as Error).message}`, { cause: e });
+    }
     file = new RotatingFileTransport(cfg.logFile, cfg.logRotation);
   }
   const transport =

@@ -28,10 +28,12 @@ async function main(): Promise<number> {
     throw e;
   }
   const { createLogger } = await import('./logger.ts');
-  const logger = createLogger(config);
-  const { createInstaller } = await import('./install/installer.ts');
-  const installer = install.enabled ? createInstaller(install, logger) : undefined;
+  let logger: ReturnType<typeof createLogger>;
+  let installer: ReturnType<(typeof import('./install/installer.ts'))['createInstaller']> | undefined;
   try {
+    logger = createLogger(config); // an unwritable AWS_VPC_K8S_CNI_LOG_FILE is refused here, naming it
+    const { createInstaller } = await import('./install/installer.ts');
+    installer = install.enabled ? createInstaller(install, logger) : undefined;
     await installer?.prepare();
   } catch (e) {
     if (isIpamdError(e, 'IPAMD_CONFIG_INVALID')) {

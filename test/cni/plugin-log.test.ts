@@ -59,6 +59,8 @@ describe('vpcwire CNI plugin log', () => {
       for (const l of got) {
         assert.match(String(l.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'RFC 3339, UTC, milliseconds');
         assert.equal(typeof l.tookMs, 'number');
+        assert.deepEqual(Object.keys(l).slice(0, 4), ['level', 'message', 'component', 'timestamp'], 'the four keys of ipamd\'s lines, first');
+        assert.equal(l.component, 'cni-plugin');
         assert.equal('ms' in l, level === 'DEBUG', `${level}: phases only at DEBUG`);
       }
       const add = got.find((l) => l.verb === 'ADD')!;

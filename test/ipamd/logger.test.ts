@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -102,6 +102,28 @@ describe('ipamd log', () => {
     assert.equal(r.status, 3, r.stderr);
     const seq = readLines([...rotatedFiles(path), path]).map((l) => l.i as number);
     assert.deepEqual(seq, Array.from({ length: 3000 }, (_, k) => k));
+  });
+});
+
+describe('an unusable AWS_VPC_K8S_CNI_LOG_FILE', () => {
+  test('ipamd exits 2 with one line naming the variable and why: a directory, a path under a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpcwire-ipamd-logfile-'));
+    try {
+      writeFileSync(join(dir, 'a-file'), '');
+      for (const [path, why] of [[dir, /EISDIR/], [join(dir, 'a-file', 'ipamd.log'), /ENOTDIR|EEXIST/]] as const) {
+        const r = spawnSync(process.execPath, [new URL('../../ipamd/main.ts', import.meta.url).pathname], {
+          env: { PATH: process.env.PATH ?? '', AWS_VPC_K8S_CNI_LOG_FILE: path, VPCWIRE_INSTALL_CNI: 'false' },
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, new RegExp(`^ipamd: AWS_VPC_K8S_CNI_LOG_FILE=${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `), r.stderr);
+        assert.match(r.stderr, why);
+        assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
