@@ -46,8 +46,8 @@ const ACTIONS = new Map<string, Action>([
       return {};
     },
   ],
-  ['GetMetricData', (store, input) => getMetricData(store, input)],
-  ['GetMetricStatistics', (store, input) => getMetricStatistics(store, input)],
+  ['GetMetricData', (store, input, now) => getMetricData(store, input, now)],
+  ['GetMetricStatistics', (store, input, now) => getMetricStatistics(store, input, now)],
   ['ListMetrics', (store, input, now) => listMetrics(store, input, now)],
 ]);
 
