@@ -171,9 +171,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     imds.set(instanceId, srv);
   };
 
-  /** Who signed a request (SigV4 scoped to `service`): a session acts with its role's policies, a static key with its user's. */
+  /**
+   * Who signed a request (SigV4 scoped to `service` in the emulator's region, as a regional endpoint
+   * requires): a session acts with its role's policies, a static key with its user's.
+   */
   const callerOf = async (req: Parameters<typeof verifySigV4>[0], service: string): Promise<Caller> => {
-    const p = await verifySigV4(req, credentialStore, { service, now });
+    const p = await verifySigV4(req, credentialStore, { service, region: state.region, now });
     const cred = credentialStore.get(p.accessKeyId);
     const policies = iam.policiesOf(cred?.kind === 'temporary' ? cred.roleArn : p.arn);
     return { accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, ...(policies ? { policies } : {}) };
