@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createAdminService } from './admin/admin-service.ts';
-import { CLOUDWATCH_BUCKETS, createCloudWatchService, tooLargeResponse } from './cloudwatch/cloudwatch-service.ts';
+import { CLOUDWATCH_BUCKETS, createCloudWatchService, MAX_REQUEST_BYTES, tooLargeResponse } from './cloudwatch/cloudwatch-service.ts';
 import { MetricStore } from './cloudwatch/metric-store.ts';
 import type { DataPlane } from './dataplane/types.ts';
 import { bridgeDataPlane } from './dataplane-bridge.ts';
@@ -236,7 +236,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           }
         },
       }),
-      { host, port: opts.ports?.cloudwatch ?? 0, tooLarge: tooLargeResponse(clock) },
+      { host, port: opts.ports?.cloudwatch ?? 0, maxBody: MAX_REQUEST_BYTES, tooLarge: tooLargeResponse(clock) },
     );
     servers.push(cw);
     for (const id of state.instances.keys()) await startImds(id);
