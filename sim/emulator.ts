@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createAdminService } from './admin/admin-service.ts';
-import { CLOUDWATCH_BUCKETS, createCloudWatchService, tooLargeResponse } from './cloudwatch/cloudwatch-service.ts';
+import { CLOUDWATCH_BUCKETS, createCloudWatchService, MAX_REQUEST_BYTES, tooLargeResponse } from './cloudwatch/cloudwatch-service.ts';
 import { MetricStore } from './cloudwatch/metric-store.ts';
 import type { DataPlane } from './dataplane/types.ts';
 import { bridgeDataPlane } from './dataplane-bridge.ts';
@@ -171,9 +171,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     imds.set(instanceId, srv);
   };
 
-  /** Who signed a request (SigV4 scoped to `service`): a session acts with its role's policies, a static key with its user's. */
+  /**
+   * Who signed a request (SigV4 scoped to `service` in the emulator's region, as a regional endpoint
+   * requires): a session acts with its role's policies, a static key with its user's.
+   */
   const callerOf = async (req: Parameters<typeof verifySigV4>[0], service: string): Promise<Caller> => {
-    const p = await verifySigV4(req, credentialStore, { service, now });
+    const p = await verifySigV4(req, credentialStore, { service, region: state.region, now });
     const cred = credentialStore.get(p.accessKeyId);
     const policies = iam.policiesOf(cred?.kind === 'temporary' ? cred.roleArn : p.arn);
     return { accessKeyId: p.accessKeyId, accountId: p.accountId, arn: p.arn, ...(policies ? { policies } : {}) };
@@ -233,7 +236,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           }
         },
       }),
-      { host, port: opts.ports?.cloudwatch ?? 0, tooLarge: tooLargeResponse(clock) },
+      { host, port: opts.ports?.cloudwatch ?? 0, maxBody: MAX_REQUEST_BYTES, tooLarge: tooLargeResponse(clock) },
     );
     servers.push(cw);
     for (const id of state.instances.keys()) await startImds(id);

@@ -46,8 +46,8 @@ const ACTIONS = new Map<string, Action>([
       return {};
     },
   ],
-  ['GetMetricData', (store, input) => getMetricData(store, input)],
-  ['GetMetricStatistics', (store, input) => getMetricStatistics(store, input)],
+  ['GetMetricData', (store, input, now) => getMetricData(store, input, now)],
+  ['GetMetricStatistics', (store, input, now) => getMetricStatistics(store, input, now)],
   ['ListMetrics', (store, input, now) => listMetrics(store, input, now)],
 ]);
 
@@ -87,16 +87,18 @@ function logParams(input: Json): Record<string, string> {
 }
 
 /**
- * The answer to a body over the emulator's 1 MiB: "Each PutMetricData request is limited to 1 MB in
- * size for HTTP POST requests" (API_PutMetricData), counted as sent, i.e. after gzip.
+ * The largest request CloudWatch takes, counted as sent (after gzip): "Each PutMetricData request is
+ * limited to 1 MB in size for HTTP POST requests" (API_PutMetricData). 1 MB is read as 1,048,576
+ * bytes: the documentation names no byte count, and where AWS's answer quotes one its KB are
+ * binary (the earlier documented "40 KB" POST limit was refused as "Request size 45305 exceeded
+ * 40960 bytes"). The emulator applies it to every CloudWatch action.
  */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** CloudWatch's answer to a request over the limit: 413 RequestEntityTooLarge, "Request size N exceeded L bytes". */
 export function tooLargeResponse(clock: Clock) {
-  return (limit: number): SimResponse =>
-    errorResponse(
-      new AwsError('RequestEntityTooLarge', `Request size exceeds ${limit} bytes (CloudWatch limits a request to 1 MB; the SDK gzips bodies from 10 KiB).`, 413),
-      newRequestId(),
-      new Date(clock.now()).toUTCString(),
-    );
+  return (limit: number, size: number): SimResponse =>
+    errorResponse(new AwsError('RequestEntityTooLarge', `Request size ${size} exceeded ${limit} bytes`, 413), newRequestId(), new Date(clock.now()).toUTCString());
 }
 
 export function createCloudWatchService(deps: CloudWatchServiceDeps): SimHandler {

@@ -16,13 +16,13 @@ import {
 } from './input.ts';
 import type { MetricStore } from './metric-store.ts';
 import { checkNamespace, readDimensions, UNITS } from './put-metric-data.ts';
-import { checkPeriod, computeStatistic, parseStatistic, periods, type Statistic } from './statistics.ts';
+import { checkPeriod, computeStatistic, parseStatistic, periods, type Statistic, type TimeRange } from './statistics.ts';
 
 /**
  * GetMetricData (API_GetMetricData, API_MetricDataQuery, API_MetricStat): MetricStat queries
- * evaluated over periods aligned on multiples of Period since the epoch (CloudWatch rounds the
- * start time down to the period), StartTime inclusive, EndTime exclusive, periods without data
- * left out. Metric math (Expression) is not evaluated: such a query is refused with a
+ * evaluated over periods that start at StartTime rounded down as CloudWatch rounds it (to the
+ * minute, the 5 minutes or the hour by its age, to the division of the minute for 1-30 s periods:
+ * start-time.ts), EndTime exclusive, periods without data left out. Metric math (Expression) is not evaluated: such a query is refused with a
  * ValidationError that says so. Pages hold at most MaxDatapoints datapoints across all queries;
  * a query with datapoints left for a later page reports StatusCode PartialData.
  */
@@ -38,7 +38,7 @@ interface Query {
   namespace: string;
   metricName: string;
   dimensions: { Name: string; Value: string }[];
-  periodMs: number;
+  period: number;
   stat: Statistic;
   unit: string | undefined;
 }
@@ -84,18 +84,18 @@ function readQuery(raw: unknown, p: string, ids: Set<string>): Query {
     namespace,
     metricName,
     dimensions,
-    periodMs: period * 1000,
+    period,
     stat: parseStatistic(statName, `${p}.MetricStat.Stat`),
     unit,
   };
 }
 
 /** The datapoints of one query, oldest first: [period start ms, value]. */
-function evaluateQuery(store: MetricStore, q: Query, start: number, end: number): [number, number][] {
+function evaluateQuery(store: MetricStore, q: Query, range: TimeRange): [number, number][] {
   const series = store.get(q.namespace, q.metricName, q.dimensions);
   if (!series) return [];
   const out: [number, number][] = [];
-  for (const [at, points] of periods(series.points, start, end, q.periodMs, q.unit)) {
+  for (const [at, points] of periods(series.points, range, q.period, q.unit)) {
     const v = computeStatistic(q.stat, points);
     if (v !== undefined) out.push([at, v]);
   }
@@ -119,7 +119,8 @@ function readToken(token: string | undefined, input: Json): number {
   throw new AwsError('InvalidNextToken', 'The NextToken is not valid, or was issued for another request.', 400);
 }
 
-export function getMetricData(store: MetricStore, input: Json): Json {
+/** `now`: when the request arrived (epoch ms), which StartTime's rounding depends on. */
+export function getMetricData(store: MetricStore, input: Json, now: number): Json {
   const rawQueries = optArray(input, 'MetricDataQueries', 'MetricDataQueries');
   if (!rawQueries || rawQueries.length === 0) throw missing('MetricDataQueries');
   if (rawQueries.length > MAX_QUERIES) {
@@ -143,7 +144,7 @@ export function getMetricData(store: MetricStore, input: Json): Json {
   let position = 0;
   let remaining = false;
   const results = queries.map((q) => {
-    const points = evaluateQuery(store, q, start, end);
+    const points = evaluateQuery(store, q, { start, end, now });
     if (scanBy === 'TimestampDescending') points.reverse();
     const from = Math.min(points.length, Math.max(0, offset - position));
     const to = Math.min(points.length, Math.max(0, offset + maxDatapoints - position));

@@ -1,13 +1,15 @@
 import { checkLength, combination, invalid, invalidValue, type Json, missing, optArray, optInteger, optString, optTimestamp, reqString } from './input.ts';
 import type { MetricStore } from './metric-store.ts';
 import { checkNamespace, readDimensions, UNITS } from './put-metric-data.ts';
+import { roundStartTime } from './start-time.ts';
 import { checkPeriod, computeStatistic, parseStatistic, periods } from './statistics.ts';
 
 /**
  * GetMetricStatistics (API_GetMetricStatistics), the call `aws cloudwatch get-metric-statistics`
  * makes: one metric with exactly its dimensions, Statistics (up to 5 of SampleCount, Average, Sum,
  * Minimum, Maximum) or ExtendedStatistics (up to 10 percentiles), never both, and at most 1,440
- * datapoints per call. Datapoints come oldest first (CloudWatch does not promise an order).
+ * datapoints per call, counted from StartTime rounded down as CloudWatch rounds it. Datapoints come
+ * oldest first (CloudWatch does not promise an order).
  */
 
 const BASIC = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'] as const;
@@ -38,7 +40,8 @@ function readStatistics(input: Json): { basic: string[]; extended: string[] } {
   return { basic, extended };
 }
 
-export function getMetricStatistics(store: MetricStore, input: Json): Json {
+/** `now`: when the request arrived (epoch ms), which StartTime's rounding depends on. */
+export function getMetricStatistics(store: MetricStore, input: Json, now: number): Json {
   const namespace = reqString(input, 'Namespace', 'Namespace');
   checkNamespace(namespace);
   const metricName = reqString(input, 'MetricName', 'MetricName');
@@ -55,7 +58,7 @@ export function getMetricStatistics(store: MetricStore, input: Json): Json {
   const { basic, extended } = readStatistics(input);
   const unit = optString(input, 'Unit', 'Unit');
   if (unit !== undefined && !UNITS.has(unit)) throw invalidValue(unit, 'Unit');
-  const requested = Math.ceil((end - Math.floor(start / (period * 1000)) * period * 1000) / (period * 1000));
+  const requested = Math.ceil((end - roundStartTime(start, period, now)) / (period * 1000));
   if (requested > MAX_DATAPOINTS) {
     throw combination(
       `You have requested up to ${requested.toLocaleString('en-US')} datapoints, which exceeds the limit of ${MAX_DATAPOINTS.toLocaleString('en-US')}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
@@ -63,7 +66,7 @@ export function getMetricStatistics(store: MetricStore, input: Json): Json {
   }
 
   const series = store.get(namespace, metricName, dimensions);
-  const datapoints = periods(series?.points ?? [], start, end, period * 1000, unit).map(([at, points]) => {
+  const datapoints = periods(series?.points ?? [], { start, end, now }, period, unit).map(([at, points]) => {
     const stat = (name: string) => computeStatistic(parseStatistic(name, 'Statistics'), points);
     const ext = Object.fromEntries(extended.map((p) => [p, stat(p)]).filter(([, v]) => v !== undefined));
     return {

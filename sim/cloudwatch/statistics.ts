@@ -1,5 +1,6 @@
 import { invalidValue } from './input.ts';
 import type { Datapoint } from './metric-store.ts';
+import { periodFitsStart, roundStartTime } from './start-time.ts';
 
 /**
  * CloudWatch statistics over periods (Statistics definitions, CloudWatch User Guide): the periods a
@@ -17,17 +18,28 @@ export function checkPeriod(period: number, param: string): void {
   }
 }
 
+/** A query's time range: StartTime and EndTime as given (epoch ms), and when the request arrived. */
+export interface TimeRange {
+  readonly start: number;
+  readonly end: number;
+  readonly now: number;
+}
+
 /**
- * The datapoints of [start, end) grouped by period, oldest first. Periods are aligned on multiples
- * of the period since the epoch (CloudWatch rounds the start time down to the period); a datapoint
- * of another unit than `unit` (when given) is left out, as CloudWatch's Unit filter does.
+ * The datapoints of a query grouped by period, oldest first, each period keyed by its start. The
+ * first period starts at StartTime rounded down as CloudWatch rounds it (start-time.ts), the next
+ * ones follow every Period; nothing before that rounded start or at or after EndTime counts. A
+ * Period too fine for the age of StartTime gets no periods at all. A datapoint of another unit than
+ * `unit` (when given) is left out, as CloudWatch's Unit filter does.
  */
-export function periods(points: readonly Datapoint[], start: number, end: number, periodMs: number, unit?: string): [number, Datapoint[]][] {
-  const from = Math.floor(start / periodMs) * periodMs;
+export function periods(points: readonly Datapoint[], range: TimeRange, periodSeconds: number, unit?: string): [number, Datapoint[]][] {
+  if (!periodFitsStart(range.start, periodSeconds, range.now)) return [];
+  const from = roundStartTime(range.start, periodSeconds, range.now);
+  const periodMs = periodSeconds * 1000;
   const buckets = new Map<number, Datapoint[]>();
   for (const d of points) {
-    if (d.at < from || d.at >= end || (unit !== undefined && d.unit !== unit)) continue;
-    const b = Math.floor(d.at / periodMs) * periodMs;
+    if (d.at < from || d.at >= range.end || (unit !== undefined && d.unit !== unit)) continue;
+    const b = from + Math.floor((d.at - from) / periodMs) * periodMs;
     const list = buckets.get(b);
     if (list) list.push(d);
     else buckets.set(b, [d]);

@@ -31,11 +31,14 @@ export interface ListenOptions {
   port?: number;
   /** Listen on a unix socket path instead of TCP. */
   path?: string;
+  /** The largest request body answered (bytes as sent); MAX_BODY (1 MiB) by default. */
+  maxBody?: number;
   /**
-   * The answer to a body over MAX_BODY (1 MiB), in the service's own protocol (CloudWatch: its
-   * 1 MB PutMetricData limit); a plain-text 413 otherwise.
+   * The answer to a body over `maxBody`, in the service's own protocol (CloudWatch's 413
+   * RequestEntityTooLarge); a plain-text 413 otherwise. `size` is the body's declared length
+   * (Content-Length), or what arrived before the limit was passed when it declared none.
    */
-  tooLarge?: (limit: number) => SimResponse;
+  tooLarge?: (limit: number, size: number) => SimResponse;
 }
 
 export interface RunningServer {
@@ -47,14 +50,23 @@ export interface RunningServer {
 
 export const MAX_BODY = 1 << 20;
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  readonly limit: number;
+  readonly size: number;
+  constructor(limit: number, size: number) {
+    super(`request body of ${size} bytes is over ${limit} bytes`);
+    this.limit = limit;
+    this.size = size;
+  }
+}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new BodyTooLarge(`request body over ${MAX_BODY} bytes`);
+    if (size > limit) throw new BodyTooLarge(limit, Number.isSafeInteger(declared) && declared > limit ? declared : size);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -76,7 +88,7 @@ function toSimRequest(req: IncomingMessage, body: Buffer): SimRequest {
 export async function listen(handler: SimHandler, opts: ListenOptions = {}): Promise<RunningServer> {
   if (opts.path === undefined) assertLoopback(opts.host ?? '127.0.0.1', 'host');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    readBody(req)
+    readBody(req, opts.maxBody ?? MAX_BODY)
       .then((body) => handler(toSimRequest(req, body)))
       .then((out) => {
         const headers: Record<string, string | number> = { ...(out.headers ?? {}) };
@@ -86,7 +98,7 @@ export async function listen(handler: SimHandler, opts: ListenOptions = {}): Pro
       })
       .catch((err: unknown) => {
         if (err instanceof BodyTooLarge && !res.headersSent) {
-          const out = opts.tooLarge?.(MAX_BODY) ?? { status: 413, headers: { 'content-type': 'text/plain' }, body: `${err.message}\n` };
+          const out = opts.tooLarge?.(err.limit, err.size) ?? { status: 413, headers: { 'content-type': 'text/plain' }, body: `${err.message}\n` };
           // The rest of the body is not read: close the connection once the answer is out.
           res.writeHead(out.status, { ...(out.headers ?? {}), connection: 'close', 'content-length': Buffer.byteLength(out.body) });
           res.end(out.body);

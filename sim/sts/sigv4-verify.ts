@@ -200,7 +200,8 @@ export async function verifySigV4(
     throw authFailure('scope', `Credential should be scoped to correct service: '${opts.service}'.`);
   }
   if (opts.region !== undefined && auth.region !== opts.region) {
-    throw authFailure('scope', `Credential should be scoped to a valid region: '${opts.region}'.`);
+    // AWS's wording names the region the client signed for (trailing space included).
+    throw authFailure('scope', `Credential should be scoped to a valid region, not '${auth.region}'. `);
   }
   // Checked before the key: a skewed clock is the client's problem whoever it is, and the SDK
   // corrects its clock from the Date header of exactly this error.

@@ -1,14 +1,22 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import type { Emulator } from '../../sim/emulator.ts';
 
-/** A real CloudWatch client pointed at the emulator, signed with its static credentials unless others are given. */
+/**
+ * A real CloudWatch client pointed at the emulator, signed with its static credentials unless others
+ * are given; `config` overrides the rest (region, systemClockOffset, disableRequestCompression...).
+ */
 export function cloudwatchClient(
   sim: Emulator,
-  opts: { maxAttempts?: number; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } = {},
+  opts: {
+    maxAttempts?: number;
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    config?: Omit<CloudWatchClientConfig, 'endpoint' | 'credentials' | 'maxAttempts'>;
+  } = {},
 ): CloudWatchClient {
   return new CloudWatchClient({
     endpoint: sim.endpoints.cloudwatch,
     region: sim.region,
+    ...opts.config,
     credentials: opts.credentials ?? sim.credentials,
     maxAttempts: opts.maxAttempts ?? 1,
   });

@@ -42,6 +42,18 @@ describe('CloudWatch SigV4: only credentials the emulator issued, signed for mon
     assert.match(f.message, /scoped to correct service: 'monitoring'/);
   });
 
+  test("a request signed for another region's scope is SignatureDoesNotMatch (403), naming that region, and stores nothing", async () => {
+    const cw = cloudwatchClient(sim, { config: { region: 'eu-west-1' } });
+    const f = await failureOf(cw.send(put('Kubernetes')));
+    cw.destroy();
+    assert.deepEqual(
+      { name: f.name, code: f.code, status: f.status, type: f.type },
+      { name: 'SignatureDoesNotMatch', code: 'SignatureDoesNotMatch', status: 403, type: 'com.amazon.coral.service#InvalidSignatureException' },
+    );
+    assert.match(f.message, /^Credential should be scoped to a valid region, not 'eu-west-1'\./);
+    assert.equal(sim.cloudwatch.datapointCount, 0);
+  });
+
   test('session credentials from STS (IRSA) are accepted', async () => {
     const sts = new STSClient({ endpoint: sim.endpoints.sts, region: sim.region });
     const token = sim.oidc.issueServiceAccountToken({ namespace: 'kube-system', serviceAccount: 'vpcwire' });

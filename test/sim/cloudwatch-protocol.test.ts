@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ListMetricsCommand, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { MAX_REQUEST_BYTES } from '../../sim/cloudwatch/cloudwatch-service.ts';
 import { type Emulator, startEmulator } from '../../sim/emulator.ts';
 import { NodeSha256 } from '../../sim/sts/sigv4-verify.ts';
 import { cloudwatchClient, failureOf } from '../helpers/cloudwatch.ts';
@@ -25,6 +26,36 @@ async function signedQuery(sim: Emulator, params: Record<string, string>): Promi
   const { host: _host, ...headers } = signed.headers;
   const res = await fetch(`${sim.endpoints.cloudwatch}/`, { method: 'POST', headers, body });
   return { status: res.status, body: await res.text() };
+}
+
+/** The size of the body the SDK sends for `input` uncompressed, read before it goes out (nothing is sent). */
+async function bodySize(sim: Emulator, input: PutMetricDataCommandInput): Promise<number> {
+  const probe = cloudwatchClient(sim, { config: { disableRequestCompression: true } });
+  let size = -1;
+  probe.middlewareStack.add(
+    () => (args) => {
+      size = Buffer.byteLength((args.request as { body: string }).body);
+      throw new Error('probed');
+    },
+    { step: 'build', priority: 'low' },
+  );
+  await probe.send(new PutMetricDataCommand(input)).catch(() => undefined);
+  probe.destroy();
+  return size;
+}
+
+/** 1000 datums whose JSON body, as the SDK sends it uncompressed, is exactly `bytes` long. */
+async function putOfSize(sim: Emulator, bytes: number): Promise<PutMetricDataCommandInput> {
+  const make = (pad: (i: number) => number): PutMetricDataCommandInput => ({
+    Namespace: 'Size',
+    MetricData: Array.from({ length: 1000 }, (_, i) => ({ MetricName: 'pad', Dimensions: [{ Name: 'P', Value: 'x'.repeat(pad(i)) }], Value: 1 })),
+  });
+  const least = await bodySize(sim, make(() => 1));
+  const each = 1 + Math.floor((bytes - least) / 1000);
+  const rest = (bytes - least) % 1000;
+  const input = make((i) => each + (i < rest ? 1 : 0));
+  assert.equal(await bodySize(sim, input), bytes);
+  return input;
 }
 
 const datums = (n: number, pad = '') =>
@@ -101,7 +132,7 @@ describe('CloudWatch wire protocol', () => {
     assert.match(((await res.json()) as { message: string }).message, /Content-Encoding gzip, but the body is not gzip data/);
   });
 
-  test('a request over 1 MiB as sent is RequestEntityTooLarge (413)', async () => {
+  test('a request over the limit as sent (gzip counted compressed) is RequestEntityTooLarge (413)', async () => {
     const res = await fetch(`${sim.endpoints.cloudwatch}/`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData', 'content-encoding': 'gzip' },
@@ -110,6 +141,20 @@ describe('CloudWatch wire protocol', () => {
     });
     assert.equal(res.status, 413);
     assert.equal(res.headers.get('x-amzn-query-error'), 'RequestEntityTooLarge;Sender');
+  });
+
+  test('at the boundary through the SDK: a body of exactly the limit is stored, one byte more is 413 "Request size N exceeded L bytes"', async () => {
+    const cw = cloudwatchClient(sim, { config: { disableRequestCompression: true } });
+    const before = sim.cloudwatch.datapointCount;
+    await cw.send(new PutMetricDataCommand(await putOfSize(sim, MAX_REQUEST_BYTES)));
+    assert.equal(sim.cloudwatch.datapointCount, before + 1000);
+    const f = await failureOf(cw.send(new PutMetricDataCommand(await putOfSize(sim, MAX_REQUEST_BYTES + 1))));
+    cw.destroy();
+    assert.deepEqual(
+      { name: f.name, code: f.code, status: f.status, message: f.message },
+      { name: 'RequestEntityTooLarge', code: 'RequestEntityTooLarge', status: 413, message: `Request size ${MAX_REQUEST_BYTES + 1} exceeded ${MAX_REQUEST_BYTES} bytes` },
+    );
+    assert.equal(sim.cloudwatch.datapointCount, before + 1000);
   });
 });
 

@@ -36,6 +36,25 @@ describe('the EC2 endpoint requires valid SigV4 signatures', () => {
     );
   });
 
+  test('a signature scoped to another region is refused: EC2 AuthFailure 401, STS SignatureDoesNotMatch 403', async () => {
+    const region = 'eu-west-1';
+    const ec2 = new EC2Client({ endpoint: v.sim.endpoints.ec2, region, credentials: v.sim.credentials, maxAttempts: 1 });
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => assert.fail('expected a refusal'),
+        (e: unknown) => e as Error & { $metadata: { httpStatusCode?: number } },
+      );
+    const err = await refusal(ec2.send(new DescribeInstancesCommand({})));
+    ec2.destroy();
+    assert.deepEqual([err.name, err.$metadata.httpStatusCode], ['AuthFailure', 401]);
+    assert.match(err.message, /scoped to a valid region, not 'eu-west-1'/);
+    const sts = new STSClient({ endpoint: v.sim.endpoints.sts, region, credentials: v.sim.credentials, maxAttempts: 1 });
+    const stsErr = await refusal(sts.send(new GetCallerIdentityCommand({})));
+    sts.destroy();
+    assert.deepEqual([stsErr.name, stsErr.$metadata.httpStatusCode], ['SignatureDoesNotMatch', 403]);
+    assert.match(stsErr.message, /scoped to a valid region, not 'eu-west-1'/);
+  });
+
   test('a request with no signature at all gets AuthFailure', async () => {
     const r = await fetch(v.sim.endpoints.ec2, {
       method: 'POST',
