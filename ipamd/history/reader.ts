@@ -141,30 +141,33 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
 
 /** The index of the newest file whose first line is a snapshot; 0 if none is. */
 async function lastSnapshotFile(dir: string, files: readonly string[]): Promise<number> {
-  for (let i = files.length - 1; i > 0; i--) {
-    const fh = await open(join(dir, files[i]!), 'r').catch(() => undefined);
-    if (!fh) continue;
-    try {
-      // A snapshot at max pods is ~250 KB; read until its newline.
-      const chunks: Buffer[] = [];
-      let nl = -1;
-      for (let pos = 0; nl < 0; ) {
-        const { bytesRead, buffer } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, pos);
-        if (bytesRead === 0) break;
-        const at = buffer.subarray(0, bytesRead).indexOf(0x0a);
-        if (at >= 0) nl = pos + at;
-        chunks.push(buffer.subarray(0, bytesRead));
-        pos += bytesRead;
-      }
-      if (nl >= 0) {
-        const first = decodeLine(Buffer.concat(chunks).toString('utf8', 0, nl));
-        if (!('error' in first) && first.e === 'snapshot') return i;
-      }
-    } finally {
-      await fh.close();
-    }
-  }
+  for (let i = files.length - 1; i > 0; i--) if (await beginsWithSnapshot(join(dir, files[i]!))) return i;
   return 0;
+}
+
+/**
+ * Whether a file begins with a whole snapshot line, as every file rotation made does: not an empty
+ * file, nor one whose snapshot a crash or a full disk cut short. False if it cannot be read.
+ */
+export async function beginsWithSnapshot(path: string): Promise<boolean> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return false;
+  try {
+    // A snapshot at max pods is ~250 KB; read until its newline.
+    const chunks: Buffer[] = [];
+    for (let pos = 0; ; ) {
+      const { bytesRead, buffer } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, pos);
+      if (bytesRead === 0) return false;
+      const at = buffer.subarray(0, bytesRead).indexOf(0x0a);
+      chunks.push(buffer.subarray(0, at >= 0 ? at : bytesRead));
+      if (at >= 0) break;
+      pos += bytesRead;
+    }
+    const first = decodeLine(Buffer.concat(chunks).toString('utf8'));
+    return !('error' in first) && first.e === 'snapshot';
+  } finally {
+    await fh.close();
+  }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
