@@ -30,7 +30,7 @@ export interface HistoryRecord extends Holding {
   /** Epoch ms it ended; absent while open. For `restart-gone`, when ipamd found out. */
   readonly end?: number;
   readonly endHow?: EndHow;
-  /** For `restart-gone`: the last sign of life (the real end is in [notBefore, end]). */
+  /** For `restart-gone` and `snapshot-gone`: the last sign of life (the real end is in [notBefore, end]). */
   readonly notBefore?: number;
 }
 
@@ -67,7 +67,8 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
   const all = new Map<string, Mutable<HistoryRecord>>();
   const open = new Map<string, Mutable<HistoryRecord>>();
   const problems: ReadProblem[] = [];
-  // Cheap pre-filter: a line that names neither the address nor is a `seen` mark is not ours.
+  // Cheap pre-filter: a line that names neither the address nor is a `seen` mark or a snapshot
+  // (which closes what it leaves out) is not ours.
   const wanted = opts.ip === undefined ? undefined : `"${opts.ip}"`;
   for (const file of files) {
     let text: string;
@@ -81,7 +82,7 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
     lines.forEach((raw, i) => {
       if (raw.trim() === '') return;
       // (The last line is always decoded: a torn one is reported whatever it was about.)
-      if (wanted && i < lines.length - 1 && !raw.includes(wanted) && !raw.includes('"e":"seen"')) return;
+      if (wanted && i < lines.length - 1 && !raw.includes(wanted) && !raw.includes('"e":"seen"') && !raw.includes('"e":"snapshot"')) return;
       const line = decodeLine(raw);
       if ('error' in line) {
         problems.push({ file: join(dir, file), line: i + 1, error: line.error, torn: i === lines.length - 1 });
@@ -91,6 +92,7 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
       switch (line.e) {
         case 'start':
         case 'snapshot':
+          if (line.e === 'snapshot') closeLeftOut(open, line, opts.openOnly ? all : undefined);
           for (const h of line.e === 'start' ? [line] : line.open) {
             if (!mine(h)) continue;
             const id = holdingId(h);
@@ -117,9 +119,13 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
         case 'end': {
           if (!mine(line)) break;
           const id = holdingId(line);
-          const rec = open.get(id);
+          // Closed by a snapshot written just before this end (the batch that rotated): the end
+          // line is exact, the snapshot's close only a bound.
+          const closed = all.get(id);
+          const rec = open.get(id) ?? (closed?.endHow === 'snapshot-gone' ? closed : undefined);
           if (!rec) break; // its start was in a pruned file and it ended before the next snapshot
           open.delete(id);
+          delete rec.notBefore;
           if (line.how === 'aborted' || opts.openOnly) all.delete(id);
           if (line.how === 'aborted') break; // never happened
           rec.end = line.at;
@@ -137,6 +143,25 @@ export async function readHistory(dir: string, opts: { ip?: string; openOnly?: b
   }
   const records = [...all.values()].sort((a, b) => a.at - b.at);
   return { records, problems, files };
+}
+
+/**
+ * A snapshot lists every holding open when its file began. One open before it and left out ended
+ * without its end line reaching the files (the pending cap, a directory unreadable at start-up, a
+ * write lost on a full disk): it is closed at the snapshot, the real end somewhere between its
+ * last sign of life and then. A start after the snapshot's time (a clock that stepped back) is
+ * left alone. `all`, with openOnly: closed holdings are dropped.
+ */
+function closeLeftOut(open: Map<string, Mutable<HistoryRecord>>, snap: { at: number; open: readonly Holding[] }, all: Map<string, unknown> | undefined): void {
+  const listed = new Set(snap.open.map(holdingId));
+  for (const [id, rec] of open) {
+    if (listed.has(id) || rec.at > snap.at) continue;
+    open.delete(id);
+    all?.delete(id);
+    rec.end = snap.at;
+    rec.endHow = 'snapshot-gone';
+    rec.notBefore = Math.min(Math.max(rec.lastSeen ?? rec.at, rec.at), snap.at);
+  }
 }
 
 /** The index of the newest file whose first line is a snapshot; 0 if none is. */
