@@ -5,23 +5,20 @@
  * ADDs still costs one sync. Files are 0600 in a 0700 directory: they name pods.
  *
  * A history that cannot be written never fails a pod (ipamd's job is addresses; the checkpoint
- * keeps the ledger honest): the lines are kept in memory and written with the next batch, the
- * failure is logged and counted (`stats()`), and past MAX_PENDING lines the oldest are dropped
- * and a gap is counted. Before start-up has reconciled the files with the ledger (`reconcile`),
+ * keeps the ledger honest): the lines are kept in memory and written with the next batch, to the
+ * same file (never a new file per failure), the failure (a short write too) is logged and counted
+ * (`stats()`), and past MAX_PENDING lines the oldest are dropped and a gap is counted (the next
+ * file's snapshot then closes what lost its end: fold.ts). Before start-up has reconciled the files with the ledger (`reconcile`),
  * batches are not written: start-up changes are what the reconcile records.
  */
-import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncPath } from '../../durable/atomic-file.ts';
 import type { Allocation, LedgerChange, LedgerJournal } from '../datastore/types.ts';
 import type { Logger } from '../logger.ts';
 import { reconcileHoldings } from './reconcile.ts';
 import { encodeLine, type EndHow, type Holding, holdingId, type HistoryLine } from './record.ts';
-import { fileBegan, historyFileName, listHistoryFiles, readHistory } from './reader.ts';
-import { type RotationLimits, pruneHistory, shouldRotate } from './rotation.ts';
-
-const shortWrite = (wrote: number, of: number) =>
-  Object.assign(new Error(`short write: ${wrote} of ${of} bytes written (the disk is full?)`), { code: 'ESHORTWRITE' });
+import { fileBegan, listHistoryFiles, readHistory } from './reader.ts';
+import { beginHistoryFile, type RotationLimits, pruneHistory, shortWrite, shouldRotate } from './rotation.ts';
 
 /** Lines kept for a retry while the directory cannot be written (about 350 bytes each: ~17 MiB). */
 const MAX_PENDING = 50_000;
@@ -271,30 +268,10 @@ export class HistoryJournal implements LedgerJournal {
    * the new file is closed and removed, and the current one stays (no empty file, no open handle).
    */
   async #rotate(now: number): Promise<void> {
-    await mkdir(this.#o.dir, { recursive: true, mode: 0o700 });
-    const existing = new Set(await listHistoryFiles(this.#o.dir));
-    let seq = 0;
-    while (existing.has(historyFileName(now, seq))) seq++;
-    const name = historyFileName(now, seq);
-    const path = join(this.#o.dir, name);
-    const fh = await open(path, 'a', 0o600);
-    const snapshot = Buffer.from(encodeLine({ e: 'snapshot', at: now, open: this.openHoldings }));
-    try {
-      await fh.chmod(0o600); // the umask may have narrowed the mode given to open()
-      const { bytesWritten } = await fh.write(snapshot);
-      if (bytesWritten < snapshot.length) throw shortWrite(bytesWritten, snapshot.length);
-      // The directory entry too: old files are removed only after the new file exists, so the
-      // open holdings are never in no file.
-      await fh.datasync();
-      await fsyncPath(this.#o.dir);
-    } catch (e) {
-      await fh.close().catch(() => undefined);
-      await unlink(path).catch(() => undefined);
-      throw e;
-    }
+    const { fh, name, bytes } = await beginHistoryFile(this.#o.dir, now, encodeLine({ e: 'snapshot', at: now, open: this.openHoldings }));
     await this.#fh?.close().catch(() => undefined);
     this.#fh = fh;
-    this.#file = { name, began: now, bytes: snapshot.length };
+    this.#file = { name, began: now, bytes };
     try {
       const removed = await pruneHistory(this.#o.dir, name, now, this.#o);
       if (removed.length > 0) this.#o.logger.info('address history: removed old files', { removed });

@@ -13,10 +13,10 @@
  * types) is ~250 KB, small against 16 MiB. Files also rotate once they are a quarter of the age
  * limit old, so a quiet node's history ages out in steps of ~7 days instead of never.
  */
-import { stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncPath } from '../../durable/atomic-file.ts';
-import { beginsWithSnapshot, fileBegan, listHistoryFiles } from './reader.ts';
+import { beginsWithSnapshot, fileBegan, historyFileName, listHistoryFiles } from './reader.ts';
 
 /** `history/` beside the checkpoint (/var/lib/vpcwire/history with the default checkpoint). */
 export const historyDirBeside = (checkpointPath: string): string => join(dirname(checkpointPath), 'history');
@@ -33,6 +33,38 @@ export interface RotationLimits {
   readonly maxFiles: number;
   /** VPCWIRE_HISTORY_MAX_AGE_DAYS in ms: a file whose every record is older than this goes. */
   readonly maxAgeMs: number;
+}
+
+/** A write that came back short (ENOSPC part-way: the kernel took what fitted, and no error). */
+export const shortWrite = (wrote: number, of: number): Error =>
+  Object.assign(new Error(`short write: ${wrote} of ${of} bytes written (the disk is full?)`), { code: 'ESHORTWRITE' });
+
+/**
+ * A new history file, 0600, holding `snapshot` durably (and its directory entry: old files are
+ * removed only after it exists, so the open holdings are never in no file). If the snapshot
+ * cannot be written the file is closed and removed: no empty file, no open handle.
+ */
+export async function beginHistoryFile(dir: string, now: number, snapshot: string): Promise<{ fh: FileHandle; name: string; bytes: number }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const existing = new Set(await listHistoryFiles(dir));
+  let seq = 0;
+  while (existing.has(historyFileName(now, seq))) seq++;
+  const name = historyFileName(now, seq);
+  const path = join(dir, name);
+  const fh = await open(path, 'a', 0o600);
+  const data = Buffer.from(snapshot);
+  try {
+    await fh.chmod(0o600); // the umask may have narrowed the mode given to open()
+    const { bytesWritten } = await fh.write(data);
+    if (bytesWritten < data.length) throw shortWrite(bytesWritten, data.length);
+    await fh.datasync();
+    await fsyncPath(dir);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw e;
+  }
+  return { fh, name, bytes: data.length };
 }
 
 export function shouldRotate(file: { began: number; bytes: number }, now: number, limits: RotationLimits): boolean {
