@@ -5,20 +5,20 @@
  * ADDs still costs one sync. Files are 0600 in a 0700 directory: they name pods.
  *
  * A history that cannot be written never fails a pod (ipamd's job is addresses; the checkpoint
- * keeps the ledger honest): the lines are kept in memory and written with the next batch, the
- * failure is logged and counted (`stats()`), and past MAX_PENDING lines the oldest are dropped
- * and a gap is counted. Before start-up has reconciled the files with the ledger (`reconcile`),
+ * keeps the ledger honest): the lines are kept in memory and written with the next batch, to the
+ * same file (never a new file per failure), the failure (a short write too) is logged and counted
+ * (`stats()`), and past MAX_PENDING lines the oldest are dropped and a gap is counted (the next
+ * file's snapshot then closes what lost its end: fold.ts). Before start-up has reconciled the files with the ledger (`reconcile`),
  * batches are not written: start-up changes are what the reconcile records.
  */
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncPath } from '../../durable/atomic-file.ts';
 import type { Allocation, LedgerChange, LedgerJournal } from '../datastore/types.ts';
 import type { Logger } from '../logger.ts';
 import { reconcileHoldings } from './reconcile.ts';
 import { encodeLine, type EndHow, type Holding, holdingId, type HistoryLine } from './record.ts';
-import { fileBegan, historyFileName, listHistoryFiles, readHistory } from './reader.ts';
-import { type RotationLimits, pruneHistory, shouldRotate } from './rotation.ts';
+import { fileBegan, listHistoryFiles, readHistory } from './reader.ts';
+import { beginHistoryFile, type RotationLimits, pruneHistory, shortWrite, shouldRotate } from './rotation.ts';
 
 /** Lines kept for a retry while the directory cannot be written (about 350 bytes each: ~17 MiB). */
 const MAX_PENDING = 50_000;
@@ -208,19 +208,36 @@ export class HistoryJournal implements LedgerJournal {
     try {
       const now = this.#now();
       if (rotate || !this.#fh || shouldRotate(this.#file!, now, this.#o)) await this.#rotate(now);
-      // A leading newline after a failure: whatever a failed write left is a line of its own.
-      const data = (this.#stats.lastError ? '\n' : '') + this.#pending.join('');
-      await this.#fh!.write(data);
-      await this.#fh!.datasync();
-      this.#file!.bytes += Buffer.byteLength(data);
-      this.#pending = [];
+      await this.#flush();
       if (this.#stats.lastError) this.#o.logger.info('address history: writing again', { dir: this.#o.dir });
       this.#stats.lastError = undefined;
     } catch (e) {
+      // The handle stays open: the retry appends to the same file. A new file per failed batch
+      // would leave one empty file each (its snapshot refused too) and push the history out.
       this.#failed(e, 'writing the address history');
-      await this.#fh?.close().catch(() => undefined);
-      this.#fh = undefined;
     }
+  }
+
+  /**
+   * Appends the pending lines and syncs them. A write that comes back short (ENOSPC part-way: the
+   * kernel took what fitted) is a failure: the whole lines it wrote are done, the rest stay pending,
+   * and the retry begins with a newline so the torn tail is a line of its own.
+   */
+  async #flush(): Promise<void> {
+    // A leading newline after a failure: whatever a failed write left is a line of its own.
+    const lead = this.#stats.lastError ? '\n' : '';
+    const data = Buffer.from(lead + this.#pending.join(''));
+    const { bytesWritten } = await this.#fh!.write(data);
+    this.#file!.bytes += bytesWritten;
+    if (bytesWritten < data.length) {
+      let left = bytesWritten - lead.length;
+      let whole = 0;
+      while (whole < this.#pending.length && left >= Buffer.byteLength(this.#pending[whole]!)) left -= Buffer.byteLength(this.#pending[whole++]!);
+      this.#pending.splice(0, whole);
+      throw shortWrite(bytesWritten, data.length);
+    }
+    await this.#fh!.datasync();
+    this.#pending = [];
   }
 
   /** Opens the newest file for appending if it ends with a whole line. */
@@ -245,27 +262,22 @@ export class HistoryJournal implements LedgerJournal {
     }
   }
 
-  /** A new file that begins with what is open now; then older files past the limits go. */
+  /**
+   * A new file that begins with what is open now; then older files past the limits go. Only once
+   * its snapshot is durable does it replace the current file: if the snapshot cannot be written
+   * the new file is closed and removed, and the current one stays (no empty file, no open handle).
+   */
   async #rotate(now: number): Promise<void> {
+    const { fh, name, bytes } = await beginHistoryFile(this.#o.dir, now, encodeLine({ e: 'snapshot', at: now, open: this.openHoldings }));
     await this.#fh?.close().catch(() => undefined);
-    this.#fh = undefined;
-    await mkdir(this.#o.dir, { recursive: true, mode: 0o700 });
-    const existing = new Set(await listHistoryFiles(this.#o.dir));
-    let seq = 0;
-    while (existing.has(historyFileName(now, seq))) seq++;
-    const name = historyFileName(now, seq);
-    const fh = await open(join(this.#o.dir, name), 'a', 0o600);
-    await fh.chmod(0o600); // the umask may have narrowed the mode given to open()
-    const snapshot = encodeLine({ e: 'snapshot', at: now, open: this.openHoldings });
-    await fh.write(snapshot);
     this.#fh = fh;
-    this.#file = { name, began: now, bytes: Buffer.byteLength(snapshot) };
-    // The snapshot is synced with the batch that follows; the directory entry now, and old files
-    // are removed only after the new file exists, so the open holdings are never in no file.
-    await fh.datasync();
-    await fsyncPath(this.#o.dir);
-    const removed = await pruneHistory(this.#o.dir, name, now, this.#o);
-    if (removed.length > 0) this.#o.logger.info('address history: removed old files', { removed });
+    this.#file = { name, began: now, bytes };
+    try {
+      const removed = await pruneHistory(this.#o.dir, name, now, this.#o);
+      if (removed.length > 0) this.#o.logger.info('address history: removed old files', { removed });
+    } catch (e) {
+      this.#o.logger.warn('address history: could not remove old files; retried at the next rotation', { error: (e as Error).message });
+    }
   }
 
   #failed(e: unknown, what: string): void {

@@ -5,8 +5,9 @@
  * - A holding covers the half-open interval [start, end): held at t if start <= t < end, and an
  *   open holding has no end. So at the instant one pod released an address and another took it,
  *   the answer is the new one (the old one's end is not included).
- * - A holding ipamd found gone at start-up (`restart-gone`, or a DEL replayed from a release note)
- *   ended somewhere in [notBefore, end]: at t < notBefore it was held; in [notBefore, end) it was
+ * - A holding ipamd found gone at start-up (`restart-gone`, or a DEL replayed from a release note),
+ *   or whose end line was lost and a later file's snapshot left out (`snapshot-gone`), ended
+ *   somewhere in [notBefore, end]: at t < notBefore it was held; in [notBefore, end) it was
  *   `possibly` held ("held until somewhere between X and Y").
  * - A holding recovered from the kernel (`recovered-kernel`) began at or before its start: only
  *   times from its start on are answered.
@@ -78,13 +79,14 @@ export function describeSpan(r: HistoryRecord): { from: string; until: string } 
   const from = r.how === 'recovered-kernel' ? `${iso(r.at)} at the latest (found running)` : iso(r.at);
   let until: string;
   if (r.end === undefined) until = 'now (still held)';
-  else if (r.notBefore !== undefined) until = `somewhere between ${iso(r.notBefore)} and ${iso(r.end)} (${startupEnd(r.endHow)})`;
+  else if (r.notBefore !== undefined) until = `somewhere between ${iso(r.notBefore)} and ${iso(r.end)} (${uncertainEnd(r.endHow)})`;
   else until = `${iso(r.end)} (${r.endHow})`;
   return { from, until };
 }
 
-function startupEnd(how: HistoryRecord['endHow']): string {
+function uncertainEnd(how: HistoryRecord['endHow']): string {
   if (how === 'restart-gone') return 'ipamd found it gone at start-up';
+  if (how === 'snapshot-gone') return "its end was not recorded; gone by the next file's snapshot";
   if (how === 'del') return "its DEL, replayed at start-up from the plugin's release note";
   return `${how} at start-up`;
 }

@@ -12,7 +12,9 @@
  *   ADD), `restart-gone` (ipamd found it gone at start: the real end is between `notBefore`, the
  *   last sign of life, and `at`), `aborted` (the checkpoint write failed: it never happened)).
  * - `snapshot`: the holdings open when a file begins (rotation), so deleting older files never
- *   loses who holds an address now.
+ *   loses who holds an address now. A holding open before it and left out of it ended without its
+ *   end line reaching the files (the pending cap, a directory unreadable at start-up): the reader
+ *   closes it there as `snapshot-gone`, somewhere between its last sign of life and the snapshot.
  * - `seen`: at `at`, the kernel showed the veth of every open holding except those in `missing`
  *   (the last sign of life a later `restart-gone` reports).
  */
@@ -20,7 +22,7 @@
 export const HISTORY_LINE_VERSION = 1;
 
 export type StartHow = 'add' | 'recovered-checkpoint' | 'recovered-kernel';
-export type EndHow = 'del' | 'gc' | 'veth-gone' | 'adopted' | 'restart-gone' | 'aborted';
+export type EndHow = 'del' | 'gc' | 'veth-gone' | 'adopted' | 'restart-gone' | 'aborted' | 'snapshot-gone';
 
 /** A holding as a `start` line records it. */
 export interface Holding {
@@ -47,7 +49,7 @@ export interface EndLine {
   readonly containerId: string;
   readonly at: number;
   readonly how: EndHow;
-  /** For `restart-gone`: the last sign of life; the real end lies in [notBefore, at]. */
+  /** For `restart-gone` (and `snapshot-gone`, which only the reader makes): the last sign of life; the real end lies in [notBefore, at]. */
   readonly notBefore?: number;
 }
 
@@ -65,6 +67,7 @@ export function encodeLine(line: HistoryLine): string {
 }
 
 const START_HOW = new Set<string>(['add', 'recovered-checkpoint', 'recovered-kernel']);
+// Not `snapshot-gone`: the reader's conclusion, never a line written.
 const END_HOW = new Set<string>(['del', 'gc', 'veth-gone', 'adopted', 'restart-gone', 'aborted']);
 const isTime = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 const isStr = (x: unknown): x is string => typeof x === 'string';

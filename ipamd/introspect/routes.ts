@@ -13,8 +13,11 @@ import type { DriftLog } from '../drift.ts';
 import { readPool } from '../metrics/pool-reading.ts';
 import type { Reconciler } from '../reconciler.ts';
 
-/** A route: the request's query in, a status and a JSON body out. Other modules add their own (history). */
-export type Route = (query: URLSearchParams) => Promise<{ status: number; body: unknown }>;
+/**
+ * A route: the request's query in, a status and a JSON body out (and headers: a busy route's
+ * Retry-After). Other modules add their own (history).
+ */
+export type Route = (query: URLSearchParams) => Promise<{ status: number; body: unknown; headers?: Readonly<Record<string, string>> }>;
 export type Routes = Record<string, Route>;
 
 export interface RouteSources {

@@ -23,8 +23,8 @@ export function serveIntrospection(opts: { listen: ListenAddress; routes: Routes
       }
       const route = Object.hasOwn(opts.routes, url.pathname) ? opts.routes[url.pathname] : undefined;
       if (!route) return sendJson(res, 404, { error: `no route ${url.pathname}`, routes: known });
-      const { status, body } = await route(url.searchParams);
-      sendJson(res, status, body);
+      const { status, body, headers } = await route(url.searchParams);
+      sendJson(res, status, body, headers);
     },
     { variable: 'INTROSPECTION_BIND_ADDRESS', logger: opts.logger, what: 'introspection endpoint', timers: opts.timers },
   );

@@ -16,6 +16,7 @@ import { silentLogger } from '../../ipamd/logger.ts';
 import { vethOfAllocation } from '../../ipamd/veth.ts';
 import { chooseAddress } from '../../warm-pool/index.ts';
 import { podKey } from '../helpers/pool.ts';
+import { benchHistoryQuery, type QueryBenchResult } from './history-query.ts';
 import { withNode } from './ipamd-bench-helpers.ts';
 import { type Summary, summarize } from './stats.ts';
 
@@ -45,6 +46,8 @@ export interface HistoryBenchResult {
   /** on / off medians. */
   addRatio: number;
   burstRatio: number;
+  /** One `/v1/history` / `vpcwire history` query over a 200,000-line history (history-query.ts). */
+  query: QueryBenchResult;
 }
 
 const req = (i: number) => ({ key: podKey(i), netns: `/var/run/netns/pod${i}`, pod: { namespace: 'bench', name: `pod-${i}`, uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` } });
@@ -133,8 +136,9 @@ export async function benchHistory(opts: { calls?: number; rounds?: number; burs
     }
   }
   const inProcess = await benchInProcess(opts.inProcessCalls ?? 2000);
+  const query = benchHistoryQuery();
   const mode = (m: (typeof acc)['on']): HistoryModeResult => ({ add: summarize(m.add), del: summarize(m.del), burst: summarize(m.burst), bytesPerPod: m.bytes });
   const on = mode(acc.on);
   const off = mode(acc.off);
-  return { inProcess, calls, burstSize, rounds, off, on, addRatio: on.add.median / off.add.median, burstRatio: on.burst.median / off.burst.median };
+  return { inProcess, calls, burstSize, rounds, off, on, addRatio: on.add.median / off.add.median, burstRatio: on.burst.median / off.burst.median, query };
 }

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchCniSection } from './cni-report.ts';
 import { benchHistory } from './history-bench.ts';
+import { benchHistoryQuery, describeQueryBench } from './history-query.ts';
 import { benchIpamd, type RoundTripResult } from './ipamd-bench.ts';
 import { benchAssignRoundTrip } from './sim-bench.ts';
 import { benchKubeStart } from './kube-bench.ts';
@@ -138,8 +139,16 @@ if (run('history')) {
       row('off', h.off),
       row('on ', h.on),
       `    ratio on/off: AddNetwork p50 ${h.addRatio.toFixed(2)}x, burst p50 ${h.burstRatio.toFixed(2)}x`,
+      describeQueryBench(h.query),
     ].join('\n') + '\n',
   );
+}
+// Only the query's cost (a few seconds): `npm run bench -- history-query`; BENCH_HISTORY_READER
+// names another reader module to compare (an older ipamd/history/reader.ts).
+if (wanted.has('history-query')) {
+  const q = benchHistoryQuery({ lines: Number(process.env.BENCH_HISTORY_QUERY_LINES ?? 200_000), ...(process.env.BENCH_HISTORY_READER ? { reader: process.env.BENCH_HISTORY_READER } : {}) });
+  out.historyQuery = q;
+  process.stdout.write(`${describeQueryBench(q)}\n`);
 }
 
 // ipamd's metrics: one scrape of a 250-pod node, and resident memory with metrics on vs off (issue 13).
