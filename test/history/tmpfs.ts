@@ -1,6 +1,6 @@
 /**
  * A full disk for real, without filling a real filesystem: a tiny tmpfs of the test's own under
- * /tmp/histfix-*, unmounted when the test ends. Writes there fail with ENOSPC or come back short,
+ * /tmp/vpcwire-tmpfs-*, unmounted when the test ends. Writes there fail with ENOSPC or come back short,
  * as on a node whose /var/lib is full. Mounting needs root (CAP_SYS_ADMIN): elsewhere the test is
  * skipped, saying why.
  */
@@ -23,7 +23,7 @@ export function tinyTmpfs(t: TestContext, opts: { size?: string; inodes?: number
     t.skip('mounting a tmpfs needs root');
     return undefined;
   }
-  const path = mkdtempSync('/tmp/histfix-tmpfs-');
+  const path = mkdtempSync('/tmp/vpcwire-tmpfs-');
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.size ?? '64k'},nr_inodes=${opts.inodes ?? 256},mode=0700`, 'tmpfs', path], { stdio: 'pipe' });
   } catch (e) {
