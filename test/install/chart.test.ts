@@ -113,22 +113,29 @@ describe('helm template', () => {
     assert.deepEqual(daemonSet(render(VALUE_SETS['OnDelete updates'])).spec.updateStrategy, { type: 'OnDelete' });
   });
 
-  test('the metrics publisher: one Recreate replica under its own account, RBAC for pods, pods/proxy and its state ConfigMap only', () => {
+  test('the metrics publisher: one Recreate replica under its own account, RBAC in its namespace only: pods list, pods/proxy get, its state ConfigMap', () => {
     const objects = render(VALUE_SETS['metrics publisher with IRSA, per-node series']);
     const own = objects.filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(own, [
-      'ClusterRole/vpcwire-metrics-helper', 'ClusterRoleBinding/vpcwire-metrics-helper', 'Deployment/vpcwire-metrics-helper',
-      'Role/vpcwire-metrics-helper', 'RoleBinding/vpcwire-metrics-helper', 'ServiceAccount/vpcwire-metrics',
+      'Deployment/vpcwire-metrics-helper', 'Role/vpcwire-metrics-helper', 'Role/vpcwire-metrics-helper-pods',
+      'RoleBinding/vpcwire-metrics-helper', 'RoleBinding/vpcwire-metrics-helper-pods', 'ServiceAccount/vpcwire-metrics',
     ]);
     assert.equal(find(objects, 'ServiceAccount', 'vpcwire-metrics')!.metadata.annotations?.['eks.amazonaws.com/role-arn'], METRICS_IRSA_ROLE);
-    assert.deepEqual(rules(find(objects, 'ClusterRole', 'vpcwire-metrics-helper')), [
-      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    // What metrics-helper/targets.ts calls: listNamespacedPod and connectGetNamespacedPodProxyWithPath, in the release's namespace.
+    const pods = find(objects, 'Role', 'vpcwire-metrics-helper-pods')!;
+    assert.equal(pods.metadata.namespace, 'kube-system');
+    assert.deepEqual(rules(pods), [
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
     ]);
+    const podsBinding = find(objects, 'RoleBinding', 'vpcwire-metrics-helper-pods') as K8sObject & { roleRef: unknown; subjects: unknown };
+    assert.deepEqual(podsBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vpcwire-metrics-helper-pods' });
+    assert.deepEqual(podsBinding.subjects, [{ kind: 'ServiceAccount', name: 'vpcwire-metrics', namespace: 'kube-system' }]);
     assert.deepEqual(rules(find(objects, 'Role', 'vpcwire-metrics-helper')), [
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['vpcwire-metrics-helper-state'], verbs: ['get', 'update'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
     ]);
+    assert.deepEqual(objects.filter((o) => o.kind.startsWith('Cluster')).map((o) => o.metadata.name).sort(), ['vpcwire', 'vpcwire'], "no cluster-wide grant for the publisher: only ipamd's ClusterRole and binding");
     const d = find(objects, 'Deployment', 'vpcwire-metrics-helper') as K8sObject & { spec: { replicas: number; strategy: unknown; selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } } };
     assert.equal(d.spec.replicas, 1);
     assert.deepEqual(d.spec.strategy, { type: 'Recreate' });
@@ -147,7 +154,7 @@ describe('helm template', () => {
     });
     // Direct scraping needs no pods/proxy; an existing account (cdk/'s IRSA one) is used as named.
     const direct = render({ metricsHelper: { enabled: true, clusterId: 'c', scrape: 'direct', serviceAccount: { create: false, name: 'vpcwire-metrics' } } });
-    assert.deepEqual(rules(find(direct, 'ClusterRole', 'vpcwire-metrics-helper')), [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+    assert.deepEqual(rules(find(direct, 'Role', 'vpcwire-metrics-helper-pods')), [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
     assert.equal(find(direct, 'ServiceAccount', 'vpcwire-metrics'), undefined);
     assert.equal(render().filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).length, 0, 'off by default');
   });
