@@ -149,7 +149,7 @@ describe('helm template', () => {
     assert.deepEqual(env, {
       AWS_CLUSTER_ID: 'my-cluster', AWS_REGION: 'us-west-2', CLOUDWATCH_NAMESPACE: 'Kubernetes', METRICS_NODE_DIMENSION: 'true', SCRAPE_MODE: 'proxy',
       SCRAPE_INTERVAL: '30s', PUBLISH_INTERVAL: '60s', IPAMD_NAMESPACE: 'kube-system',
-      IPAMD_LABEL_SELECTOR: 'app.kubernetes.io/name=vpcwire,app.kubernetes.io/instance=vpcwire', STATE_CONFIGMAP: 'vpcwire-metrics-helper-state',
+      IPAMD_LABEL_SELECTOR: 'app.kubernetes.io/name=vpcwire,app.kubernetes.io/instance=vpcwire', IPAMD_METRICS_PORT: '61678', STATE_CONFIGMAP: 'vpcwire-metrics-helper-state',
       POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, LOG_LEVEL: 'debug',
     });
     // Direct scraping needs no pods/proxy; an existing account (cdk/'s IRSA one) is used as named.
@@ -157,6 +157,18 @@ describe('helm template', () => {
     assert.deepEqual(rules(find(direct, 'Role', 'vpcwire-metrics-helper-pods')), [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
     assert.equal(find(direct, 'ServiceAccount', 'vpcwire-metrics'), undefined);
     assert.equal(render().filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).length, 0, 'off by default');
+  });
+
+  test("the publisher scrapes the port the DaemonSet opens: both from env.VPCWIRE_METRICS_BIND_ADDRESS", () => {
+    type Port = { name: string; containerPort: number };
+    for (const [bind, port] of [[undefined, 61678], ['', 61678], [':9100', 9100], ['127.0.0.1:9200', 9200], ['[::1]:9300', 9300]] as const) {
+      const objects = render({ env: bind === undefined ? {} : { VPCWIRE_METRICS_BIND_ADDRESS: bind }, metricsHelper: { enabled: true, clusterId: 'c' } });
+      const opened = (ipamd(objects) as unknown as { ports: Port[] }).ports.find((p) => p.name === 'metrics')!.containerPort;
+      const d = find(objects, 'Deployment', 'vpcwire-metrics-helper') as K8sObject & { spec: { template: { spec: PodSpec } } };
+      const scraped = d.spec.template.spec.containers[0]!.env!.find((e) => e.name === 'IPAMD_METRICS_PORT')?.value;
+      assert.equal(opened, port, `${bind}: the DaemonSet's containerPort`);
+      assert.equal(scraped, String(port), `${bind}: the publisher's IPAMD_METRICS_PORT`);
+    }
   });
 
   test('PodMonitor only when asked', () => {
@@ -224,6 +236,16 @@ describe('bad values are refused, naming the key', () => {
   test('the metrics publisher without a cluster id', () => refused({ metricsHelper: { enabled: true } }, /at '\/metricsHelper\/clusterId': minLength: got 0, want 1/));
   test('a metrics publisher scrape mode that does not exist', () => refused({ metricsHelper: { scrape: 'push' } }, /at '\/metricsHelper\/scrape'/));
   test("CloudWatch's own namespaces", () => refused({ metricsHelper: { cloudwatchNamespace: 'AWS/EC2' } }, /at '\/metricsHelper\/cloudwatchNamespace'/));
+  test('the publisher with ipamd metrics turned off (it would have nothing to scrape)', () => {
+    for (const off of ['true', 'TRUE']) {
+      const r = helm(['template', 'vpcwire', CHART, '--values', valuesFile({ env: { DISABLE_METRICS: off }, metricsHelper: { enabled: true, clusterId: 'c' } })]);
+      assert.notEqual(r.status, 0, off);
+      assert.match(r.stderr, /metricsHelper\.enabled needs ipamd's metrics, but env\.DISABLE_METRICS is "true"/);
+    }
+    const alone = render({ env: { DISABLE_METRICS: 'true' } });
+    assert.equal((ipamd(alone) as unknown as { ports?: unknown }).ports, undefined, 'no metrics port without metrics');
+    render({ env: { DISABLE_METRICS: 'false' }, metricsHelper: { enabled: true, clusterId: 'c' } });
+  });
   test('eniConfig.create without subnets', () => {
     const r = helm(['template', 'vpcwire', CHART, '--set', 'eniConfig.create=true']);
     assert.notEqual(r.status, 0);

@@ -33,3 +33,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/* Where ipamd's sockets live on the node and in the pod (contract/paths.ts DEFAULT_GRPC_SOCKET's directory). */}}
 {{- define "vpcwire.socketDir" -}}/run/vpcwire{{- end -}}
+
+{{/* ipamd's DISABLE_METRICS as ipamd parses it (trimmed, case-insensitive "true"): "true" or empty. */}}
+{{- define "vpcwire.metricsDisabled" -}}
+{{- if eq (lower (trim (toString (index .Values.env "DISABLE_METRICS" | default "")))) "true" -}}true{{- end -}}
+{{- end -}}
+
+{{/* ipamd's metrics port: the port of env.VPCWIRE_METRICS_BIND_ADDRESS (host:port or :port), upstream's 61678 without it. */}}
+{{- define "vpcwire.metricsPort" -}}
+{{- last (splitList ":" (index .Values.env "VPCWIRE_METRICS_BIND_ADDRESS" | default ":61678")) | int -}}
+{{- end -}}
+
