@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CHART, find, helm, type K8sObject, parseObjects, render, valuesFile } from '../helpers/helm.ts';
+import { parseSettings } from '../../metrics-helper/settings.ts';
 import { IRSA_ROLE, METRICS_IRSA_ROLE, VALUE_SETS } from './value-sets.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
@@ -236,6 +237,34 @@ describe('bad values are refused, naming the key', () => {
   test('the metrics publisher without a cluster id', () => refused({ metricsHelper: { enabled: true } }, /at '\/metricsHelper\/clusterId': minLength: got 0, want 1/));
   test('a metrics publisher scrape mode that does not exist', () => refused({ metricsHelper: { scrape: 'push' } }, /at '\/metricsHelper\/scrape'/));
   test("CloudWatch's own namespaces", () => refused({ metricsHelper: { cloudwatchNamespace: 'AWS/EC2' } }, /at '\/metricsHelper\/cloudwatchNamespace'/));
+  test('publisher intervals the publisher would refuse (under 100 ms, not a duration), and its timeout and endpoint', () => {
+    refused({ metricsHelper: { scrapeInterval: '50ms' } }, /at '\/metricsHelper\/scrapeInterval': '50ms' does not match pattern/);
+    refused({ metricsHelper: { publishInterval: '0.05s' } }, /at '\/metricsHelper\/publishInterval'/);
+    refused({ metricsHelper: { scrapeInterval: '0s' } }, /at '\/metricsHelper\/scrapeInterval'/);
+    refused({ metricsHelper: { scrapeInterval: '30 s' } }, /at '\/metricsHelper\/scrapeInterval'/);
+    refused({ metricsHelper: { env: { SCRAPE_TIMEOUT: '50ms' } } }, /at '\/metricsHelper\/env\/SCRAPE_TIMEOUT'/);
+    refused({ metricsHelper: { env: { AWS_CLOUDWATCH_ENDPOINT: 'monitoring.us-west-2.amazonaws.com' } } }, /at '\/metricsHelper\/env\/AWS_CLOUDWATCH_ENDPOINT'/);
+  });
+  test("every interval the schema lets through, the publisher accepts (the schema may refuse more, never less)", () => {
+    const schema = JSON.parse(read('charts/vpcwire/values.schema.json')) as { properties: { metricsHelper: { properties: Record<string, { pattern: string }> } } };
+    const pattern = new RegExp(schema.properties.metricsHelper.properties.scrapeInterval!.pattern);
+    assert.equal(schema.properties.metricsHelper.properties.publishInterval!.pattern, pattern.source);
+    const candidates = ['100ms', '99ms', '99.9ms', '100.5ms', '0100ms', '1000ms', '0.1s', '0.09s', '0.10s', '1s', '30s', '45', '0.1', '0', '0s', '0m', '0.1m', '2m', '1.5m', '30 s', 's', '1h', '-1s', ''];
+    const accepted = candidates.filter((c) => pattern.test(c));
+    assert.deepEqual(accepted, ['100ms', '100.5ms', '1000ms', '0.1s', '0.10s', '1s', '30s', '45', '0.1', '0.1m', '2m', '1.5m']);
+    for (const c of accepted) {
+      assert.doesNotThrow(() => parseSettings([], { AWS_CLUSTER_ID: 'c', AWS_REGION: 'us-west-2', SCRAPE_INTERVAL: c, PUBLISH_INTERVAL: c, SCRAPE_TIMEOUT: c }), c);
+    }
+    // And helm agrees with the JavaScript reading of the pattern on the edges.
+    for (const c of ['100ms', '0.1s', '45', '0.1m']) render({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: c, publishInterval: c } });
+  });
+  test('a publish interval shorter than the scrape interval (compared as durations)', () => {
+    const r = helm(['template', 'vpcwire', CHART, '--values', valuesFile({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: '1m', publishInterval: '59s' } })]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /metricsHelper\.publishInterval \(59s\) must not be shorter than metricsHelper\.scrapeInterval \(1m\)/);
+    render({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: '1m', publishInterval: '60' } });
+    render({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: '500ms', publishInterval: '0.5s' } });
+  });
   test('the publisher with ipamd metrics turned off (it would have nothing to scrape)', () => {
     for (const off of ['true', 'TRUE']) {
       const r = helm(['template', 'vpcwire', CHART, '--values', valuesFile({ env: { DISABLE_METRICS: off }, metricsHelper: { enabled: true, clusterId: 'c' } })]);

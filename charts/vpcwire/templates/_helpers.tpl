@@ -44,3 +44,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- last (splitList ":" (index .Values.env "VPCWIRE_METRICS_BIND_ADDRESS" | default ":61678")) | int -}}
 {{- end -}}
 
+{{/*
+A duration as `vpcwire metrics-helper` parses it (metrics-helper/settings.ts parseDuration: "30s",
+"2m", "500ms" or plain seconds), in ms; the schema's pattern has already refused anything else.
+*/}}
+{{- define "vpcwire.durationMs" -}}
+{{- $d := toString . | trim -}}
+{{- if hasSuffix "ms" $d -}}{{- trimSuffix "ms" $d | float64 -}}
+{{- else if hasSuffix "m" $d -}}{{- mulf (trimSuffix "m" $d | float64) 60000 -}}
+{{- else -}}{{- mulf (trimSuffix "s" $d | float64) 1000 -}}
+{{- end -}}
+{{- end -}}
