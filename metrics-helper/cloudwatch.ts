@@ -23,22 +23,39 @@ export function toMetricDatum(d: Datum, clusterId: string): MetricDatum {
   return { MetricName: d.metric.name, Dimensions: dimensions, Unit: d.metric.unit, Value: d.value };
 }
 
-/** Splits datums into calls under both limits (order kept). */
+/**
+ * Splits datums into calls under both limits, order kept, and never one metric's datums (its
+ * cluster-wide datum and its per-node ones, consecutive) across two calls while they fit in one
+ * (up to 999 nodes with per-node series). Why: CloudWatch accepts or refuses a call whole, so a
+ * period refused in part is refused metric by metric, and the publisher moves exactly the accepted
+ * metrics' baselines (publisher.ts). Laying calls out this way is simpler than baselines per
+ * series; it costs a few more calls per period with per-node series. A metric with more datums
+ * than a call holds is split, its cluster-wide datum in the first of its calls.
+ */
 export function batches(datums: readonly MetricDatum[], limits = { datums: MAX_DATUMS_PER_CALL, bytes: MAX_REQUEST_BYTES }): MetricDatum[][] {
   const out: MetricDatum[][] = [];
   let cur: MetricDatum[] = [];
   let bytes = REQUEST_OVERHEAD_BYTES;
-  for (const d of datums) {
-    const size = Buffer.byteLength(JSON.stringify(d)) + DATUM_OVERHEAD_BYTES;
-    if (cur.length > 0 && (cur.length >= limits.datums || bytes + size > limits.bytes)) {
-      out.push(cur);
-      cur = [];
-      bytes = REQUEST_OVERHEAD_BYTES;
+  const flush = () => {
+    if (cur.length) out.push(cur);
+    cur = [];
+    bytes = REQUEST_OVERHEAD_BYTES;
+  };
+  for (let i = 0; i < datums.length; ) {
+    let end = i + 1;
+    while (end < datums.length && datums[end]!.MetricName === datums[i]!.MetricName) end++;
+    const run = datums.slice(i, end).map((d) => ({ d, size: Buffer.byteLength(JSON.stringify(d)) + DATUM_OVERHEAD_BYTES }));
+    const runBytes = run.reduce((a, x) => a + x.size, 0);
+    const fitsAlone = run.length <= limits.datums && REQUEST_OVERHEAD_BYTES + runBytes <= limits.bytes;
+    if (fitsAlone && (cur.length + run.length > limits.datums || bytes + runBytes > limits.bytes)) flush();
+    for (const { d, size } of run) {
+      if (cur.length > 0 && (cur.length >= limits.datums || bytes + size > limits.bytes)) flush();
+      cur.push(d);
+      bytes += size;
     }
-    cur.push(d);
-    bytes += size;
+    i = end;
   }
-  if (cur.length) out.push(cur);
+  flush();
   return out;
 }
 
