@@ -8,7 +8,7 @@ import { cloudWatchSender } from './cloudwatch.ts';
 import { kubeCoreApi } from './kube.ts';
 import { Ledger } from './ledger.ts';
 import { jsonLog } from './log.ts';
-import { Publisher, runPublisher } from './publisher.ts';
+import { MAX_READING_AGE_SCRAPES, Publisher, runPublisher } from './publisher.ts';
 import { parseSettings, SettingsError, USAGE } from './settings.ts';
 import { configMapStateStore } from './state-store.ts';
 import { listTargets, makeScraper } from './targets.ts';
@@ -49,6 +49,7 @@ export async function runMetricsHelperCommand(argv: string[]): Promise<number> {
       clusterId: s.clusterId,
       nodeDimension: s.nodeDimension,
       scrapeTimeoutMs: s.scrapeTimeoutMs,
+      maxReadingAgeMs: MAX_READING_AGE_SCRAPES * s.scrapeIntervalMs,
     });
     log('info', 'started', {
       clusterId: s.clusterId,

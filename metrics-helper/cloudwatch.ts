@@ -87,6 +87,10 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 1000, maxMs: 8000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
+export interface SenderOptions {
+  readonly retry?: RetryPolicy;
+}
+
 /** Errors worth another try after the SDK's own: throttling, 5xx, network. Anything else (403, 400) is not. */
 export function retryable(e: unknown): boolean {
   const x = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string } | undefined;
@@ -95,7 +99,7 @@ export function retryable(e: unknown): boolean {
   return true; // no HTTP answer at all: connection refused, reset, timeout
 }
 
-export async function cloudWatchSender(s: Settings): Promise<Sender & { client: CloudWatchClient }> {
+export async function cloudWatchSender(s: Settings, o: SenderOptions = {}): Promise<Sender & { client: CloudWatchClient }> {
   const { CloudWatchClient, PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
   const client = new CloudWatchClient({
     region: s.region,
@@ -104,7 +108,7 @@ export async function cloudWatchSender(s: Settings): Promise<Sender & { client: 
     maxAttempts: 3,
   });
   const put = (batch: MetricDatum[]) => client.send(new PutMetricDataCommand({ Namespace: s.cloudwatchNamespace, MetricData: batch }));
-  return { client, ...retryingSender(put) };
+  return { client, ...retryingSender(put, o.retry) };
 }
 
 /** The sending loop, separate from the SDK so the retry bounds are tested alone. */

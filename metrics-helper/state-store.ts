@@ -10,9 +10,10 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { MetricsHelperError } from './errors.ts';
 import { describeKubeError, statusOf } from './kube.ts';
-import { emptyLedgerState, LEDGER_STATE_VERSION, type LedgerState } from './ledger.ts';
+import { type Baseline, emptyLedgerState, type LedgerState } from './ledger.ts';
 
 export const STATE_KEY = 'baselines.json';
+const STATE_VERSION = 1;
 
 /** Someone else wrote the ConfigMap since it was read. */
 export class StateConflictError extends MetricsHelperError {
@@ -41,7 +42,7 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
       }
       const state = emptyLedgerState(now());
       try {
-        const cm = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: JSON.stringify(state) } } });
+        const cm = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: JSON.stringify({ version: STATE_VERSION, ...state }) } } });
         resourceVersion = cm.metadata?.resourceVersion;
         return state;
       } catch (e) {
@@ -55,7 +56,7 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
         const cm = await core.replaceNamespacedConfigMap({
           name,
           namespace,
-          body: { metadata: { name, namespace, resourceVersion, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: JSON.stringify(state) } },
+          body: { metadata: { name, namespace, resourceVersion, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: JSON.stringify({ version: STATE_VERSION, ...state }) } },
         });
         resourceVersion = cm.metadata?.resourceVersion;
       } catch (e) {
@@ -75,9 +76,10 @@ export function decode(raw: string | undefined, where: string): LedgerState {
   } catch (e) {
     throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  const s = v as Partial<LedgerState> | null;
-  if (!s || s.version !== LEDGER_STATE_VERSION || typeof s.epoch !== 'number' || typeof s.baselines !== 'object' || s.baselines === null) {
-    throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not version ${LEDGER_STATE_VERSION} baselines (delete the ConfigMap to start counting afresh)`);
+  const s = v as { version?: unknown; epoch?: unknown; baselines?: Record<string, Baseline> | null } | null;
+  if (!s || s.version !== STATE_VERSION || typeof s.epoch !== 'number' || typeof s.baselines !== 'object' || s.baselines === null) {
+    throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not version ${STATE_VERSION} baselines (delete the ConfigMap to start counting afresh)`);
   }
-  return s as LedgerState;
+  // Written with each process's node too, which a reading brings now.
+  return { epoch: s.epoch, baselines: Object.fromEntries(Object.entries(s.baselines).map(([id, b]) => [id, { pod: b.pod, values: b.values }])) };
 }

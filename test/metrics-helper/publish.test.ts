@@ -173,6 +173,7 @@ describe('the loop', () => {
       clusterId: 'c1',
       nodeDimension: false,
       scrapeTimeoutMs: 1000,
+      maxReadingAgeMs: 60_000,
     });
     const addsSent = () => sent.flat().filter((d) => d.MetricName === 'addReqCount').map((d) => d.Value);
     await pub.scrapeOnce();
