@@ -4,6 +4,7 @@
  * 5xx) and, when those are spent, a bounded backoff of our own. The SDK is loaded when the first
  * period is sent, so `vpcwire metrics-helper --help` and a bad setting cost nothing.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CLUSTER_DIMENSION, NODE_DIMENSION } from './catalog.ts';
 import type { Datum } from './ledger.ts';
@@ -64,7 +65,7 @@ export interface Sender {
    * Sends every batch in order; resolves when all were accepted, rejects otherwise with a
    * SendError saying how many datums (a prefix) were accepted before the refusal.
    */
-  send(datums: readonly MetricDatum[]): Promise<{ calls: number; retries: number }>;
+  send(datums: readonly MetricDatum[], o?: { signal?: AbortSignal }): Promise<{ calls: number; retries: number }>;
 }
 
 /** A refused call after `accepted` datums of the period went through. */
@@ -82,12 +83,23 @@ export interface RetryPolicy {
   readonly attempts: number;
   readonly baseMs: number;
   readonly maxMs: number;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 1000, maxMs: 8000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 1000, maxMs: 8000, sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined) };
+
+/**
+ * PutMetricData's HTTP timeouts: a connection within 10 s, the whole answer within 20 s. Each SDK
+ * attempt is bounded by them; a send as a whole by them times the attempts (3 of the SDK's, up to
+ * 4 of ours) plus the backoff, a few minutes at worst, while later periods are skipped (publisher.ts).
+ */
+export const CONNECTION_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 20_000;
 
 export interface SenderOptions {
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
   readonly retry?: RetryPolicy;
 }
 
@@ -106,30 +118,42 @@ export async function cloudWatchSender(s: Settings, o: SenderOptions = {}): Prom
     ...(s.cloudwatchEndpoint ? { endpoint: s.cloudwatchEndpoint } : {}),
     // The SDK's standard retries (throttling, 5xx, with its token bucket) come first.
     maxAttempts: 3,
+    // The SDK makes its NodeHttpHandler (@smithy/node-http-handler) from these options. Without
+    // them an endpoint that takes the connection and never answers holds the send, every later
+    // period and the shutdown for good: the handler has no request timeout by default, and its
+    // requestTimeout only logs a warning unless throwOnRequestTimeout is set.
+    requestHandler: {
+      connectionTimeout: o.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+      requestTimeout: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   });
-  const put = (batch: MetricDatum[]) => client.send(new PutMetricDataCommand({ Namespace: s.cloudwatchNamespace, MetricData: batch }));
+  const put = (batch: MetricDatum[], signal?: AbortSignal) =>
+    client.send(new PutMetricDataCommand({ Namespace: s.cloudwatchNamespace, MetricData: batch }), signal ? { abortSignal: signal } : {});
   return { client, ...retryingSender(put, o.retry) };
 }
 
-/** The sending loop, separate from the SDK so the retry bounds are tested alone. */
-export function retryingSender(put: (batch: MetricDatum[]) => Promise<unknown>, retry: RetryPolicy = DEFAULT_RETRY): Sender {
+/** The sending loop, separate from the SDK so the retry bounds are tested alone. An aborted `signal` ends it (no more attempts). */
+export function retryingSender(put: (batch: MetricDatum[], signal?: AbortSignal) => Promise<unknown>, retry: RetryPolicy = DEFAULT_RETRY): Sender {
   return {
-    async send(datums) {
+    async send(datums, o = {}) {
+      const { signal } = o;
       let calls = 0;
       let retries = 0;
       let accepted = 0;
       for (const batch of batches(datums)) {
         for (let attempt = 1; ; attempt++) {
+          if (signal?.aborted) throw new SendError(signal.reason ?? new Error('the send was given up'), accepted);
           try {
             calls++;
-            await put(batch);
+            await put(batch, signal);
             accepted += batch.length;
             break;
           } catch (e) {
-            if (attempt >= retry.attempts || !retryable(e)) throw new SendError(e, accepted);
+            if (signal?.aborted || attempt >= retry.attempts || !retryable(e)) throw new SendError(e, accepted);
             retries++;
             // Full jitter (AWS's advice), capped: publishers of many clusters do not retry in step.
-            await retry.sleep(Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)));
+            await retry.sleep(Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)), signal);
           }
         }
       }

@@ -47,6 +47,7 @@ export interface CycleReport {
 export class Publisher {
   private scraping = false;
   private sending = false;
+  private sendAbort: AbortController | undefined;
   private listError: string | undefined;
   /** The send in progress, awaited on shutdown so a period is never half recorded. */
   inFlight: Promise<boolean> = Promise.resolve(true);
@@ -113,15 +114,26 @@ export class Publisher {
 
   /** Sends the period and stores the baselines; false when it has to be carried over. */
   publishOnce(): Promise<boolean> {
-    if (this.sending) return Promise.resolve(false); // the send still retrying carries this period
+    if (this.sending) {
+      this.p.log('warn', 'period skipped: the previous send is still in flight; its increments go out with the next period');
+      return Promise.resolve(false);
+    }
     this.sending = true;
-    this.inFlight = this.publishPeriod().finally(() => {
+    const abort = new AbortController();
+    this.sendAbort = abort;
+    this.inFlight = this.publishPeriod(abort.signal).finally(() => {
       this.sending = false;
+      this.sendAbort = undefined;
     });
     return this.inFlight;
   }
 
-  private async publishPeriod(): Promise<boolean> {
+  /** Gives up the send in flight (shutdown): no more attempts; its period's baselines stay. */
+  abandonSend(): void {
+    this.sendAbort?.abort(new Error('the publisher is stopping'));
+  }
+
+  private async publishPeriod(signal: AbortSignal): Promise<boolean> {
     const period = this.p.ledger.close({ perNode: this.p.nodeDimension, now: this.now(), maxAgeMs: this.p.maxReadingAgeMs });
     if (period.fresh === 0) {
       this.p.log('warn', 'nothing published this period: no ipamd reading is recent enough', { why: this.noReadingsWhy(period), maxReadingAgeMs: this.p.maxReadingAgeMs });
@@ -138,7 +150,7 @@ export class Publisher {
     let sent: { calls: number; retries: number } | undefined;
     let stored: LedgerState;
     try {
-      sent = await this.p.sender.send(data);
+      sent = await this.p.sender.send(data, { signal });
       stored = this.p.ledger.commit(period);
     } catch (e) {
       const accepted = e instanceof SendError ? e.accepted : 0;
@@ -169,8 +181,14 @@ export class Publisher {
   }
 }
 
-/** Runs both timers until `signal` aborts; the first scrape right away, the first send one interval later. */
-export async function runPublisher(pub: Publisher, o: { scrapeIntervalMs: number; publishIntervalMs: number; signal: AbortSignal }): Promise<void> {
+/** How long a SIGTERM waits for the send in flight before giving it up (the pod's grace period is 30 s). */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+/**
+ * Runs both timers until `signal` aborts; the first scrape right away, the first send one interval
+ * later. Then waits up to graceMs for the send in flight; false when it had to be given up.
+ */
+export async function runPublisher(pub: Publisher, o: { scrapeIntervalMs: number; publishIntervalMs: number; signal: AbortSignal; graceMs?: number }): Promise<boolean> {
   // Nothing a cycle throws may end the process (an unhandled rejection would): logged, and the
   // next tick tries again.
   const guard = (what: string, p: Promise<unknown>) => p.catch((e: unknown) => pub.log('error', `${what} failed unexpectedly`, { error: (e as Error)?.stack ?? String(e) }));
@@ -181,5 +199,16 @@ export async function runPublisher(pub: Publisher, o: { scrapeIntervalMs: number
   clearInterval(scrape);
   clearInterval(publish);
   // Increments since the last period stay unsent: the stored baselines give them to the next process.
-  await pub.inFlight.catch(() => undefined);
+  const graceMs = o.graceMs ?? SHUTDOWN_GRACE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    pub.inFlight.then(() => true, () => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (!settled) {
+    pub.log('warn', 'gave up the send in flight to stop; its period is not recorded as sent, so the next publisher sends it', { graceMs });
+    pub.abandonSend();
+  }
+  return settled;
 }
