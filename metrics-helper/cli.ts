@@ -46,7 +46,7 @@ export async function runMetricsHelperCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal('SIGINT'));
   try {
     const core = await kubeCoreApi(s);
-    const store = configMapStateStore(core, s.stateNamespace, s.stateConfigMap);
+    const store = configMapStateStore(core, s.stateNamespace, s.stateConfigMap, { log });
     const state = await store.load();
     const sender = await cloudWatchSender(s);
     const publisher = new Publisher({

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { PUBLISHED_METRICS } from '../../metrics-helper/catalog.ts';
 import { readExposition } from '../../metrics-helper/exposition.ts';
 import { type Datum, emptyLedgerState, Ledger, type LedgerState, type PodRef } from '../../metrics-helper/ledger.ts';
+import { decodeState, encodeState } from '../../metrics-helper/state-codec.ts';
 import { RECORDED } from '../bench/record-exposition.ts';
 import { parseExposition, sumOf } from '../helpers/prometheus-text.ts';
 import { exposition, type IpamdFigures } from './exposition-text.ts';
@@ -43,7 +44,7 @@ function totalsOf(datums: readonly Datum[]): Record<string, number> {
 }
 
 /** What a new publisher process reads back from the ConfigMap. */
-const stored = (s: LedgerState): LedgerState => JSON.parse(JSON.stringify(s)) as LedgerState;
+const stored = (s: LedgerState): LedgerState => decodeState(encodeState(s), 'test', 'baselines.json');
 
 describe('reading an exposition', () => {
   test('label series add up per node; a summary gives its running sum and count; absent metrics stay absent', () => {

@@ -119,7 +119,7 @@ export async function startLiveBed(): Promise<LiveBed> {
       const logs: LogLine[] = [];
       const log = (level: Level, msg: string, fields: Record<string, unknown> = {}) => void logs.push({ level, msg, ...fields });
       const pcore = await kubeCoreApi(settings);
-      const store = configMapStateStore(pcore, settings.stateNamespace, settings.stateConfigMap);
+      const store = configMapStateStore(pcore, settings.stateNamespace, settings.stateConfigMap, { log });
       const sender = await cloudWatchSender(settings, o.sender ?? { retry: { attempts: 1, baseMs: 0, maxMs: 0, sleep: async () => undefined } });
       const pub = new Publisher({
         ledger: new Ledger(await store.load()),
