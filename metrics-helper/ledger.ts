@@ -56,6 +56,13 @@ interface Seen {
   readonly values: Readonly<Record<string, number>>;
 }
 
+/** A listed pod's latest reading and the identity it was taken under. */
+interface Current {
+  readonly pod: PodRef;
+  readonly identity: string;
+  readonly reading: Reading;
+}
+
 /** One closed period: its datums (each metric's cluster-wide datum first) and what commit() needs. */
 export interface Period {
   readonly datums: readonly Datum[];
@@ -89,7 +96,7 @@ export class Ledger {
   /** The latest reading of every identity seen since its last published period. */
   private readonly seen = new Map<string, Seen>();
   /** The pods of the last listing: their identity and latest reading (the gauges' source). */
-  private current = new Map<string, { pod: PodRef; identity: string; reading: Reading }>();
+  private current = new Map<string, Current>();
   private listed = new Set<string>();
   private readonly runs: IdentityRuns<Baseline, Seen>;
 
@@ -102,7 +109,7 @@ export class Ledger {
   /** One scrape cycle: every listed pod, and the readings (stamped) of those that answered. */
   observe(pods: readonly PodRef[], readings: ReadonlyMap<string, Reading>): ObserveReport {
     const report: ObserveReport = { outOfOrder: [], wentBack: [] };
-    const next = new Map<string, { pod: PodRef; identity: string; reading: Reading }>();
+    const next = new Map<string, Current>();
     for (const pod of pods) {
       const prev = this.current.get(pod.key);
       const samePod = prev !== undefined && prev.pod.uid === pod.uid;
@@ -125,7 +132,7 @@ export class Ledger {
   }
 
   /** Records a pod's reading under its identity; false when it was ignored (counters went back, same process). */
-  private take(pod: PodRef, reading: Reading, was: string | undefined, next: Map<string, { pod: PodRef; identity: string; reading: Reading }>): boolean {
+  private take(pod: PodRef, reading: Reading, was: string | undefined, next: Map<string, Current>): boolean {
     this.runs.followRestartCount(pod, reading, was);
     const base = this.runs.identityOf(pod, reading);
     let identity = this.runs.latestRun(base);
