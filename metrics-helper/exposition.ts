@@ -12,12 +12,17 @@ export interface Reading {
   readonly values: Readonly<Record<string, number>>;
   /** process_start_time_seconds, when ipamd exports it: a new value means its counters restarted at 0. */
   readonly processStart: number | undefined;
+  /** When the scrape was sent (ms): a reading older than one already seen for its pod is dropped, an old one no longer counts. */
+  readonly at: number;
 }
 
 /** The keys a metric contributes to a Reading: latency metrics carry their running sum and count. */
 export function readingKeys(metric: PublishedMetric): readonly string[] {
   return metric.aggregation === 'latency' ? [`${metric.name}.sum`, `${metric.name}.count`] : [metric.name];
 }
+
+/** The cumulative keys (counters, and the latency metrics' sum and count): what baselines hold. */
+export const COUNTER_KEYS: readonly string[] = PUBLISHED_METRICS.filter((x) => x.aggregation !== 'gauge').flatMap(readingKeys);
 
 const num = (s: string | undefined): number => {
   if (s === undefined) return NaN;
@@ -79,8 +84,8 @@ export function wantedLines(text: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Parses an exposition; a metric ipamd does not export is absent from values (not 0). */
-export function readExposition(full: string): Reading {
+/** Parses an exposition scraped at `at` (ms); a metric ipamd does not export is absent from values (not 0). */
+export function readExposition(full: string, at: number): Reading {
   const text = wantedLines(full);
   let families: ParsedFamily[];
   try {
@@ -104,5 +109,5 @@ export function readExposition(full: string): Reading {
     }
   }
   const start = num(byName.get(PROCESS_START_METRIC)?.metrics[0]?.value);
-  return { values, processStart: Number.isFinite(start) ? start : undefined };
+  return { values, processStart: Number.isFinite(start) ? start : undefined, at };
 }

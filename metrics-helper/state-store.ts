@@ -10,9 +10,15 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { MetricsHelperError } from './errors.ts';
 import { describeKubeError, statusOf } from './kube.ts';
-import { emptyLedgerState, LEDGER_STATE_VERSION, type LedgerState } from './ledger.ts';
+import { emptyLedgerState, type LedgerState } from './ledger.ts';
+import type { Log } from './log.ts';
+import { decodeState, encodeState } from './state-codec.ts';
 
 export const STATE_KEY = 'baselines.json';
+/** What the API server stores of one object (etcd's request limit): the ConfigMap, data and metadata, must stay under it. */
+export const CONFIGMAP_LIMIT_BYTES = 1_048_576;
+/** A warning from 75 % of it on: about 5,000 ipamd processes in version 2 (state-codec.ts). */
+export const STATE_WARN_BYTES = Math.floor(0.75 * CONFIGMAP_LIMIT_BYTES);
 
 /** Someone else wrote the ConfigMap since it was read. */
 export class StateConflictError extends MetricsHelperError {
@@ -27,7 +33,8 @@ export interface StateStore {
   save(state: LedgerState): Promise<void>;
 }
 
-export function configMapStateStore(core: CoreV1Api, namespace: string, name: string, now: () => number = Date.now): StateStore {
+export function configMapStateStore(core: CoreV1Api, namespace: string, name: string, o: { now?: () => number; log?: Log } = {}): StateStore {
+  const now = o.now ?? Date.now;
   let resourceVersion: string | undefined;
   const where = `configmaps/${name} in ${namespace}`;
   return {
@@ -35,13 +42,13 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
       try {
         const cm = await core.readNamespacedConfigMap({ name, namespace });
         resourceVersion = cm.metadata?.resourceVersion;
-        return decode(cm.data?.[STATE_KEY], where);
+        return decodeState(cm.data?.[STATE_KEY], where, STATE_KEY);
       } catch (e) {
         if (statusOf(e) !== 404) throw new MetricsHelperError('METRICS_HELPER_KUBE', describeKubeError(`get ${where}`, e), { cause: e });
       }
       const state = emptyLedgerState(now());
       try {
-        const cm = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: JSON.stringify(state) } } });
+        const cm = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: encodeState(state) } } });
         resourceVersion = cm.metadata?.resourceVersion;
         return state;
       } catch (e) {
@@ -51,11 +58,18 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
       }
     },
     async save(state) {
+      const text = encodeState(state);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > STATE_WARN_BYTES) {
+        o.log?.('warn', 'the stored baselines near the ConfigMap size limit: past it the API server refuses them, and a restarted publisher would send again every period since the last one stored', {
+          bytes, limit: CONFIGMAP_LIMIT_BYTES, processes: Object.keys(state.baselines).length, configMap: where,
+        });
+      }
       try {
         const cm = await core.replaceNamespacedConfigMap({
           name,
           namespace,
-          body: { metadata: { name, namespace, resourceVersion, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: JSON.stringify(state) } },
+          body: { metadata: { name, namespace, resourceVersion, labels: { 'app.kubernetes.io/name': 'vpcwire-metrics-helper' } }, data: { [STATE_KEY]: text } },
         });
         resourceVersion = cm.metadata?.resourceVersion;
       } catch (e) {
@@ -64,20 +78,4 @@ export function configMapStateStore(core: CoreV1Api, namespace: string, name: st
       }
     },
   };
-}
-
-/** Parses stored state; anything unreadable is an error (starting over would double-count). */
-export function decode(raw: string | undefined, where: string): LedgerState {
-  if (raw === undefined) throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where} has no ${STATE_KEY}`);
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (e) {
-    throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  const s = v as Partial<LedgerState> | null;
-  if (!s || s.version !== LEDGER_STATE_VERSION || typeof s.epoch !== 'number' || typeof s.baselines !== 'object' || s.baselines === null) {
-    throw new MetricsHelperError('METRICS_HELPER_STATE_INVALID', `${where}: ${STATE_KEY} is not version ${LEDGER_STATE_VERSION} baselines (delete the ConfigMap to start counting afresh)`);
-  }
-  return s as LedgerState;
 }

@@ -91,8 +91,8 @@ export function makeScraper(core: CoreV1Api, s: Settings): Scraper {
 export const SCRAPE_CONCURRENCY = 16;
 
 /** Scrapes every target, SCRAPE_CONCURRENCY at a time, each bounded by the timeout; failures are returned, not thrown. */
-export async function scrapeAll(targets: readonly Target[], scrape: Scraper, timeoutMs: number, concurrency = SCRAPE_CONCURRENCY): Promise<Map<string, string | Error>> {
-  const out = new Map<string, string | Error>();
+export async function scrapeAll<T>(targets: readonly Target[], scrape: (t: Target) => Promise<T>, timeoutMs: number, concurrency = SCRAPE_CONCURRENCY): Promise<Map<string, T | Error>> {
+  const out = new Map<string, T | Error>();
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < targets.length; i = next++) await one(targets[i]!);

@@ -42,6 +42,7 @@ const pub = new Publisher({
   clusterId: 'bench',
   nodeDimension: settings.nodeDimension,
   scrapeTimeoutMs: 10_000,
+  maxReadingAgeMs: 60_000,
 });
 
 const cycle = async () => {

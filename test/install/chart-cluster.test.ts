@@ -89,10 +89,11 @@ test('helm install, upgrade (--reuse-values keeps the user\'s values; a new file
   };
   ok(helmK(['upgrade', 'vpcwire', CHART, '--namespace', 'kube-system', '--values', valuesFile(second)]), 'helm upgrade --values');
   assert.deepEqual(dsEnv(), { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '2' });
-  assert.deepEqual(ours('clusterrole'), ['vpcwire', 'vpcwire-metrics-helper'], 'the pods patch role goes with ANNOTATE_POD_IP');
-  assert.deepEqual(ours('clusterrolebinding'), ['vpcwire', 'vpcwire-metrics-helper']);
+  assert.deepEqual(ours('clusterrole'), ['vpcwire'], 'the pods patch role goes with ANNOTATE_POD_IP; the publisher has none');
+  assert.deepEqual(ours('clusterrolebinding'), ['vpcwire']);
   assert.deepEqual(names('deployment', true), ['vpcwire-metrics-helper']);
-  assert.deepEqual(names('role', true), ['vpcwire-metrics-helper']);
+  assert.deepEqual(names('role', true), ['vpcwire-metrics-helper', 'vpcwire-metrics-helper-pods']);
+  assert.deepEqual(names('rolebinding', true), ['vpcwire-metrics-helper', 'vpcwire-metrics-helper-pods']);
   assert.deepEqual(names('serviceaccount', true).filter((n) => n.startsWith('vpcwire')), ['vpcwire', 'vpcwire-metrics']);
   assert.deepEqual(eniConfigs(), { 'us-west-2a': { subnet: 'subnet-0ffff' } });
   assert.equal(saAnnotations()['eks.amazonaws.com/role-arn'], undefined);
@@ -105,6 +106,7 @@ test('helm install, upgrade (--reuse-values keeps the user\'s values; a new file
   assert.deepEqual(names('daemonset', true), []);
   assert.deepEqual(names('deployment', true), []);
   assert.deepEqual(names('role', true), []);
+  assert.deepEqual(names('rolebinding', true), []);
   assert.deepEqual(names('serviceaccount', true).filter((n) => n.startsWith('vpcwire')), []);
   assert.deepEqual(eniConfigs(), {});
   assert.ok(live('crd').some((o) => o.metadata.name === 'eniconfigs.crd.k8s.amazonaws.com'), 'helm keeps CRDs it installed from crds/');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CHART, find, helm, type K8sObject, parseObjects, render, valuesFile } from '../helpers/helm.ts';
+import { parseSettings } from '../../metrics-helper/settings.ts';
 import { IRSA_ROLE, METRICS_IRSA_ROLE, VALUE_SETS } from './value-sets.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
@@ -113,22 +114,29 @@ describe('helm template', () => {
     assert.deepEqual(daemonSet(render(VALUE_SETS['OnDelete updates'])).spec.updateStrategy, { type: 'OnDelete' });
   });
 
-  test('the metrics publisher: one Recreate replica under its own account, RBAC for pods, pods/proxy and its state ConfigMap only', () => {
+  test('the metrics publisher: one Recreate replica under its own account, RBAC in its namespace only: pods list, pods/proxy get, its state ConfigMap', () => {
     const objects = render(VALUE_SETS['metrics publisher with IRSA, per-node series']);
     const own = objects.filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(own, [
-      'ClusterRole/vpcwire-metrics-helper', 'ClusterRoleBinding/vpcwire-metrics-helper', 'Deployment/vpcwire-metrics-helper',
-      'Role/vpcwire-metrics-helper', 'RoleBinding/vpcwire-metrics-helper', 'ServiceAccount/vpcwire-metrics',
+      'Deployment/vpcwire-metrics-helper', 'Role/vpcwire-metrics-helper', 'Role/vpcwire-metrics-helper-pods',
+      'RoleBinding/vpcwire-metrics-helper', 'RoleBinding/vpcwire-metrics-helper-pods', 'ServiceAccount/vpcwire-metrics',
     ]);
     assert.equal(find(objects, 'ServiceAccount', 'vpcwire-metrics')!.metadata.annotations?.['eks.amazonaws.com/role-arn'], METRICS_IRSA_ROLE);
-    assert.deepEqual(rules(find(objects, 'ClusterRole', 'vpcwire-metrics-helper')), [
-      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    // What metrics-helper/targets.ts calls: listNamespacedPod and connectGetNamespacedPodProxyWithPath, in the release's namespace.
+    const pods = find(objects, 'Role', 'vpcwire-metrics-helper-pods')!;
+    assert.equal(pods.metadata.namespace, 'kube-system');
+    assert.deepEqual(rules(pods), [
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
     ]);
+    const podsBinding = find(objects, 'RoleBinding', 'vpcwire-metrics-helper-pods') as K8sObject & { roleRef: unknown; subjects: unknown };
+    assert.deepEqual(podsBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vpcwire-metrics-helper-pods' });
+    assert.deepEqual(podsBinding.subjects, [{ kind: 'ServiceAccount', name: 'vpcwire-metrics', namespace: 'kube-system' }]);
     assert.deepEqual(rules(find(objects, 'Role', 'vpcwire-metrics-helper')), [
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['vpcwire-metrics-helper-state'], verbs: ['get', 'update'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
     ]);
+    assert.deepEqual(objects.filter((o) => o.kind.startsWith('Cluster')).map((o) => o.metadata.name).sort(), ['vpcwire', 'vpcwire'], "no cluster-wide grant for the publisher: only ipamd's ClusterRole and binding");
     const d = find(objects, 'Deployment', 'vpcwire-metrics-helper') as K8sObject & { spec: { replicas: number; strategy: unknown; selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } } };
     assert.equal(d.spec.replicas, 1);
     assert.deepEqual(d.spec.strategy, { type: 'Recreate' });
@@ -142,14 +150,26 @@ describe('helm template', () => {
     assert.deepEqual(env, {
       AWS_CLUSTER_ID: 'my-cluster', AWS_REGION: 'us-west-2', CLOUDWATCH_NAMESPACE: 'Kubernetes', METRICS_NODE_DIMENSION: 'true', SCRAPE_MODE: 'proxy',
       SCRAPE_INTERVAL: '30s', PUBLISH_INTERVAL: '60s', IPAMD_NAMESPACE: 'kube-system',
-      IPAMD_LABEL_SELECTOR: 'app.kubernetes.io/name=vpcwire,app.kubernetes.io/instance=vpcwire', STATE_CONFIGMAP: 'vpcwire-metrics-helper-state',
+      IPAMD_LABEL_SELECTOR: 'app.kubernetes.io/name=vpcwire,app.kubernetes.io/instance=vpcwire', IPAMD_METRICS_PORT: '61678', STATE_CONFIGMAP: 'vpcwire-metrics-helper-state',
       POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, LOG_LEVEL: 'debug',
     });
     // Direct scraping needs no pods/proxy; an existing account (cdk/'s IRSA one) is used as named.
     const direct = render({ metricsHelper: { enabled: true, clusterId: 'c', scrape: 'direct', serviceAccount: { create: false, name: 'vpcwire-metrics' } } });
-    assert.deepEqual(rules(find(direct, 'ClusterRole', 'vpcwire-metrics-helper')), [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+    assert.deepEqual(rules(find(direct, 'Role', 'vpcwire-metrics-helper-pods')), [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
     assert.equal(find(direct, 'ServiceAccount', 'vpcwire-metrics'), undefined);
     assert.equal(render().filter((o) => o.metadata.name.startsWith('vpcwire-metrics')).length, 0, 'off by default');
+  });
+
+  test("the publisher scrapes the port the DaemonSet opens: both from env.VPCWIRE_METRICS_BIND_ADDRESS", () => {
+    type Port = { name: string; containerPort: number };
+    for (const [bind, port] of [[undefined, 61678], ['', 61678], [':9100', 9100], ['127.0.0.1:9200', 9200], ['[::1]:9300', 9300]] as const) {
+      const objects = render({ env: bind === undefined ? {} : { VPCWIRE_METRICS_BIND_ADDRESS: bind }, metricsHelper: { enabled: true, clusterId: 'c' } });
+      const opened = (ipamd(objects) as unknown as { ports: Port[] }).ports.find((p) => p.name === 'metrics')!.containerPort;
+      const d = find(objects, 'Deployment', 'vpcwire-metrics-helper') as K8sObject & { spec: { template: { spec: PodSpec } } };
+      const scraped = d.spec.template.spec.containers[0]!.env!.find((e) => e.name === 'IPAMD_METRICS_PORT')?.value;
+      assert.equal(opened, port, `${bind}: the DaemonSet's containerPort`);
+      assert.equal(scraped, String(port), `${bind}: the publisher's IPAMD_METRICS_PORT`);
+    }
   });
 
   test('PodMonitor only when asked', () => {
@@ -217,6 +237,44 @@ describe('bad values are refused, naming the key', () => {
   test('the metrics publisher without a cluster id', () => refused({ metricsHelper: { enabled: true } }, /at '\/metricsHelper\/clusterId': minLength: got 0, want 1/));
   test('a metrics publisher scrape mode that does not exist', () => refused({ metricsHelper: { scrape: 'push' } }, /at '\/metricsHelper\/scrape'/));
   test("CloudWatch's own namespaces", () => refused({ metricsHelper: { cloudwatchNamespace: 'AWS/EC2' } }, /at '\/metricsHelper\/cloudwatchNamespace'/));
+  test('publisher intervals the publisher would refuse (under 100 ms, not a duration), and its timeout and endpoint', () => {
+    refused({ metricsHelper: { scrapeInterval: '50ms' } }, /at '\/metricsHelper\/scrapeInterval': '50ms' does not match pattern/);
+    refused({ metricsHelper: { publishInterval: '0.05s' } }, /at '\/metricsHelper\/publishInterval'/);
+    refused({ metricsHelper: { scrapeInterval: '0s' } }, /at '\/metricsHelper\/scrapeInterval'/);
+    refused({ metricsHelper: { scrapeInterval: '30 s' } }, /at '\/metricsHelper\/scrapeInterval'/);
+    refused({ metricsHelper: { env: { SCRAPE_TIMEOUT: '50ms' } } }, /at '\/metricsHelper\/env\/SCRAPE_TIMEOUT'/);
+    refused({ metricsHelper: { env: { AWS_CLOUDWATCH_ENDPOINT: 'monitoring.us-west-2.amazonaws.com' } } }, /at '\/metricsHelper\/env\/AWS_CLOUDWATCH_ENDPOINT'/);
+  });
+  test("every interval the schema lets through, the publisher accepts (the schema may refuse more, never less)", () => {
+    const schema = JSON.parse(read('charts/vpcwire/values.schema.json')) as { properties: { metricsHelper: { properties: Record<string, { pattern: string }> } } };
+    const pattern = new RegExp(schema.properties.metricsHelper.properties.scrapeInterval!.pattern);
+    assert.equal(schema.properties.metricsHelper.properties.publishInterval!.pattern, pattern.source);
+    const candidates = ['100ms', '99ms', '99.9ms', '100.5ms', '0100ms', '1000ms', '0.1s', '0.09s', '0.10s', '1s', '30s', '45', '0.1', '0', '0s', '0m', '0.1m', '2m', '1.5m', '30 s', 's', '1h', '-1s', ''];
+    const accepted = candidates.filter((c) => pattern.test(c));
+    assert.deepEqual(accepted, ['100ms', '100.5ms', '1000ms', '0.1s', '0.10s', '1s', '30s', '45', '0.1', '0.1m', '2m', '1.5m']);
+    for (const c of accepted) {
+      assert.doesNotThrow(() => parseSettings([], { AWS_CLUSTER_ID: 'c', AWS_REGION: 'us-west-2', SCRAPE_INTERVAL: c, PUBLISH_INTERVAL: c, SCRAPE_TIMEOUT: c }), c);
+    }
+    // And helm agrees with the JavaScript reading of the pattern on the edges.
+    for (const c of ['100ms', '0.1s', '45', '0.1m']) render({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: c, publishInterval: c } });
+  });
+  test('a publish interval shorter than the scrape interval (compared as durations)', () => {
+    const r = helm(['template', 'vpcwire', CHART, '--values', valuesFile({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: '1m', publishInterval: '59s' } })]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /metricsHelper\.publishInterval \(59s\) must not be shorter than metricsHelper\.scrapeInterval \(1m\)/);
+    render({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: '1m', publishInterval: '60' } });
+    render({ metricsHelper: { enabled: true, clusterId: 'c', scrapeInterval: '500ms', publishInterval: '0.5s' } });
+  });
+  test('the publisher with ipamd metrics turned off (it would have nothing to scrape)', () => {
+    for (const off of ['true', 'TRUE']) {
+      const r = helm(['template', 'vpcwire', CHART, '--values', valuesFile({ env: { DISABLE_METRICS: off }, metricsHelper: { enabled: true, clusterId: 'c' } })]);
+      assert.notEqual(r.status, 0, off);
+      assert.match(r.stderr, /metricsHelper\.enabled needs ipamd's metrics, but env\.DISABLE_METRICS is "true"/);
+    }
+    const alone = render({ env: { DISABLE_METRICS: 'true' } });
+    assert.equal((ipamd(alone) as unknown as { ports?: unknown }).ports, undefined, 'no metrics port without metrics');
+    render({ env: { DISABLE_METRICS: 'false' }, metricsHelper: { enabled: true, clusterId: 'c' } });
+  });
   test('eniConfig.create without subnets', () => {
     const r = helm(['template', 'vpcwire', CHART, '--set', 'eniConfig.create=true']);
     assert.notEqual(r.status, 0);

@@ -3,6 +3,7 @@
  * serves: HELP, TYPE, labelled series, a summary's quantiles, _sum and _count), with the figures a
  * test chooses. Series are split across labels so tests see the publisher sum them.
  */
+import { PUBLISHED_METRICS } from '../../metrics-helper/catalog.ts';
 export interface IpamdFigures {
   assigned?: number;
   total?: number;
@@ -48,5 +49,26 @@ export function exposition(f: IpamdFigures): string {
     ]);
   }
   if (f.processStart !== undefined) family('process_start_time_seconds', 'gauge', [`process_start_time_seconds ${f.processStart}`]);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Every metric the publisher reads (metrics-helper/catalog.ts), each gauge at `gauge`, each counter
+ * at `counter` (at least 1: two label series, `counter - 1` and 1), the EC2 latency summary with
+ * `counter` calls of 10 ms, and the process's start.
+ */
+export function catalogExposition(f: { gauge: number; counter: number; processStart: number }): string {
+  const lines: string[] = [];
+  for (const m of PUBLISHED_METRICS) {
+    const type = m.aggregation === 'latency' ? 'summary' : m.aggregation;
+    lines.push(`# HELP ${m.source} ${m.source}`, `# TYPE ${m.source} ${type}`);
+    if (m.aggregation === 'gauge') lines.push(`${m.source} ${f.gauge}`);
+    else if (m.aggregation === 'counter') lines.push(`${m.source}{reason="a"} ${f.counter - 1}`, `${m.source}{reason="b"} 1`);
+    else {
+      lines.push(`${m.source}{api="DescribeInstances",quantile="0.99"} 10`);
+      lines.push(`${m.source}_sum{api="DescribeInstances"} ${10 * f.counter}`, `${m.source}_count{api="DescribeInstances"} ${f.counter}`);
+    }
+  }
+  lines.push('# HELP process_start_time_seconds start', '# TYPE process_start_time_seconds gauge', `process_start_time_seconds ${f.processStart}`);
   return `${lines.join('\n')}\n`;
 }

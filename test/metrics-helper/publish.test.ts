@@ -71,6 +71,20 @@ describe('PutMetricData limits and retries', () => {
     assert.deepEqual(bb.flat(), big);
   });
 
+  test("one metric's datums (its cluster-wide one, then per node) never span two calls while they fit in one", () => {
+    const series = (metrics: number, nodes: number) =>
+      Array.from({ length: metrics }, (_, m) => [datum(m), ...Array.from({ length: nodes }, (_, n) => ({ ...datum(m), Dimensions: [...datum(m).Dimensions!, { Name: 'NodeName', Value: `n${n}` }] }))]).flat();
+    const b = batches(series(19, 67)); // 68 datums a metric: 14 metrics a call
+    assert.deepEqual(b.map((x) => x.length), [952, 340]);
+    for (const call of b) assert.equal(call.length % 68, 0);
+    assert.deepEqual(b.flat(), series(19, 67));
+    // More datums than a call holds (over 999 nodes): split, its cluster-wide datum in its first call.
+    const huge = batches(series(2, 1200));
+    assert.deepEqual(huge.map((x) => x.length), [1000, 1000, 402]);
+    assert.equal(huge[1]![201]!.MetricName, 'm1');
+    assert.equal(huge[1]![201]!.Dimensions!.length, 1, "m1's cluster-wide datum opens its first call");
+  });
+
   test('throttling is retried within the bound; a refusal (403) is not; the last error is thrown', async () => {
     const throttle = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
     const denied = Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
@@ -159,6 +173,7 @@ describe('the loop', () => {
       clusterId: 'c1',
       nodeDimension: false,
       scrapeTimeoutMs: 1000,
+      maxReadingAgeMs: 60_000,
     });
     const addsSent = () => sent.flat().filter((d) => d.MetricName === 'addReqCount').map((d) => d.Value);
     await pub.scrapeOnce();

@@ -33,3 +33,25 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/* Where ipamd's sockets live on the node and in the pod (contract/paths.ts DEFAULT_GRPC_SOCKET's directory). */}}
 {{- define "vpcwire.socketDir" -}}/run/vpcwire{{- end -}}
+
+{{/* ipamd's DISABLE_METRICS as ipamd parses it (trimmed, case-insensitive "true"): "true" or empty. */}}
+{{- define "vpcwire.metricsDisabled" -}}
+{{- if eq (lower (trim (toString (index .Values.env "DISABLE_METRICS" | default "")))) "true" -}}true{{- end -}}
+{{- end -}}
+
+{{/* ipamd's metrics port: the port of env.VPCWIRE_METRICS_BIND_ADDRESS (host:port or :port), upstream's 61678 without it. */}}
+{{- define "vpcwire.metricsPort" -}}
+{{- last (splitList ":" (index .Values.env "VPCWIRE_METRICS_BIND_ADDRESS" | default ":61678")) | int -}}
+{{- end -}}
+
+{{/*
+A duration as `vpcwire metrics-helper` parses it (metrics-helper/settings.ts parseDuration: "30s",
+"2m", "500ms" or plain seconds), in ms; the schema's pattern has already refused anything else.
+*/}}
+{{- define "vpcwire.durationMs" -}}
+{{- $d := toString . | trim -}}
+{{- if hasSuffix "ms" $d -}}{{- trimSuffix "ms" $d | float64 -}}
+{{- else if hasSuffix "m" $d -}}{{- mulf (trimSuffix "m" $d | float64) 60000 -}}
+{{- else -}}{{- mulf (trimSuffix "s" $d | float64) 1000 -}}
+{{- end -}}
+{{- end -}}
