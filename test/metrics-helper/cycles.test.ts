@@ -8,41 +8,25 @@
  * the publisher calls.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthorizationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { PUBLISHED_METRICS } from '../../metrics-helper/catalog.ts';
-import { catalogExposition } from './exposition-text.ts';
-import { type LiveBed, startLiveBed } from './live.ts';
+import { COUNTERS, figures, laterStart as start, useLiveBed } from './live.ts';
 
-const COUNTERS = PUBLISHED_METRICS.filter((m) => m.aggregation === 'counter').map((m) => m.name);
-/** Started after the publisher's epoch (the state ConfigMap is created when a test's publisher starts), so counted from 0. */
-const start = () => Math.floor(Date.now() / 1000) + 60;
-const figures = (counter: number, processStart: number, gauge = 3) => catalogExposition({ gauge, counter, processStart });
-
-let bed: LiveBed;
-before(async () => {
-  bed = await startLiveBed();
-});
-after(async () => {
-  await bed?.stop();
-});
-beforeEach(async () => {
-  await bed.reset();
-});
+const bed = useLiveBed();
 
 /** Every counter metric's sum in CloudWatch for the cluster (they all moved alike). */
 async function counters(clusterId: string, node?: string): Promise<number[]> {
-  return Object.values(await bed.read(clusterId, COUNTERS, node ? { node } : {}));
+  return Object.values(await bed().read(clusterId, COUNTERS, node ? { node } : {}));
 }
 
 test('scrape cycles never overlap: a slow cycle that finishes after a newer one would make counters go back and count them again', { timeout: 60_000 }, async (t) => {
   const s = start();
-  const a = await bed.serve('127.0.0.2', figures(2, s));
-  const b = await bed.serve('127.0.0.3', figures(2, s));
-  await bed.pod('node-a', '127.0.0.2');
-  await bed.pod('node-b', '127.0.0.3');
-  const p = await bed.publisher({ clusterId: 'overlap' });
+  const a = await bed().serve('127.0.0.2', figures(2, s));
+  const b = await bed().serve('127.0.0.3', figures(2, s));
+  await bed().pod('node-a', '127.0.0.2');
+  await bed().pod('node-b', '127.0.0.3');
+  const p = await bed().publisher({ clusterId: 'overlap' });
   t.after(() => p.close());
   await p.pub.scrapeOnce();
   assert.equal(await p.pub.publishOnce(), true);
@@ -54,7 +38,7 @@ test('scrape cycles never overlap: a slow cycle that finishes after a newer one 
   const slow = p.pub.scrapeOnce();
   for (let i = 0; i < 100 && b.requests < 2; i++) await sleep(20);
   assert.equal(b.requests, 2, 'the slow cycle asked node-b');
-  await bed.tb.core.patchNamespacedPodStatus({ name: 'vpcwire-node-b', namespace: 'kube-system', body: { status: { phase: 'Failed' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await bed().tb.core.patchNamespacedPodStatus({ name: 'vpcwire-node-b', namespace: 'kube-system', body: { status: { phase: 'Failed' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
   a.text = figures(9, s);
   const tick = await p.pub.scrapeOnce();
   await slow;
@@ -71,9 +55,9 @@ test('scrape cycles never overlap: a slow cycle that finishes after a newer one 
 
 test('counters going back under the same process_start_time_seconds are not a restart: that reading is ignored, with a warning', { timeout: 60_000 }, async (t) => {
   const s = start();
-  const a = await bed.serve('127.0.0.2', figures(10, s));
-  await bed.pod('node-a', '127.0.0.2');
-  const p = await bed.publisher({ clusterId: 'went-back' });
+  const a = await bed().serve('127.0.0.2', figures(10, s));
+  await bed().pod('node-a', '127.0.0.2');
+  const p = await bed().publisher({ clusterId: 'went-back' });
   t.after(() => p.close());
   await p.pub.scrapeOnce();
   await p.pub.publishOnce();
@@ -95,11 +79,11 @@ test('counters going back under the same process_start_time_seconds are not a re
 
 test('an ipamd that stops answering contributes nothing once its reading is too old; its increments go out when it answers again', { timeout: 60_000 }, async (t) => {
   const s = start();
-  const a = await bed.serve('127.0.0.2', figures(2, s));
-  const b = await bed.serve('127.0.0.3', figures(2, s));
-  await bed.pod('node-a', '127.0.0.2');
-  await bed.pod('node-b', '127.0.0.3');
-  const p = await bed.publisher({ clusterId: 'quiet-node', nodeDimension: true, maxReadingAgeMs: 800 });
+  const a = await bed().serve('127.0.0.2', figures(2, s));
+  const b = await bed().serve('127.0.0.3', figures(2, s));
+  await bed().pod('node-a', '127.0.0.2');
+  await bed().pod('node-b', '127.0.0.3');
+  const p = await bed().publisher({ clusterId: 'quiet-node', nodeDimension: true, maxReadingAgeMs: 800 });
   t.after(() => p.close());
   await p.pub.scrapeOnce();
   assert.equal(await p.pub.publishOnce(), true);
@@ -116,32 +100,32 @@ test('an ipamd that stops answering contributes nothing once its reading is too 
 
   assert.deepEqual(await counters('quiet-node'), COUNTERS.map(() => 12), 'node-a 5, node-b 7: nothing lost, nothing twice');
   // The middle period had node-a alone: 3 assigned addresses, not 3 + node-b's last 3.
-  assert.deepEqual(await bed.read('quiet-node', ['assignIPAddresses'], { stat: 'Minimum' }), { assignIPAddresses: 3 });
+  assert.deepEqual(await bed().read('quiet-node', ['assignIPAddresses'], { stat: 'Minimum' }), { assignIPAddresses: 3 });
   // node-b's own series has no datum for the period it was silent.
-  assert.deepEqual(await bed.read('quiet-node', ['assignIPAddresses', 'addReqCount'], { stat: 'SampleCount', node: 'node-b' }), { assignIPAddresses: 2, addReqCount: 2 });
-  assert.deepEqual(await bed.read('quiet-node', ['assignIPAddresses', 'addReqCount'], { stat: 'SampleCount', node: 'node-a' }), { assignIPAddresses: 3, addReqCount: 3 });
+  assert.deepEqual(await bed().read('quiet-node', ['assignIPAddresses', 'addReqCount'], { stat: 'SampleCount', node: 'node-b' }), { assignIPAddresses: 2, addReqCount: 2 });
+  assert.deepEqual(await bed().read('quiet-node', ['assignIPAddresses', 'addReqCount'], { stat: 'SampleCount', node: 'node-a' }), { assignIPAddresses: 3, addReqCount: 3 });
 });
 
 test('while the API server is down nothing is published (a warning says why); the increments go out once it is back', { timeout: 90_000 }, async (t) => {
   const s = start();
-  const a = await bed.serve('127.0.0.2', figures(2, s));
-  await bed.pod('node-a', '127.0.0.2');
-  const p = await bed.publisher({ clusterId: 'no-api', maxReadingAgeMs: 800 });
+  const a = await bed().serve('127.0.0.2', figures(2, s));
+  await bed().pod('node-a', '127.0.0.2');
+  const p = await bed().publisher({ clusterId: 'no-api', maxReadingAgeMs: 800 });
   t.after(() => p.close());
   await p.pub.scrapeOnce();
   assert.equal(await p.pub.publishOnce(), true);
-  await bed.tb.cp.killApiServer();
+  await bed().tb.cp.killApiServer();
   let down = true;
-  t.after(() => (down ? bed.tb.cp.startApiServer() : undefined));
+  t.after(() => (down ? bed().tb.cp.startApiServer() : undefined));
   a.text = figures(6, s);
   await sleep(900);
   await p.pub.scrapeOnce();
   assert.equal(p.logged('error', /listing ipamd pods failed/).length, 1);
   assert.equal(await p.pub.publishOnce(), false);
-  assert.deepEqual(await bed.read('no-api', ['assignIPAddresses', 'addReqCount'], { stat: 'SampleCount' }), { assignIPAddresses: 1, addReqCount: 1 }, 'no datum for the outage');
+  assert.deepEqual(await bed().read('no-api', ['assignIPAddresses', 'addReqCount'], { stat: 'SampleCount' }), { assignIPAddresses: 1, addReqCount: 1 }, 'no datum for the outage');
   const [why] = p.logged('warn', /nothing published this period/);
   assert.match(String(why?.why), /^listing the ipamd pods fails: /);
-  await bed.tb.cp.startApiServer();
+  await bed().tb.cp.startApiServer();
   down = false;
   await p.pub.scrapeOnce();
   assert.equal(await p.pub.publishOnce(), true);
@@ -149,7 +133,7 @@ test('while the API server is down nothing is published (a warning says why); th
 });
 
 test("the chart's Role lets the publisher list and proxy to pods in its namespace only, and not watch them", async () => {
-  const p = await bed.publisher({ clusterId: 'rbac' });
+  const p = await bed().publisher({ clusterId: 'rbac' });
   p.close();
   const kc = new KubeConfig();
   kc.loadFromFile(p.settings.kubeconfig!);

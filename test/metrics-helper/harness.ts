@@ -11,11 +11,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { render } from '../helpers/helm.ts';
 import type { IpamdProcess } from '../helpers/ipamd-process.ts';
+import type { Emulator } from '../../sim/emulator.ts';
 import type { ControlPlane } from '../helpers/kube/control-plane.ts';
 import { apply, type IpamdIdentity, serviceAccountToken } from '../helpers/kube/identity.ts';
 
 const CLI = new URL('../../bin/vpcwire.ts', import.meta.url).pathname;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * The publisher's environment against the emulator: the chart's env, the identity's (token,
+ * API server), the emulator's CloudWatch with its static keys, ipamd's metrics port.
+ */
+export function emulatorPublisherEnv(
+  sim: Emulator,
+  o: { clusterId: string; port: number; chartEnv: Record<string, string>; identityEnv: Record<string, string> },
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...o.chartEnv,
+    ...o.identityEnv,
+    AWS_CLUSTER_ID: o.clusterId,
+    AWS_REGION: sim.region,
+    AWS_CLOUDWATCH_ENDPOINT: sim.endpoints.cloudwatch,
+    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    IPAMD_METRICS_PORT: String(o.port),
+  };
+}
 
 /** The chart's labels for ipamd pods of release `vpcwire` (its DaemonSet's selector). */
 export const IPAMD_LABELS = { 'app.kubernetes.io/name': 'vpcwire', 'app.kubernetes.io/instance': 'vpcwire' };

@@ -7,10 +7,12 @@
  * scrapeOnce() and publishOnce() itself instead of timers.
  */
 import { writeFileSync } from 'node:fs';
+import { after, before, beforeEach } from 'node:test';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PUBLISHED_METRICS } from '../../metrics-helper/catalog.ts';
 import { cloudWatchSender, type SenderOptions } from '../../metrics-helper/cloudwatch.ts';
 import { kubeCoreApi } from '../../metrics-helper/kube.ts';
 import { Ledger } from '../../metrics-helper/ledger.ts';
@@ -23,7 +25,30 @@ import type { Topology } from '../../sim/topology.ts';
 import { cloudwatchClient } from '../helpers/cloudwatch.ts';
 import { type KubeTestbed, startKubeTestbed } from '../helpers/kube/testbed.ts';
 import { freePort } from '../helpers/observed-ipamd.ts';
-import { createIpamdPod, IPAMD_LABELS, type LogLine, publisherIdentity, setIpamdPodStatus } from './harness.ts';
+import { catalogExposition } from './exposition-text.ts';
+import { createIpamdPod, emulatorPublisherEnv, IPAMD_LABELS, type LogLine, publisherIdentity, setIpamdPodStatus } from './harness.ts';
+
+/** The catalog's counter metrics (their CloudWatch names). */
+export const COUNTERS = PUBLISHED_METRICS.filter((m) => m.aggregation === 'counter').map((m) => m.name);
+/** A process start after the publisher's epoch (its state ConfigMap is made when a test's publisher starts), so counted from 0. */
+export const laterStart = () => Math.floor(Date.now() / 1000) + 60;
+/** An ipamd exposition with every catalog counter at `counter` and gauge at `gauge`. */
+export const figures = (counter: number, processStart: number, gauge = 3) => catalogExposition({ gauge, counter, processStart });
+
+/** One bed for the file's tests, reset before each; the returned function gives it to a test. */
+export function useLiveBed(): () => LiveBed {
+  let bed: LiveBed | undefined;
+  before(async () => {
+    bed = await startLiveBed();
+  });
+  after(async () => {
+    await bed?.stop();
+  });
+  beforeEach(async () => {
+    await bed!.reset();
+  });
+  return () => bed!;
+}
 
 /** One ipamd's /metrics as a loopback server: the text it serves, a delay for the next answer, or down (503). */
 export interface ExpositionServer {
@@ -147,20 +172,7 @@ export async function startLiveBed(): Promise<LiveBed> {
       return Object.fromEntries(names.map((n, i) => [n, fold(values(i))]));
     },
     processEnv(clusterId, extra = {}) {
-      return {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        ...chartEnv,
-        ...id.env,
-        AWS_CLUSTER_ID: clusterId,
-        AWS_REGION: sim.region,
-        AWS_CLOUDWATCH_ENDPOINT: sim.endpoints.cloudwatch,
-        AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        IPAMD_METRICS_PORT: String(port),
-        POD_NAMESPACE: 'kube-system',
-        ...extra,
-      };
+      return { ...emulatorPublisherEnv(sim, { clusterId, port, chartEnv, identityEnv: id.env }), POD_NAMESPACE: 'kube-system', ...extra };
     },
     async reset() {
       await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: Object.entries(IPAMD_LABELS).map(([k, v]) => `${k}=${v}`).join(','), gracePeriodSeconds: 0 });

@@ -13,7 +13,7 @@ import type { Topology } from '../../sim/topology.ts';
 import { cloudwatchClient } from '../helpers/cloudwatch.ts';
 import { startKubeTestbed } from '../helpers/kube/testbed.ts';
 import { freePort } from '../helpers/observed-ipamd.ts';
-import { addPods, createIpamdPod, publisherIdentity, setIpamdPodStatus, startPublisher } from './harness.ts';
+import { addPods, createIpamdPod, emulatorPublisherEnv, publisherIdentity, setIpamdPodStatus, startPublisher } from './harness.ts';
 
 const NODES = ['node-a', 'node-b'];
 const ADDS = [3, 2];
@@ -40,16 +40,7 @@ try {
   const keys = join(dir, 'no-aws-keys');
   writeFileSync(keys, '');
   pub = startPublisher({
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...chartEnv,
-    ...id.env,
-    AWS_CLUSTER_ID: 'proxy-cluster',
-    AWS_REGION: sim.region,
-    AWS_CLOUDWATCH_ENDPOINT: sim.endpoints.cloudwatch,
-    AWS_ACCESS_KEY_ID: sim.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sim.credentials.secretAccessKey,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    IPAMD_METRICS_PORT: String(port),
+    ...emulatorPublisherEnv(sim, { clusterId: 'proxy-cluster', port, chartEnv, identityEnv: id.env }),
     SCRAPE_INTERVAL: '500ms',
     PUBLISH_INTERVAL: '1500ms',
     LOG_LEVEL: 'debug',

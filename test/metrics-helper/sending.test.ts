@@ -8,45 +8,30 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PUBLISHED_METRICS } from '../../metrics-helper/catalog.ts';
 import { SHUTDOWN_GRACE_MS } from '../../metrics-helper/publisher.ts';
-import { catalogExposition } from './exposition-text.ts';
 import { startPublisher } from './harness.ts';
-import { type LiveBed, startLiveBed } from './live.ts';
+import { COUNTERS, figures, laterStart as start, useLiveBed } from './live.ts';
 
-const COUNTERS = PUBLISHED_METRICS.filter((m) => m.aggregation === 'counter').map((m) => m.name);
-const start = () => Math.floor(Date.now() / 1000) + 60;
-const figures = (counter: number, processStart: number) => catalogExposition({ gauge: 3, counter, processStart });
-
-let bed: LiveBed;
-before(async () => {
-  bed = await startLiveBed();
-});
-after(async () => {
-  await bed?.stop();
-});
-beforeEach(async () => {
-  await bed.reset();
-});
+const bed = useLiveBed();
 
 test('a period CloudWatch takes in part: no metric counted twice, and a pod first seen during the send loses nothing', { timeout: 120_000 }, async (t) => {
   // 67 nodes with per-node series: 19 metrics of 68 datums, more than one call's 1,000.
   const s = start();
-  const srv = await bed.serve('127.0.0.2', figures(2, s));
+  const srv = await bed().serve('127.0.0.2', figures(2, s));
   const nodes = Array.from({ length: 67 }, (_, i) => `n${i}`);
-  for (const n of nodes) await bed.pod(n, '127.0.0.2');
-  const p = await bed.publisher({ clusterId: 'partial', nodeDimension: true });
+  for (const n of nodes) await bed().pod(n, '127.0.0.2');
+  const p = await bed().publisher({ clusterId: 'partial', nodeDimension: true });
   t.after(() => p.close());
   await p.pub.scrapeOnce();
 
   // CloudWatch takes the first call and throttles the rest (a bucket of one); the first call is
   // slow, and meanwhile a new pod appears and every ipamd counts on.
-  const { sim } = bed.tb;
+  const { sim } = bed().tb;
   sim.throttle.configure({ enabled: true, buckets: { PutMetricData: { capacity: 1, refillPerSecond: 0.0001 } } });
   sim.faults.setLatency('PutMetricData', { fixedMs: 1500 });
-  await bed.pod('late', '127.0.0.2');
+  await bed().pod('late', '127.0.0.2');
   srv.text = figures(5, s);
   const sending = p.pub.publishOnce();
   const during = await p.pub.scrapeOnce();
@@ -61,8 +46,8 @@ test('a period CloudWatch takes in part: no metric counted twice, and a pod firs
   assert.equal(await p.pub.publishOnce(), true);
 
   // Each counter's true increase: 68 ipamds at 5, on the cluster's series and on each node's.
-  assert.deepEqual(await bed.read('partial', COUNTERS), Object.fromEntries(COUNTERS.map((n) => [n, 68 * 5])));
-  for (const node of ['n0', 'n66', 'late']) assert.deepEqual(await bed.read('partial', COUNTERS, { node }), Object.fromEntries(COUNTERS.map((n) => [n, 5])), node);
+  assert.deepEqual(await bed().read('partial', COUNTERS), Object.fromEntries(COUNTERS.map((n) => [n, 68 * 5])));
+  for (const node of ['n0', 'n66', 'late']) assert.deepEqual(await bed().read('partial', COUNTERS, { node }), Object.fromEntries(COUNTERS.map((n) => [n, 5])), node);
 });
 
 /** A CloudWatch endpoint that accepts connections and never answers. */
@@ -79,10 +64,10 @@ async function blackHole(t: { after(fn: () => void): void }): Promise<string> {
 
 test('a CloudWatch that never answers: each attempt times out, later periods are skipped with a warning, nothing is lost', { timeout: 60_000 }, async (t) => {
   const s = start();
-  const srv = await bed.serve('127.0.0.2', figures(2, s));
-  await bed.pod('node-a', '127.0.0.2');
+  const srv = await bed().serve('127.0.0.2', figures(2, s));
+  await bed().pod('node-a', '127.0.0.2');
   const endpoint = await blackHole(t);
-  const p = await bed.publisher({ clusterId: 'hung', endpoint, sender: { connectionTimeoutMs: 500, requestTimeoutMs: 500, retry: { attempts: 1, baseMs: 0, maxMs: 0, sleep: async () => undefined } } });
+  const p = await bed().publisher({ clusterId: 'hung', endpoint, sender: { connectionTimeoutMs: 500, requestTimeoutMs: 500, retry: { attempts: 1, baseMs: 0, maxMs: 0, sleep: async () => undefined } } });
   t.after(() => p.close());
   await p.pub.scrapeOnce();
   const began = Date.now();
@@ -97,20 +82,20 @@ test('a CloudWatch that never answers: each attempt times out, later periods are
   assert.equal(p.logged('warn', /period skipped: the previous send is still in flight/).length, 1);
   // A publisher that reaches CloudWatch continues from the stored baselines: the unsent period goes out.
   srv.text = figures(4, s);
-  const next = await bed.publisher({ clusterId: 'hung' });
+  const next = await bed().publisher({ clusterId: 'hung' });
   t.after(() => next.close());
   await next.pub.scrapeOnce();
   assert.equal(await next.pub.publishOnce(), true);
-  assert.deepEqual(await bed.read('hung', ['addReqCount']), { addReqCount: 4 });
+  assert.deepEqual(await bed().read('hung', ['addReqCount']), { addReqCount: 4 });
 });
 
 test('SIGTERM during a send that does not end: the process gives it up after its grace and exits 0; the next publisher sends that period', { timeout: 90_000 }, async (t) => {
   const s = start();
-  await bed.serve('127.0.0.2', figures(7, s));
-  await bed.pod('node-a', '127.0.0.2');
+  await bed().serve('127.0.0.2', figures(7, s));
+  await bed().pod('node-a', '127.0.0.2');
   const endpoint = await blackHole(t);
   const fast = { SCRAPE_INTERVAL: '200ms', PUBLISH_INTERVAL: '400ms', LOG_LEVEL: 'debug' };
-  const stuck = startPublisher(bed.processEnv('sigterm', { ...fast, AWS_CLOUDWATCH_ENDPOINT: endpoint }));
+  const stuck = startPublisher(bed().processEnv('sigterm', { ...fast, AWS_CLOUDWATCH_ENDPOINT: endpoint }));
   t.after(() => stuck.kill());
   await stuck.waitFor((l) => l.msg === 'scraped' && l.scraped === 1, { what: 'a scrape' });
   await sleep(1500); // a send began 400 ms in and hangs; later periods find it in flight
@@ -123,9 +108,9 @@ test('SIGTERM during a send that does not end: the process gives it up after its
   assert.ok(stuck.lines.some((l) => l.level === 'warn' && l.msg.startsWith('gave up the send in flight')), 'said it gave the send up');
 
   // The next publisher (CloudWatch answering) sends what the stuck one never recorded as sent.
-  const next = startPublisher(bed.processEnv('sigterm', fast));
+  const next = startPublisher(bed().processEnv('sigterm', fast));
   t.after(() => next.kill());
   await next.waitFor((l) => l.msg === 'published', { what: 'a period' });
   assert.equal(await next.kill('SIGTERM'), 0, next.stderr);
-  assert.deepEqual(await bed.read('sigterm', ['addReqCount', 'delReqCount']), { addReqCount: 7, delReqCount: 7 });
+  assert.deepEqual(await bed().read('sigterm', ['addReqCount', 'delReqCount']), { addReqCount: 7, delReqCount: 7 });
 });
